@@ -1,0 +1,111 @@
+//! The client every feature goes through: a validated configuration plus the
+//! process's pool for it. Cheap to create (no I/O; the pool is shared), so PHP
+//! code may build one per request.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+
+use crate::config::ClientConfig;
+use crate::error::Result;
+use crate::health::{Health, ServerInfo};
+use crate::pool::{pool_for, Pool, Retry};
+
+pub struct Client {
+    config: Arc<ClientConfig>,
+    /// Cached pool; re-resolved when the process has forked since.
+    pool: Mutex<Arc<Pool>>,
+}
+
+impl Client {
+    pub fn new(config: ClientConfig) -> Result<Client> {
+        let config = Arc::new(config);
+        let pool = pool_for(&config)?;
+        Ok(Client {
+            config,
+            pool: Mutex::new(pool),
+        })
+    }
+
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.config.prefix
+    }
+
+    /// This process's pool. An object created before `fork()` keeps working in
+    /// the child, on the child's own connections.
+    pub fn pool(&self) -> Result<Arc<Pool>> {
+        let mut cached = self.pool.lock();
+        if cached.pid() != std::process::id() {
+            *cached = pool_for(&self.config)?;
+        }
+        Ok(Arc::clone(&cached))
+    }
+
+    /// Runs `f` on a pooled connection (see [`Pool::run`]).
+    pub fn run<T>(
+        &self,
+        retry: Retry,
+        f: impl FnMut(&mut redis::Connection) -> redis::RedisResult<T>,
+    ) -> Result<T> {
+        self.pool()?.run(retry, f)
+    }
+
+    /// Round trip time of one PING.
+    pub fn ping(&self) -> Result<Duration> {
+        let pool = self.pool()?;
+        let start = Instant::now();
+        pool.run(Retry::Idempotent, |con| {
+            redis::cmd("PING").query::<redis::Value>(con)
+        })?;
+        Ok(start.elapsed())
+    }
+
+    /// Whether Redis can be used now. Never fails. No I/O while the breaker is
+    /// open; no I/O either when the server answered within the last retry
+    /// interval (a page calling this per request adds no round trip).
+    /// Otherwise one PING decides.
+    pub fn is_available(&self) -> bool {
+        let Ok(pool) = self.pool() else {
+            return false;
+        };
+        if pool.breaker_is_open() {
+            return false;
+        }
+        if pool
+            .since_last_reply()
+            .is_some_and(|ago| ago < self.config.retry_interval)
+        {
+            return true;
+        }
+        self.ping().is_ok()
+    }
+
+    /// Status, latency, server facts, pool and breaker state. Never fails:
+    /// when Redis is unavailable the report says so.
+    pub fn health(&self) -> Health {
+        let pool = match self.pool() {
+            Ok(pool) => pool,
+            Err(e) => return Health::unreachable(&self.config, None, e.to_string()),
+        };
+        // Latency is a PING's round trip; INFO is larger and slower to build.
+        let start = Instant::now();
+        let ping = pool.run(Retry::Idempotent, |con| {
+            redis::cmd("PING").query::<redis::Value>(con)
+        });
+        let latency = start.elapsed();
+        let info = ping.and_then(|_| {
+            pool.run(Retry::Idempotent, |con| {
+                redis::cmd("INFO").query::<String>(con)
+            })
+        });
+        match info {
+            Ok(text) => Health::reachable(&self.config, &pool, latency, ServerInfo::parse(&text)),
+            Err(e) => Health::unreachable(&self.config, Some(&pool), e.to_string()),
+        }
+    }
+}

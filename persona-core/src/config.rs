@@ -1,0 +1,526 @@
+//! Client configuration: a Redis URL plus options, layered over process-wide
+//! defaults (the extension's INI settings) and built-in defaults.
+//!
+//! Precedence, highest first: the `options` array, the INI setting, the
+//! built-in default. As in phpredis, `0` (or an empty string) means "use the
+//! default", so an INI file can leave a setting at `0` and mean it.
+
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+pub const DEFAULT_URL: &str = "redis://127.0.0.1:6379";
+pub const DEFAULT_PREFIX: &str = "rp";
+pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 200;
+pub const DEFAULT_READ_TIMEOUT_MS: u64 = 500;
+pub const DEFAULT_POOL_SIZE: u64 = 2;
+pub const DEFAULT_RETRY_INTERVAL_MS: u64 = 1000;
+
+const MAX_URL_BYTES: usize = 2048;
+const MAX_PREFIX_BYTES: usize = 64;
+
+/// Names of the options `Client::__construct` understands, for error messages.
+pub const OPTION_NAMES: &[&str] = &[
+    "connect_timeout_ms",
+    "read_timeout_ms",
+    "pool_size",
+    "prefix",
+    "retry_interval_ms",
+    "cluster",
+];
+
+/// A value from the PHP options array, already detached from the engine.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OptionValue {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(Vec<u8>),
+    List(Vec<OptionValue>),
+    /// Anything else (object, resource...), with its PHP type name.
+    Other(&'static str),
+}
+
+impl OptionValue {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            OptionValue::Null => "null",
+            OptionValue::Bool(_) => "bool",
+            OptionValue::Int(_) => "int",
+            OptionValue::Float(_) => "float",
+            OptionValue::Str(_) => "string",
+            OptionValue::List(_) => "array",
+            OptionValue::Other(name) => name,
+        }
+    }
+}
+
+/// Process-wide defaults, as the INI settings hold them (`0`/empty = built-in).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Defaults {
+    pub url: String,
+    pub prefix: String,
+    pub connect_timeout_ms: i64,
+    pub read_timeout_ms: i64,
+    pub pool_size: i64,
+    pub retry_interval_ms: i64,
+}
+
+/// Everything needed to reach one Redis server the way the caller asked.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// The URL with any password replaced by `***`, safe to print.
+    pub display_url: String,
+    pub info: redis::ConnectionInfo,
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+    /// Writes get the read timeout: a server that stops reading is as hung as
+    /// one that stops answering.
+    pub write_timeout: Duration,
+    pub pool_size: usize,
+    pub prefix: String,
+    pub retry_interval: Duration,
+}
+
+impl ClientConfig {
+    /// Builds a configuration from an optional URL, the caller's options and
+    /// the process defaults, validating everything. Errors name the argument.
+    pub fn build(
+        url: Option<&[u8]>,
+        options: &[(String, OptionValue)],
+        defaults: &Defaults,
+    ) -> Result<ClientConfig> {
+        let url_text = match url {
+            Some(bytes) if !bytes.is_empty() => utf8("url", bytes)?.to_owned(),
+            _ if !defaults.url.is_empty() => defaults.url.clone(),
+            _ => DEFAULT_URL.to_owned(),
+        };
+        let (info, display_url) = parse_url(&url_text)?;
+
+        let mut connect_ms = or_default(defaults.connect_timeout_ms, DEFAULT_CONNECT_TIMEOUT_MS);
+        let mut read_ms = or_default(defaults.read_timeout_ms, DEFAULT_READ_TIMEOUT_MS);
+        let mut pool_size = or_default(defaults.pool_size, DEFAULT_POOL_SIZE);
+        let mut retry_ms = or_default(defaults.retry_interval_ms, DEFAULT_RETRY_INTERVAL_MS);
+        let mut prefix = if defaults.prefix.is_empty() {
+            DEFAULT_PREFIX.to_owned()
+        } else {
+            defaults.prefix.clone()
+        };
+
+        for (name, value) in options {
+            let arg = format!("options['{}']", printable(name.as_bytes()));
+            match name.as_str() {
+                "connect_timeout_ms" => {
+                    connect_ms = int_option(&arg, value, 1, 60_000, connect_ms)?;
+                }
+                "read_timeout_ms" => read_ms = int_option(&arg, value, 1, 600_000, read_ms)?,
+                "pool_size" => pool_size = int_option(&arg, value, 1, 64, pool_size)?,
+                "retry_interval_ms" => {
+                    retry_ms = int_option(&arg, value, 1, 3_600_000, retry_ms)?;
+                }
+                "prefix" => match value {
+                    OptionValue::Str(bytes) if bytes.is_empty() => {}
+                    OptionValue::Null => {}
+                    OptionValue::Str(bytes) => prefix = utf8(&arg, bytes)?.to_owned(),
+                    other => {
+                        return Err(Error::invalid(
+                            arg,
+                            format!("must be a string, {} given", other.type_name()),
+                        ))
+                    }
+                },
+                "cluster" => match value {
+                    OptionValue::Null => {}
+                    OptionValue::List(seeds) if seeds.is_empty() => {}
+                    _ => {
+                        return Err(Error::invalid(
+                            arg,
+                            "Redis Cluster mode is not available in this build yet; \
+                             connect to a single node with the url argument",
+                        ))
+                    }
+                },
+                _ => {
+                    return Err(Error::invalid(
+                        arg,
+                        format!(
+                            "unknown option; known options are {}",
+                            OPTION_NAMES.join(", ")
+                        ),
+                    ))
+                }
+            }
+        }
+        validate_prefix(&prefix).map_err(|msg| {
+            let arg = if options.iter().any(|(n, _)| n == "prefix") {
+                "options['prefix']"
+            } else {
+                "redis_persona.prefix"
+            };
+            Error::invalid(arg, msg)
+        })?;
+
+        let read_timeout = Duration::from_millis(read_ms);
+        Ok(ClientConfig {
+            display_url,
+            info,
+            connect_timeout: Duration::from_millis(connect_ms),
+            read_timeout,
+            write_timeout: read_timeout,
+            pool_size: pool_size as usize,
+            prefix,
+            retry_interval: Duration::from_millis(retry_ms),
+        })
+    }
+
+    /// What makes two configurations share a connection pool: the same server,
+    /// credentials, database and socket behaviour. The prefix does not count.
+    pub fn pool_key(&self) -> String {
+        format!(
+            "{:?}|{}|{}|{}|{}|{}",
+            self.info.addr(),
+            self.info.redis_settings().db(),
+            self.info.redis_settings().username().unwrap_or(""),
+            self.info.redis_settings().password().unwrap_or(""),
+            self.connect_timeout.as_millis(),
+            self.read_timeout.as_millis(),
+        ) + &format!("|{}|{}", self.pool_size, self.retry_interval.as_millis())
+    }
+}
+
+fn or_default(ini: i64, builtin: u64) -> u64 {
+    if ini > 0 {
+        ini as u64
+    } else {
+        builtin
+    }
+}
+
+fn utf8<'a>(arg: &str, bytes: &'a [u8]) -> Result<&'a str> {
+    std::str::from_utf8(bytes).map_err(|_| Error::invalid(arg, "must be valid UTF-8"))
+}
+
+/// Shows untrusted bytes in a message without letting them break it.
+pub fn printable(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out: String = text
+        .chars()
+        .take(64)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    if text.chars().count() > 64 {
+        out.push('…');
+    }
+    out
+}
+
+fn int_option(arg: &str, value: &OptionValue, min: u64, max: u64, default: u64) -> Result<u64> {
+    let n: i64 = match value {
+        OptionValue::Null => return Ok(default),
+        OptionValue::Int(n) => *n,
+        OptionValue::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => *f as i64,
+        OptionValue::Str(bytes) => {
+            let text = std::str::from_utf8(bytes).unwrap_or("").trim();
+            text.parse::<i64>().map_err(|_| {
+                Error::invalid(
+                    arg,
+                    format!("must be an integer, got '{}'", printable(bytes)),
+                )
+            })?
+        }
+        other => {
+            return Err(Error::invalid(
+                arg,
+                format!("must be an integer, {} given", other.type_name()),
+            ))
+        }
+    };
+    if n == 0 {
+        return Ok(default);
+    }
+    if n < min as i64 || n > max as i64 {
+        return Err(Error::invalid(
+            arg,
+            format!("must be between {min} and {max} (0 for the default), got {n}"),
+        ));
+    }
+    Ok(n as u64)
+}
+
+/// A prefix becomes the first segment of every key, so it must not carry
+/// glob characters, hash-tag braces, whitespace or control bytes.
+pub fn validate_prefix(prefix: &str) -> std::result::Result<(), String> {
+    if prefix.is_empty() || prefix.len() > MAX_PREFIX_BYTES {
+        return Err(format!(
+            "must be 1 to {MAX_PREFIX_BYTES} bytes long, got {}",
+            prefix.len()
+        ));
+    }
+    if let Some(bad) = prefix
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':')))
+    {
+        return Err(format!(
+            "may only contain letters, digits, '_', '-', '.' and ':', found {bad:?}"
+        ));
+    }
+    Ok(())
+}
+
+/// Parses `redis://[user:pass@]host:port/db`, `rediss://…` and
+/// `unix:///path[?db=N&user=U&pass=P]`. Returns the connection info and the
+/// URL with its password masked.
+pub fn parse_url(text: &str) -> Result<(redis::ConnectionInfo, String)> {
+    if text.len() > MAX_URL_BYTES {
+        return Err(Error::invalid(
+            "url",
+            format!("is {} bytes long, the limit is {MAX_URL_BYTES}", text.len()),
+        ));
+    }
+    let display = mask_password(text);
+    let parsed = url::Url::parse(text).map_err(|e| {
+        Error::invalid(
+            "url",
+            format!(
+                "'{}' is not a valid URL: {e}",
+                printable(display.as_bytes())
+            ),
+        )
+    })?;
+    match parsed.scheme() {
+        "redis" | "rediss" => {
+            if parsed.host_str().unwrap_or("").is_empty() {
+                return Err(Error::invalid(
+                    "url",
+                    format!("'{}' has no host", printable(display.as_bytes())),
+                ));
+            }
+            let db = parsed.path().trim_start_matches('/');
+            if !db.is_empty() && db.parse::<u16>().is_err() {
+                return Err(Error::invalid(
+                    "url",
+                    format!("database '{}' must be a number", printable(db.as_bytes())),
+                ));
+            }
+        }
+        "unix" | "redis+unix" => {
+            if parsed.path().is_empty() || parsed.path() == "/" {
+                return Err(Error::invalid(
+                    "url",
+                    "unix:// needs a socket path, as in unix:///run/redis.sock",
+                ));
+            }
+        }
+        other => {
+            return Err(Error::invalid(
+                "url",
+                format!(
+                    "scheme '{}' is not supported; use redis://, rediss:// or unix://",
+                    printable(other.as_bytes())
+                ),
+            ))
+        }
+    }
+    let info = redis::IntoConnectionInfo::into_connection_info(text).map_err(|e| {
+        Error::invalid(
+            "url",
+            format!(
+                "'{}' is not a valid Redis URL: {e}",
+                printable(display.as_bytes())
+            ),
+        )
+    })?;
+    Ok((info, display))
+}
+
+/// Replaces the password of a URL (userinfo or `pass=` query) with `***`.
+pub fn mask_password(text: &str) -> String {
+    let Ok(mut parsed) = url::Url::parse(text) else {
+        // Unparseable: mask everything between "//" and "@" to be safe.
+        return match (text.find("//"), text.rfind('@')) {
+            (Some(start), Some(at)) if at > start => {
+                format!("{}//***{}", &text[..start], &text[at..])
+            }
+            _ => text.to_owned(),
+        };
+    };
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some("***"));
+    }
+    let pairs: Vec<(String, String)> = parsed
+        .query_pairs()
+        .map(|(k, v)| {
+            let masked = matches!(k.as_ref(), "pass" | "password");
+            (
+                k.into_owned(),
+                if masked {
+                    "***".to_owned()
+                } else {
+                    v.into_owned()
+                },
+            )
+        })
+        .collect();
+    if !pairs.is_empty() {
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(url: &str, options: &[(&str, OptionValue)]) -> Result<ClientConfig> {
+        let options: Vec<(String, OptionValue)> = options
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        ClientConfig::build(Some(url.as_bytes()), &options, &Defaults::default())
+    }
+
+    #[test]
+    fn defaults_apply_when_nothing_is_given() {
+        let c = ClientConfig::build(None, &[], &Defaults::default()).unwrap();
+        assert_eq!(c.connect_timeout, Duration::from_millis(200));
+        assert_eq!(c.read_timeout, Duration::from_millis(500));
+        assert_eq!(c.pool_size, 2);
+        assert_eq!(c.prefix, "rp");
+        assert_eq!(c.retry_interval, Duration::from_millis(1000));
+        assert_eq!(c.display_url, "redis://127.0.0.1:6379");
+    }
+
+    #[test]
+    fn ini_defaults_sit_between_options_and_builtins() {
+        let ini = Defaults {
+            url: "redis://10.0.0.1:7000/3".into(),
+            prefix: "site".into(),
+            connect_timeout_ms: 50,
+            read_timeout_ms: 0,
+            pool_size: 1,
+            retry_interval_ms: 0,
+        };
+        let c =
+            ClientConfig::build(None, &[("pool_size".into(), OptionValue::Int(4))], &ini).unwrap();
+        assert_eq!(c.connect_timeout, Duration::from_millis(50));
+        assert_eq!(c.read_timeout, Duration::from_millis(500));
+        assert_eq!(c.pool_size, 4);
+        assert_eq!(c.prefix, "site");
+        assert_eq!(c.info.redis_settings().db(), 3);
+    }
+
+    #[test]
+    fn url_forms_parse() {
+        let c = build("redis://user:secret@localhost:6380/2", &[]).unwrap();
+        assert_eq!(c.info.redis_settings().username(), Some("user"));
+        assert_eq!(c.info.redis_settings().password(), Some("secret"));
+        assert_eq!(c.info.redis_settings().db(), 2);
+        assert_eq!(c.display_url, "redis://user:***@localhost:6380/2");
+        assert!(build("unix:///run/redis.sock", &[]).is_ok());
+        assert!(matches!(
+            build("rediss://example.org:6380", &[]).unwrap().info.addr(),
+            redis::ConnectionAddr::TcpTls { .. }
+        ));
+    }
+
+    #[test]
+    fn bad_urls_name_the_argument_and_hide_the_password() {
+        for bad in [
+            "",
+            "http://x",
+            "redis://",
+            "redis://h:1/abc",
+            "unix://",
+            "not a url",
+        ] {
+            let e = build(bad, &[]);
+            if bad.is_empty() {
+                assert!(e.is_ok(), "empty url means the default");
+                continue;
+            }
+            let e = e.unwrap_err();
+            assert!(e.to_string().starts_with("url: "), "{bad}: {e}");
+        }
+        let e = build("ftp://u:hunter2@h", &[]).unwrap_err().to_string();
+        assert!(!e.contains("hunter2"), "{e}");
+        assert!(build(&format!("redis://{}", "a".repeat(5000)), &[]).is_err());
+    }
+
+    #[test]
+    fn options_are_validated_with_their_name() {
+        let e = build("redis://h", &[("pool_size", OptionValue::Int(1000))]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "options['pool_size']: must be between 1 and 64 (0 for the default), got 1000"
+        );
+        let e = build("redis://h", &[("nope", OptionValue::Int(1))]).unwrap_err();
+        assert!(e.to_string().contains("unknown option"));
+        let e = build(
+            "redis://h",
+            &[("read_timeout_ms", OptionValue::Str(b"abc".to_vec()))],
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("must be an integer"));
+        let c = build(
+            "redis://h",
+            &[("read_timeout_ms", OptionValue::Str(b" 250 ".to_vec()))],
+        )
+        .unwrap();
+        assert_eq!(c.read_timeout, Duration::from_millis(250));
+        let e = build(
+            "redis://h",
+            &[("prefix", OptionValue::Str(b"a*b".to_vec()))],
+        )
+        .unwrap_err();
+        assert!(e.to_string().starts_with("options['prefix']"));
+        let e = build("redis://h", &[("prefix", OptionValue::Int(3))]).unwrap_err();
+        assert!(e.to_string().contains("int given"));
+    }
+
+    #[test]
+    fn prefixes_cannot_smuggle_key_syntax() {
+        for bad in [
+            "",
+            "a b",
+            "a*",
+            "a?",
+            "a[b]",
+            "{tag}",
+            "a\0b",
+            &"x".repeat(65),
+        ] {
+            assert!(validate_prefix(bad).is_err(), "{bad:?}");
+        }
+        for good in ["rp", "site-1:blog.2", "RP_x"] {
+            assert!(validate_prefix(good).is_ok(), "{good:?}");
+        }
+    }
+
+    #[test]
+    fn passwords_are_masked_everywhere() {
+        assert_eq!(mask_password("redis://:pw@h:1/0"), "redis://:***@h:1/0");
+        assert_eq!(
+            mask_password("unix:///tmp/r.sock?db=1&pass=pw"),
+            "unix:///tmp/r.sock?db=1&pass=***"
+        );
+        assert!(!mask_password("weird//user:pw@host").contains("pw@"));
+    }
+
+    #[test]
+    fn pool_key_ignores_prefix_but_not_server() {
+        let a = build(
+            "redis://h:1",
+            &[("prefix", OptionValue::Str(b"a".to_vec()))],
+        )
+        .unwrap();
+        let b = build(
+            "redis://h:1",
+            &[("prefix", OptionValue::Str(b"b".to_vec()))],
+        )
+        .unwrap();
+        let c = build("redis://h:2", &[]).unwrap();
+        assert_eq!(a.pool_key(), b.pool_key());
+        assert_ne!(a.pool_key(), c.pool_key());
+    }
+}

@@ -1,0 +1,368 @@
+//! Per-process connection pools.
+//!
+//! Process model: PHP-FPM starts the module in the master and then forks the
+//! workers; `pcntl_fork()` does the same inside a CLI script. A socket created
+//! before a fork is shared by parent and child, and their replies interleave
+//! (measured on this platform: thousands of wrong replies, no error). So:
+//! nothing here connects at module start, every pool records the pid that
+//! created it, and a pool is never used from another process: the registry
+//! drops pools inherited over a fork and builds fresh ones on first use.
+//!
+//! Threading: PHP (NTS) calls in from one thread at a time; the locks make the
+//! pool correct under ZTS too. There are no background threads: connections
+//! are made on the caller's thread, so connect errors keep their exact cause
+//! (timeout vs refused) and a down server costs one connect attempt, not a
+//! retry loop until a checkout deadline. That is why this is not r2d2: its
+//! connects run on a thread pool, report errors as strings, and retry until
+//! the checkout wait expires.
+//!
+//! Connections persist across requests (the pool outlives them) and carry
+//! connect, read and write timeouts, so a hung server fails a call within the
+//! read timeout instead of hanging the worker past `max_execution_time`.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+use redis::ConnectionLike;
+
+use crate::breaker::{Admission, Breaker, BreakerSnapshot};
+use crate::config::ClientConfig;
+use crate::error::{classify, ConnectionKind, Error, Result};
+
+/// Whether a failed command may be sent again on a fresh connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Reads and other commands whose repetition is harmless: a connection
+    /// found dead (server restarted, idle connection closed) is replaced and
+    /// the command sent again, so the caller sees no error at all.
+    Idempotent,
+    /// Writes: never sent twice. A dead connection still costs this caller
+    /// one error, but the pool is cleared so the next call reconnects.
+    Once,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolStats {
+    pub pid: u32,
+    pub max_size: usize,
+    pub idle: usize,
+    pub in_use: usize,
+    pub connections_created: u64,
+    pub connections_discarded: u64,
+}
+
+struct Slots {
+    idle: Vec<redis::Connection>,
+    in_use: usize,
+}
+
+pub struct Pool {
+    config: Arc<ClientConfig>,
+    client: redis::Client,
+    pid: u32,
+    slots: Mutex<Slots>,
+    returned: Condvar,
+    breaker: Breaker,
+    created: AtomicU64,
+    discarded: AtomicU64,
+    epoch: Instant,
+    /// Microseconds after `epoch` of the last reply from the server (0: none).
+    last_reply_us: AtomicU64,
+}
+
+/// A checked-out connection; goes back to the pool on drop unless discarded.
+struct Lease<'a> {
+    pool: &'a Pool,
+    con: Option<redis::Connection>,
+    reused: bool,
+}
+
+impl Lease<'_> {
+    fn discard(&mut self) {
+        if self.con.take().is_some() {
+            self.pool.discarded.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        let mut slots = self.pool.slots.lock();
+        slots.in_use = slots.in_use.saturating_sub(1);
+        if let Some(con) = self.con.take() {
+            if con.is_open() {
+                slots.idle.push(con);
+            } else {
+                self.pool.discarded.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        drop(slots);
+        self.pool.returned.notify_one();
+    }
+}
+
+impl Pool {
+    fn new(config: Arc<ClientConfig>) -> Result<Pool> {
+        let client = redis::Client::open(config.info.clone())
+            .map_err(|e| Error::invalid("url", e.to_string()))?;
+        // A probe that hangs gives up after connect + read timeout; allow some slack.
+        let probe_deadline = (config.connect_timeout + config.read_timeout) * 2;
+        Ok(Pool {
+            breaker: Breaker::new(config.retry_interval, probe_deadline),
+            client,
+            pid: std::process::id(),
+            slots: Mutex::new(Slots {
+                idle: Vec::with_capacity(config.pool_size),
+                in_use: 0,
+            }),
+            returned: Condvar::new(),
+            created: AtomicU64::new(0),
+            discarded: AtomicU64::new(0),
+            epoch: Instant::now(),
+            last_reply_us: AtomicU64::new(0),
+            config,
+        })
+    }
+
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// The pid of the process that owns this pool.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// Runs `f` on a pooled connection, honouring the circuit breaker.
+    pub fn run<T>(
+        &self,
+        retry: Retry,
+        mut f: impl FnMut(&mut redis::Connection) -> redis::RedisResult<T>,
+    ) -> Result<T> {
+        let now = Instant::now();
+        if let Admission::Rejected(retry_in) = self.breaker.admit(now) {
+            return Err(self.breaker_error(retry_in, now));
+        }
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut lease = match self.checkout() {
+                Ok(lease) => lease,
+                Err(err) => {
+                    if err.connection_kind() != Some(ConnectionKind::PoolExhausted) {
+                        self.breaker.on_failure(Instant::now(), &err.to_string());
+                    }
+                    return Err(err);
+                }
+            };
+            let Some(con) = lease.con.as_mut() else {
+                return Err(Error::connection(
+                    ConnectionKind::Io,
+                    "no connection leased",
+                ));
+            };
+            let outcome = f(con);
+            match outcome {
+                Ok(value) => {
+                    self.on_reply();
+                    return Ok(value);
+                }
+                Err(raw) => {
+                    let err = classify(&raw, false);
+                    let Some(kind) = err.connection_kind() else {
+                        // An error reply: the server is up and the connection is
+                        // in sync (unless redis-rs says otherwise on drop).
+                        self.on_reply();
+                        return Err(err);
+                    };
+                    lease.discard();
+                    if lease.reused && kind == ConnectionKind::Dropped {
+                        // Typical after a Redis restart: every idle connection
+                        // is dead. Drop them all so nobody else trips on one.
+                        self.clear_idle();
+                        if retry == Retry::Idempotent && attempt == 1 {
+                            continue;
+                        }
+                        return Err(err);
+                    }
+                    self.breaker.on_failure(Instant::now(), &err.to_string());
+                    return Err(err);
+                }
+            }
+        }
+    }
+
+    /// True when the breaker is open (a call would fail without I/O).
+    pub fn breaker_is_open(&self) -> bool {
+        self.breaker.is_open(Instant::now())
+    }
+
+    /// How long ago the server last answered, if it ever did.
+    pub fn since_last_reply(&self) -> Option<Duration> {
+        let at = self.last_reply_us.load(Ordering::Relaxed);
+        if at == 0 {
+            return None;
+        }
+        let now = self.epoch.elapsed().as_micros() as u64;
+        Some(Duration::from_micros(now.saturating_sub(at)))
+    }
+
+    pub fn breaker_snapshot(&self) -> BreakerSnapshot {
+        self.breaker.snapshot(Instant::now())
+    }
+
+    pub fn stats(&self) -> PoolStats {
+        let slots = self.slots.lock();
+        PoolStats {
+            pid: self.pid,
+            max_size: self.config.pool_size,
+            idle: slots.idle.len(),
+            in_use: slots.in_use,
+            connections_created: self.created.load(Ordering::Relaxed),
+            connections_discarded: self.discarded.load(Ordering::Relaxed),
+        }
+    }
+
+    fn on_reply(&self) {
+        self.breaker.on_success();
+        let us = (self.epoch.elapsed().as_micros() as u64).max(1);
+        self.last_reply_us.store(us, Ordering::Relaxed);
+    }
+
+    fn breaker_error(&self, retry_in: Duration, now: Instant) -> Error {
+        let snap = self.breaker.snapshot(now);
+        let last = snap.last_error.unwrap_or_else(|| "unknown error".into());
+        Error::connection(
+            ConnectionKind::BreakerOpen,
+            format!(
+                "{} failed recently ({last}); not retrying for another {} ms",
+                self.config.display_url,
+                retry_in.as_millis()
+            ),
+        )
+    }
+
+    fn clear_idle(&self) {
+        let stale = std::mem::take(&mut self.slots.lock().idle);
+        self.discarded
+            .fetch_add(stale.len() as u64, Ordering::Relaxed);
+    }
+
+    fn checkout(&self) -> Result<Lease<'_>> {
+        let deadline = Instant::now() + self.config.connect_timeout;
+        let mut slots = self.slots.lock();
+        loop {
+            if let Some(con) = slots.idle.pop() {
+                slots.in_use += 1;
+                return Ok(Lease {
+                    pool: self,
+                    con: Some(con),
+                    reused: true,
+                });
+            }
+            if slots.in_use + slots.idle.len() < self.config.pool_size {
+                // Reserve the slot, then connect without holding the lock.
+                slots.in_use += 1;
+                drop(slots);
+                let mut lease = Lease {
+                    pool: self,
+                    con: None,
+                    reused: false,
+                };
+                lease.con = Some(self.connect()?);
+                return Ok(lease);
+            }
+            if self.returned.wait_until(&mut slots, deadline).timed_out() {
+                return Err(Error::connection(
+                    ConnectionKind::PoolExhausted,
+                    format!(
+                        "all {} connections to {} stayed busy for {} ms; raise pool_size",
+                        self.config.pool_size,
+                        self.config.display_url,
+                        self.config.connect_timeout.as_millis()
+                    ),
+                ));
+            }
+        }
+    }
+
+    fn connect(&self) -> Result<redis::Connection> {
+        let con = self
+            .client
+            .get_connection_with_timeout(self.config.connect_timeout)
+            .map_err(|e| self.connect_error(&e))?;
+        con.set_read_timeout(Some(self.config.read_timeout))
+            .and_then(|()| con.set_write_timeout(Some(self.config.write_timeout)))
+            .map_err(|e| self.connect_error(&e))?;
+        self.created.fetch_add(1, Ordering::Relaxed);
+        log::debug!(
+            "redis-persona: pid {} connected to {}",
+            self.pid,
+            self.config.display_url
+        );
+        Ok(con)
+    }
+
+    fn connect_error(&self, err: &redis::RedisError) -> Error {
+        match classify(err, true) {
+            Error::Connection { kind, message } => Error::Connection {
+                kind,
+                message: format!("cannot connect to {}: {message}", self.config.display_url),
+            },
+            other => other,
+        }
+    }
+}
+
+struct Registry {
+    pid: u32,
+    pools: HashMap<String, Arc<Pool>>,
+}
+
+static REGISTRY: Mutex<Option<Registry>> = Mutex::new(None);
+
+/// The pool for `config` in this process, created (without connecting) on
+/// first use. Pools inherited from a parent process are forgotten.
+pub fn pool_for(config: &Arc<ClientConfig>) -> Result<Arc<Pool>> {
+    let pid = std::process::id();
+    let key = config.pool_key();
+    let mut guard = REGISTRY.lock();
+    if guard.as_ref().is_some_and(|r| r.pid != pid) {
+        if let Some(inherited) = guard.take() {
+            forget_inherited(inherited);
+        }
+    }
+    let registry = guard.get_or_insert_with(|| Registry {
+        pid,
+        pools: HashMap::new(),
+    });
+    if let Some(pool) = registry.pools.get(&key) {
+        return Ok(Arc::clone(pool));
+    }
+    let pool = Arc::new(Pool::new(Arc::clone(config))?);
+    registry.pools.insert(key, Arc::clone(&pool));
+    Ok(pool)
+}
+
+/// Every pool of this process, for phpinfo() and health reports.
+pub fn all_pools() -> Vec<Arc<Pool>> {
+    let pid = std::process::id();
+    match REGISTRY.lock().as_ref() {
+        Some(r) if r.pid == pid => r.pools.values().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The parent still uses these sockets. Closing our copy of the file
+/// descriptor would be harmless for TCP, but a TLS session shutdown would
+/// write to the shared stream, so the inherited connections are leaked
+/// deliberately (one descriptor each, once per fork).
+fn forget_inherited(inherited: Registry) {
+    for pool in inherited.pools.into_values() {
+        let idle = std::mem::take(&mut pool.slots.lock().idle);
+        std::mem::forget(idle);
+    }
+}

@@ -1,0 +1,207 @@
+//! The client against a real redis-server: pooling, timeouts, the circuit
+//! breaker and recovery.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use persona_core::{Client, ClientConfig, ConnectionKind, Defaults, OptionValue, Retry};
+use support::{free_port, RedisServer};
+
+fn client(url: &str, options: &[(&str, i64)]) -> Client {
+    let options: Vec<(String, OptionValue)> = options
+        .iter()
+        .map(|(k, v)| (k.to_string(), OptionValue::Int(*v)))
+        .collect();
+    let config = ClientConfig::build(Some(url.as_bytes()), &options, &Defaults::default())
+        .expect("valid config");
+    Client::new(config).expect("client")
+}
+
+#[test]
+fn many_clients_share_pool_size_connections() {
+    let server = RedisServer::start();
+    let before = server.info_field("stats", "total_connections_received");
+    for _ in 0..200 {
+        let c = client(&server.url(), &[("pool_size", 2)]);
+        c.ping().expect("ping");
+    }
+    let after = server.info_field("stats", "total_connections_received");
+    assert!(after - before <= 2, "opened {} connections", after - before);
+    let c = client(&server.url(), &[("pool_size", 2)]);
+    let stats = c.pool().unwrap().stats();
+    assert!(stats.connections_created >= 1 && stats.connections_created <= 2);
+    assert_eq!(stats.pid, std::process::id());
+}
+
+#[test]
+fn refused_connection_opens_the_breaker_and_later_calls_fail_fast() {
+    let port = free_port();
+    let c = client(
+        &format!("redis://127.0.0.1:{port}"),
+        &[("retry_interval_ms", 300)],
+    );
+    let err = c.ping().unwrap_err();
+    assert_eq!(
+        err.connection_kind(),
+        Some(ConnectionKind::Refused),
+        "{err}"
+    );
+    let start = Instant::now();
+    for _ in 0..1000 {
+        let err = c.ping().unwrap_err();
+        assert_eq!(err.connection_kind(), Some(ConnectionKind::BreakerOpen));
+    }
+    let per_call = start.elapsed() / 1000;
+    assert!(per_call < Duration::from_millis(1), "{per_call:?} per call");
+    assert!(!c.is_available());
+    // The server comes up: after the retry interval one probe closes the breaker.
+    let _server = RedisServer::start_on(port);
+    std::thread::sleep(Duration::from_millis(350));
+    assert!(c.ping().is_ok());
+    assert!(c.is_available());
+}
+
+#[test]
+fn hung_server_fails_within_the_read_timeout() {
+    let server = RedisServer::start();
+    let c = client(&server.url(), &[("read_timeout_ms", 300), ("pool_size", 1)]);
+    c.ping().expect("ping");
+    server.pause();
+    let start = Instant::now();
+    let err = c.ping().unwrap_err();
+    let took = start.elapsed();
+    server.resume();
+    assert_eq!(
+        err.connection_kind(),
+        Some(ConnectionKind::Timeout),
+        "{err}"
+    );
+    assert!(
+        took >= Duration::from_millis(280) && took < Duration::from_millis(600),
+        "took {took:?}"
+    );
+}
+
+#[test]
+fn restarted_server_costs_idempotent_callers_no_error() {
+    let mut server = RedisServer::start();
+    let c = client(&server.url(), &[]);
+    c.ping().expect("ping");
+    server.restart();
+    // The pooled connection is dead; the read is retried on a fresh one.
+    c.ping().expect("ping after restart");
+    let created = c.pool().unwrap().stats().connections_created;
+    assert_eq!(created, 2);
+}
+
+#[test]
+fn restarted_server_costs_a_write_at_most_one_error() {
+    let mut server = RedisServer::start();
+    let c = client(&server.url(), &[]);
+    let set = |c: &Client| {
+        c.run(Retry::Once, |con| {
+            redis::cmd("SET").arg("k").arg("v").query::<()>(con)
+        })
+    };
+    set(&c).expect("set");
+    server.restart();
+    let first = set(&c);
+    if let Err(e) = &first {
+        assert_eq!(e.connection_kind(), Some(ConnectionKind::Dropped), "{e}");
+    }
+    set(&c).expect("the second write after a restart succeeds");
+    assert!(c.is_available());
+}
+
+#[test]
+fn killed_server_opens_the_breaker_and_recovery_is_automatic() {
+    let mut server = RedisServer::start();
+    let port = server.port;
+    let c = client(&server.url(), &[("retry_interval_ms", 200)]);
+    c.ping().expect("ping");
+    server.kill();
+    // First call: the dead pooled connection, then a refused reconnect.
+    assert!(c.ping().is_err());
+    let err = c.ping().unwrap_err();
+    assert_eq!(
+        err.connection_kind(),
+        Some(ConnectionKind::BreakerOpen),
+        "{err}"
+    );
+    let _again = RedisServer::start_on(port);
+    std::thread::sleep(Duration::from_millis(250));
+    c.ping().expect("recovered");
+}
+
+#[test]
+fn server_error_replies_do_not_trip_the_breaker() {
+    let server = RedisServer::start();
+    let c = client(&server.url(), &[]);
+    c.run(Retry::Once, |con| {
+        redis::cmd("SET").arg("s").arg("x").query::<()>(con)
+    })
+    .unwrap();
+    let err = c
+        .run(Retry::Once, |con| {
+            redis::cmd("LPUSH").arg("s").arg("y").query::<i64>(con)
+        })
+        .unwrap_err();
+    assert!(matches!(err, persona_core::Error::Server(_)), "{err}");
+    assert!(c.is_available());
+    assert!(c.ping().is_ok());
+}
+
+#[test]
+fn health_reports_server_pool_and_breaker() {
+    let server = RedisServer::start();
+    let c = client(&server.url(), &[]);
+    let h = c.health();
+    assert_eq!(h.status, "ok");
+    assert!(h.server.version.is_some());
+    assert_eq!(h.server.mode.as_deref(), Some("standalone"));
+    assert!(h.server.used_memory.unwrap_or(0) > 0);
+    assert!(h.latency.is_some());
+    assert_eq!(h.pool.unwrap().pid, std::process::id());
+    drop(server);
+    let down = c.health();
+    assert_eq!(down.status, "down");
+    assert!(down.error.is_some());
+}
+
+#[test]
+fn auth_and_db_from_the_url_are_used() {
+    let server = RedisServer::start();
+    redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("requirepass")
+        .arg("s3cret")
+        .query::<()>(&mut server.admin())
+        .unwrap();
+    let wrong = client(&format!("redis://:nope@127.0.0.1:{}/0", server.port), &[]);
+    let err = wrong.ping().unwrap_err();
+    assert_eq!(
+        err.connection_kind(),
+        Some(ConnectionKind::Handshake),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("nope"), "password leaked: {err}");
+    let right = client(&format!("redis://:s3cret@127.0.0.1:{}/3", server.port), &[]);
+    right
+        .run(Retry::Once, |con| {
+            redis::cmd("SET").arg("in-db-3").arg("1").query::<()>(con)
+        })
+        .unwrap();
+    let db: i64 = right
+        .run(Retry::Idempotent, |con| {
+            redis::cmd("CLIENT").arg("INFO").query::<String>(con)
+        })
+        .map(|s| {
+            s.split_whitespace()
+                .find_map(|f| f.strip_prefix("db="))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(-1)
+        })
+        .unwrap();
+    assert_eq!(db, 3);
+}
