@@ -7,6 +7,8 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod health;
+pub mod keys;
+pub mod kv;
 pub mod pool;
 
 pub use client::Client;

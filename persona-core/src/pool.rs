@@ -153,7 +153,7 @@ impl Pool {
                 Ok(lease) => lease,
                 Err(err) => {
                     if err.connection_kind() != Some(ConnectionKind::PoolExhausted) {
-                        self.breaker.on_failure(Instant::now(), &err.to_string());
+                        self.breaker.on_failure(Instant::now(), &failure_text(&err));
                     }
                     return Err(err);
                 }
@@ -188,7 +188,7 @@ impl Pool {
                         }
                         return Err(err);
                     }
-                    self.breaker.on_failure(Instant::now(), &err.to_string());
+                    self.breaker.on_failure(Instant::now(), &failure_text(&err));
                     return Err(err);
                 }
             }
@@ -238,7 +238,7 @@ impl Pool {
         Error::connection(
             ConnectionKind::BreakerOpen,
             format!(
-                "{} failed recently ({last}); not retrying for another {} ms",
+                "not trying {} for another {} ms after: {last}",
                 self.config.display_url,
                 retry_in.as_millis()
             ),
@@ -314,6 +314,14 @@ impl Pool {
             },
             other => other,
         }
+    }
+}
+
+/// The short cause kept by the breaker and quoted while it is open.
+fn failure_text(err: &Error) -> String {
+    match err {
+        Error::Connection { message, .. } => message.clone(),
+        other => other.to_string(),
     }
 }
 

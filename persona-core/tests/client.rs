@@ -205,3 +205,28 @@ fn auth_and_db_from_the_url_are_used() {
         .unwrap();
     assert_eq!(db, 3);
 }
+
+#[test]
+fn kv_values_are_binary_safe_and_expire() {
+    let server = RedisServer::start();
+    let c = client(&server.url(), &[]);
+    let keys = persona_core::keys::Keys::new(c.prefix());
+    let key = keys.kv("bin");
+    let value = b"a\0b\xff".to_vec();
+    c.run(Retry::Once, |con| {
+        persona_core::kv::set(con, &key, &value, 60)
+    })
+    .unwrap();
+    let back = c
+        .run(Retry::Idempotent, |con| persona_core::kv::get(con, &key))
+        .unwrap();
+    assert_eq!(back.as_deref(), Some(&value[..]));
+    let ttl: i64 = redis::cmd("TTL")
+        .arg("rp:kv:bin")
+        .query(&mut server.admin())
+        .unwrap();
+    assert!(ttl > 0 && ttl <= 60);
+    assert!(c
+        .run(Retry::Once, |con| persona_core::kv::delete(con, &key))
+        .unwrap());
+}
