@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use ext_php_rs::boxed::ZBox;
+use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::ZendHashTable;
 use persona_core::health::Health;
@@ -16,7 +17,7 @@ use crate::{ini, logging};
 
 /// Connection to one Redis server, pooled and persistent per PHP process.
 #[php_class]
-#[php(name = "RedisPersona\\Client")]
+#[php(name = "RedisPersona\\Client", flags = ClassFlags::Final)]
 pub struct Client {
     inner: Arc<persona_core::Client>,
 }

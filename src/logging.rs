@@ -44,9 +44,11 @@ pub fn refresh_level() {
     log::set_max_level(parse_level(&ini::string(ini::LOG_LEVEL)));
 }
 
+/// `0` (the registered default) means warning. PHP's ini parser turns a bare
+/// `off`/`none`/`no` into an empty string, so empty means off.
 pub fn parse_level(text: &str) -> LevelFilter {
     match text.trim().to_ascii_lowercase().as_str() {
-        "off" | "none" | "-1" => LevelFilter::Off,
+        "" | "off" | "none" | "-1" => LevelFilter::Off,
         "error" | "1" => LevelFilter::Error,
         "info" | "3" => LevelFilter::Info,
         "debug" | "4" => LevelFilter::Debug,

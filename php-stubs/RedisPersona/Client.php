@@ -1,0 +1,125 @@
+<?php
+
+/**
+ * Stubs of the redis_persona extension, for IDEs and static analysis.
+ * tests/php/StubsTest.php fails when these drift from the loaded extension.
+ */
+
+namespace RedisPersona;
+
+/**
+ * A connection to one Redis server, pooled and persistent per PHP process.
+ *
+ * Cheap to construct on every request: no I/O happens in the constructor, and
+ * every Client of the process with the same server settings shares one pool
+ * of at most `pool_size` connections, created on first use and kept across
+ * requests. A circuit breaker makes calls fail fast (ConnectionException)
+ * for `retry_interval_ms` after Redis failed, then lets one call probe.
+ *
+ * @example $client = new \RedisPersona\Client(); // redis_persona.url, or redis://127.0.0.1:6379
+ */
+final class Client
+{
+    /**
+     * @param string|null $url `redis://[user:pass@]host:port/db`, `rediss://…` (TLS) or
+     *                         `unix:///path/to.sock?db=N`; null or '' uses the INI
+     *                         setting `redis_persona.url`, then `redis://127.0.0.1:6379`.
+     * @param array{connect_timeout_ms?: int, read_timeout_ms?: int, pool_size?: int,
+     *              prefix?: string, retry_interval_ms?: int} $options
+     *        Each overrides its INI setting; 0 means the default.
+     * @throws \ValueError When the URL or an option is invalid; the message names it.
+     * @example $client = new \RedisPersona\Client('redis://127.0.0.1:6379/0', ['prefix' => 'shop']);
+     */
+    public function __construct(?string $url = null, array $options = [])
+    {
+    }
+
+    /**
+     * Sends one PING.
+     *
+     * @return float The round trip in milliseconds.
+     * @throws ConnectionException When Redis is unreachable, too slow, or the breaker is open.
+     * @example printf("Redis answered in %.3f ms\n", $client->ping());
+     */
+    public function ping(): float
+    {
+    }
+
+    /**
+     * Whether Redis can be used now. Never throws.
+     *
+     * No network I/O while the circuit breaker is open, nor when the server
+     * answered within the last retry interval; otherwise one PING decides.
+     *
+     * @example $mode = $client->isAvailable() ? 'redis' : 'fallback';
+     */
+    public function isAvailable(): bool
+    {
+    }
+
+    /**
+     * A health report. Never throws: when Redis is down, `status` is 'down'
+     * and `error` says why.
+     *
+     * @return array{status: string, url: string, prefix: string, latency_ms: float|null,
+     *     server_version: string|null, mode: string|null, uptime_seconds: int|null,
+     *     connected_clients: int|null,
+     *     memory: array{used: int|null, peak: int|null, max: int|null, policy: string|null},
+     *     pool: array{pid: int, size: int, idle: int, in_use: int, connections_created: int,
+     *         connections_discarded: int}|null,
+     *     breaker: array{state: string, consecutive_failures: int, times_opened: int,
+     *         retry_in_ms: float, last_error: string|null}|null,
+     *     error: string|null}
+     * @example if ($client->health()['status'] !== 'ok') { error_log('Redis is down'); }
+     */
+    public function health(): array
+    {
+    }
+
+    /**
+     * Reads a value stored with set().
+     *
+     * @param string $key 1-200 bytes of letters, digits and `_ . : / -`; stored under `{prefix}:kv:`.
+     * @return string|null The value (binary-safe), or null when there is none.
+     * @throws \ValueError When the key is invalid.
+     * @throws ConnectionException When Redis is unavailable.
+     * @example $html = $client->get('banner:home') ?? render_banner();
+     */
+    public function get(string $key): ?string
+    {
+    }
+
+    /**
+     * Stores a binary-safe value (at most 8 MiB) that expires after $ttl seconds.
+     *
+     * @param int $ttl 1 second to 30 days.
+     * @throws \ValueError When the key, value size or TTL is invalid.
+     * @throws ConnectionException When Redis is unavailable.
+     * @example $client->set('banner:home', $html, 300);
+     */
+    public function set(string $key, string $value, int $ttl = 3600): bool
+    {
+    }
+
+    /**
+     * Removes a value stored with set().
+     *
+     * @return bool True when the key existed.
+     * @throws \ValueError When the key is invalid.
+     * @throws ConnectionException When Redis is unavailable.
+     * @example $client->delete('banner:home');
+     */
+    public function delete(string $key): bool
+    {
+    }
+
+    /**
+     * The key prefix this client writes under (option `prefix`, INI
+     * `redis_persona.prefix`, default `rp`). Never throws.
+     *
+     * @example echo $client->prefix(); // "rp"
+     */
+    public function prefix(): string
+    {
+    }
+}

@@ -1,0 +1,128 @@
+<?php
+
+namespace RedisPersona\Tests;
+
+use PHPUnit\Framework\TestCase;
+use RedisPersona\Client;
+use RedisPersona\Tests\Support\RedisServer;
+
+final class ClientTest extends TestCase
+{
+    private static RedisServer $redis;
+
+    public static function setUpBeforeClass(): void
+    {
+        self::$redis = new RedisServer();
+    }
+
+    public static function tearDownAfterClass(): void
+    {
+        self::$redis->stop();
+    }
+
+    public function testPingHealthAndPrefix(): void
+    {
+        $client = new Client(self::$redis->url(), ['prefix' => 'site1:b2']);
+        $this->assertGreaterThan(0.0, $client->ping());
+        $this->assertTrue($client->isAvailable());
+        $this->assertSame('site1:b2', $client->prefix());
+
+        $health = $client->health();
+        $this->assertSame('ok', $health['status']);
+        $this->assertSame('standalone', $health['mode']);
+        $this->assertMatchesRegularExpression('/^\d+\.\d+/', $health['server_version']);
+        $this->assertGreaterThan(0, $health['memory']['used']);
+        $this->assertGreaterThanOrEqual($health['memory']['used'], $health['memory']['peak']);
+        $this->assertSame(getmypid(), $health['pool']['pid']);
+        $this->assertSame('closed', $health['breaker']['state']);
+        $this->assertNull($health['error']);
+        $this->assertIsFloat($health['latency_ms']);
+    }
+
+    public function testTwoHundredClientsOpenAtMostPoolSizeConnections(): void
+    {
+        // A fresh pool: its own settings, so earlier tests' connections do not count.
+        $url = self::$redis->url('/1');
+        $before = (int) self::$redis->admin()->infoField('stats', 'total_connections_received');
+        for ($i = 0; $i < 200; $i++) {
+            $client = new Client($url, ['pool_size' => 2]);
+            $client->ping();
+        }
+        $after = (int) self::$redis->admin()->infoField('stats', 'total_connections_received');
+        // The two admin connections of this test count too.
+        $this->assertLessThanOrEqual(2 + 2, $after - $before);
+        $this->assertLessThanOrEqual(2, $client->health()['pool']['connections_created']);
+    }
+
+    public function testIniSettingsAreTheDefaults(): void
+    {
+        ini_set('redis_persona.url', self::$redis->url('/2'));
+        ini_set('redis_persona.prefix', 'from-ini');
+        try {
+            $client = new Client();
+            $this->assertSame('from-ini', $client->prefix());
+            $client->set('where', 'db2');
+            $admin = self::$redis->admin();
+            $admin->command('SELECT', '2');
+            $this->assertSame('db2', $admin->command('GET', 'from-ini:kv:where'));
+            // Options win over INI; '' and null mean "the INI default".
+            $this->assertSame('opt', (new Client('', ['prefix' => 'opt']))->prefix());
+            $this->assertSame('from-ini', (new Client(null, ['prefix' => '']))->prefix());
+        } finally {
+            ini_restore('redis_persona.url');
+            ini_restore('redis_persona.prefix');
+        }
+    }
+
+    public function testValuesAreBinarySafe(): void
+    {
+        $client = new Client(self::$redis->url());
+        $this->assertTrue($client->set('bin', "a\0b\xff"));
+        $this->assertSame("a\0b\xff", $client->get('bin'));
+        $big = random_bytes(1 << 20);
+        $client->set('big', $big, 60);
+        $this->assertSame($big, $client->get('big'));
+        $this->assertNull($client->get('never-set'));
+        $this->assertTrue($client->delete('bin'));
+        $this->assertFalse($client->delete('bin'));
+        $this->assertNull($client->get('bin'));
+    }
+
+    public function testEveryKeyLivesUnderThePrefixWithATtl(): void
+    {
+        $admin = self::$redis->admin();
+        $admin->command('SELECT', '5');
+        $admin->command('FLUSHDB');
+        $client = new Client(self::$redis->url('/5'), ['prefix' => 'ns']);
+        foreach (['a', 'post:1/x', '123', 'A-b_c.d'] as $key) {
+            $client->set($key, 'v', 100);
+        }
+        [$cursor, $keys] = $admin->command('SCAN', '0', 'COUNT', '1000');
+        $this->assertSame('0', $cursor);
+        $this->assertCount(4, $keys);
+        foreach ($keys as $key) {
+            $this->assertStringStartsWith('ns:kv:', $key);
+            $ttl = $admin->command('TTL', $key);
+            $this->assertGreaterThan(0, $ttl);
+            $this->assertLessThanOrEqual(100, $ttl);
+        }
+    }
+
+    public function testPhpinfoShowsVersionSettingsAndPoolsWithThePasswordMasked(): void
+    {
+        ini_set('redis_persona.url', 'redis://:hunter2@127.0.0.1:1/0');
+        try {
+            ob_start();
+            (new \ReflectionExtension('redis_persona'))->info();
+            $info = (string) ob_get_clean();
+        } finally {
+            ini_restore('redis_persona.url');
+        }
+        $this->assertStringContainsString('redis_persona support => enabled', $info);
+        $this->assertStringContainsString('version => ' . phpversion('redis_persona'), $info);
+        $this->assertStringContainsString('redis_persona.url => redis://:***@127.0.0.1:1/0', $info);
+        $this->assertStringContainsString('redis_persona.read_timeout_ms', $info);
+        $this->assertStringContainsString('circuit breaker', $info);
+        $this->assertStringNotContainsString('hunter2', $info);
+    }
+}

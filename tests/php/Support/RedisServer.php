@@ -1,0 +1,112 @@
+<?php
+
+namespace RedisPersona\Tests\Support;
+
+/**
+ * A real redis-server on a free loopback port, started for a test and
+ * stopped by pid (never by name) when the test is done or the process exits.
+ */
+final class RedisServer
+{
+    public int $port;
+    /** @var resource|null */
+    private $process = null;
+    private int $pid = 0;
+    private int $owner;
+    private string $dir;
+
+    public function __construct(?int $port = null)
+    {
+        $this->port = $port ?? self::freePort();
+        $this->owner = getmypid();
+        $this->dir = sys_get_temp_dir() . '/rp-php-redis-' . getmypid() . '-' . $this->port;
+        if (!is_dir($this->dir)) {
+            mkdir($this->dir, 0700, true);
+        }
+        $this->start();
+    }
+
+    public static function freePort(): int
+    {
+        $server = stream_socket_server('tcp://127.0.0.1:0', $errno, $error);
+        if ($server === false) {
+            throw new \RuntimeException("no free port: $error");
+        }
+        $name = (string) stream_socket_get_name($server, false);
+        fclose($server);
+        return (int) substr($name, strrpos($name, ':') + 1);
+    }
+
+    public function start(): void
+    {
+        $command = [
+            'redis-server', '--port', (string) $this->port, '--bind', '127.0.0.1',
+            '--save', '', '--appendonly', 'no', '--daemonize', 'no',
+            '--loglevel', 'warning', '--dir', $this->dir,
+        ];
+        $null = ['file', '/dev/null', 'a'];
+        $process = proc_open($command, [0 => ['file', '/dev/null', 'r'], 1 => $null, 2 => $null], $pipes);
+        if (!is_resource($process)) {
+            throw new \RuntimeException('cannot start redis-server');
+        }
+        $this->process = $process;
+        $this->pid = (int) proc_get_status($process)['pid'];
+        $deadline = microtime(true) + 10;
+        while (microtime(true) < $deadline) {
+            try {
+                if ((new Resp($this->port, 0.5))->command('PING') === 'PONG') {
+                    return;
+                }
+            } catch (\RuntimeException $e) {
+                usleep(20000);
+            }
+        }
+        throw new \RuntimeException("redis-server did not start on port {$this->port}");
+    }
+
+    public function url(string $path = ''): string
+    {
+        return "redis://127.0.0.1:{$this->port}" . $path;
+    }
+
+    public function admin(): Resp
+    {
+        return new Resp($this->port);
+    }
+
+    public function pause(): void
+    {
+        posix_kill($this->pid, SIGSTOP);
+    }
+
+    public function resume(): void
+    {
+        posix_kill($this->pid, SIGCONT);
+    }
+
+    public function stop(): void
+    {
+        if ($this->process === null || getmypid() !== $this->owner) {
+            return;
+        }
+        posix_kill($this->pid, SIGCONT);
+        posix_kill($this->pid, SIGKILL);
+        proc_close($this->process);
+        $this->process = null;
+    }
+
+    public function restart(): void
+    {
+        $this->stop();
+        $this->start();
+    }
+
+    public function __destruct()
+    {
+        $this->stop();
+        if (getmypid() === $this->owner && is_dir($this->dir)) {
+            array_map('unlink', glob($this->dir . '/*') ?: []);
+            @rmdir($this->dir);
+        }
+    }
+}

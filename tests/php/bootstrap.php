@@ -1,0 +1,12 @@
+<?php
+
+// Bootstrap of the PHP test suite: the extension must be the fresh build.
+if (!extension_loaded('redis_persona')) {
+    fwrite(STDERR, "redis_persona is not loaded: run the suite through `make test`.\n");
+    exit(2);
+}
+
+require __DIR__ . '/Support/Resp.php';
+require __DIR__ . '/Support/RedisServer.php';
+require __DIR__ . '/Support/PhpProcess.php';
+require __DIR__ . '/Support/FastCgi.php';
