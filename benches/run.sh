@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# `make bench`: redis-persona against phpredis in the same run, with PHP and
+# Redis pinned to one CPU (cross-CPU loopback is ~4x slower here and noisy).
+# Writes benches/RESULTS.md, which is committed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+state=.build/bench
+so=$PWD/target/release/libredis_persona.so
+cpu=${BENCH_CPU:-0}
+
+port=$(taskset -c "$cpu" scripts/redis.sh start "$state")
+trap 'scripts/redis.sh stop "$state"' EXIT
+
+php_bench() {
+  taskset -c "$cpu" php -n -d extension=igbinary -d extension=redis -d extension="$so" "$@"
+}
+
+table=$(php_bench benches/client-bench.php "$port" "${BENCH_ROUNDS:-15}" "${BENCH_ITERATIONS:-2000}")
+{
+  echo "# Benchmark results"
+  echo
+  echo "Written by \`make bench\` ($(date -u +%Y-%m-%d)). PHP $(php -r 'echo PHP_VERSION;'),"
+  echo "redis-server $(redis-server --version | grep -o 'v=[0-9.]*' | cut -d= -f2), phpredis $(php -n -d extension=igbinary -d extension=redis -r 'echo phpversion("redis");'),"
+  echo "$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)); PHP and Redis pinned to CPU $cpu."
+  echo "Each cell is the median of ${BENCH_ROUNDS:-15} interleaved rounds of ${BENCH_ITERATIONS:-2000} calls; ratio < 1 means redis-persona is faster."
+  echo
+  echo "## Client"
+  echo
+  echo "$table"
+} >benches/RESULTS.md
+cat benches/RESULTS.md

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what building, testing, benchmarking and the demo need, from
+# Debian's package registry. Idempotent and quiet: only missing packages are
+# installed, and a machine that has them all costs one dpkg-query.
+set -euo pipefail
+
+packages=(
+  php8.2-dev php8.2-cli php8.2-fpm php8.2-xml php8.2-mbstring
+  libclang-dev clang
+  redis-server redis-tools
+  php-redis phpunit php-codesniffer hyperfine
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+
+if ((${#missing[@]})); then
+  echo "deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/redis-persona-apt.log 2>&1 \
+    || { tail -n 30 /tmp/redis-persona-apt.log; exit 1; }
+fi
+
+for component in rustfmt clippy; do
+  if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
+    rustup component add "$component" >/dev/null
+  fi
+done
