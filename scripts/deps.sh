@@ -8,7 +8,7 @@ packages=(
   php8.2-dev php8.2-cli php8.2-fpm php8.2-xml php8.2-mbstring
   libclang-dev clang
   redis-server redis-tools
-  php-redis phpunit php-codesniffer hyperfine
+  php-redis phpunit php-codesniffer hyperfine openssl
 )
 
 missing=()

@@ -230,3 +230,77 @@ fn kv_values_are_binary_safe_and_expire() {
         .run(Retry::Once, |con| persona_core::kv::delete(con, &key))
         .unwrap());
 }
+
+#[test]
+fn unix_socket_urls_connect() {
+    let server = RedisServer::start_with(free_port(), |dir| {
+        vec![
+            "--unixsocket".into(),
+            dir.join("redis.sock").display().to_string(),
+            "--unixsocketperm".into(),
+            "700".into(),
+        ]
+    });
+    let path = server.dir.join("redis.sock");
+    let c = client(&format!("unix://{}?db=4", path.display()), &[]);
+    c.ping().expect("ping over the unix socket");
+    c.run(Retry::Once, |con| {
+        persona_core::kv::set(con, "rp:kv:u", b"1", 60)
+    })
+    .unwrap();
+    let db4: Option<String> = redis::cmd("GET")
+        .arg("rp:kv:u")
+        .query(&mut {
+            let mut admin = server.admin();
+            redis::cmd("SELECT").arg(4).query::<()>(&mut admin).unwrap();
+            admin
+        })
+        .unwrap();
+    assert_eq!(db4.as_deref(), Some("1"));
+}
+
+#[test]
+fn rediss_urls_speak_tls() {
+    let tls_port = free_port();
+    let server = RedisServer::start_with(free_port(), |dir| {
+        let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+        let made = std::process::Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            ])
+            .args([
+                "-subj",
+                "/CN=localhost",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+            ])
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("openssl");
+        assert!(made.success());
+        vec![
+            "--tls-port".into(),
+            tls_port.to_string(),
+            "--tls-cert-file".into(),
+            cert.display().to_string(),
+            "--tls-key-file".into(),
+            key.display().to_string(),
+            "--tls-ca-cert-file".into(),
+            cert.display().to_string(),
+            "--tls-auth-clients".into(),
+            "no".into(),
+        ]
+    });
+    // A self-signed certificate is refused by default...
+    let verified = client(&format!("rediss://127.0.0.1:{tls_port}"), &[]);
+    let err = verified.ping().unwrap_err();
+    assert!(err.is_unavailable(), "{err}");
+    // ...and accepted when the URL opts out of verification.
+    let insecure = client(&format!("rediss://127.0.0.1:{tls_port}/#insecure"), &[]);
+    insecure.ping().expect("ping over TLS");
+    drop(server);
+}

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 pub struct RedisServer {
     child: Option<Child>,
     pub port: u16,
-    dir: PathBuf,
+    pub dir: PathBuf,
+    extra: Vec<String>,
 }
 
 pub fn free_port() -> u16 {
@@ -26,12 +27,22 @@ impl RedisServer {
     }
 
     pub fn start_on(port: u16) -> RedisServer {
+        RedisServer::start_with(port, |_| Vec::new())
+    }
+
+    /// Starts with extra arguments, built from the server's state directory.
+    pub fn start_with(
+        port: u16,
+        extra: impl FnOnce(&std::path::Path) -> Vec<String>,
+    ) -> RedisServer {
         let dir = std::env::temp_dir().join(format!("rp-redis-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
+        let extra = extra(&dir);
         let mut server = RedisServer {
             child: None,
             port,
             dir,
+            extra,
         };
         server.spawn();
         server
@@ -44,6 +55,7 @@ impl RedisServer {
             .args(["--daemonize", "no", "--loglevel", "warning"])
             .arg("--dir")
             .arg(&self.dir)
+            .args(&self.extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
