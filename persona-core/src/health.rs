@@ -2,14 +2,12 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
-
 use crate::breaker::BreakerSnapshot;
 use crate::config::ClientConfig;
 use crate::pool::{Pool, PoolStats};
 
 /// Facts from `INFO` that an operator needs at a glance.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServerInfo {
     pub version: Option<String>,
     /// `standalone`, `cluster` or `sentinel`.

@@ -2,29 +2,16 @@
 
 namespace RedisPersona\Tests;
 
-use PHPUnit\Framework\TestCase;
 use RedisPersona\Client;
 use RedisPersona\Tests\Support\PhpProcess;
-use RedisPersona\Tests\Support\RedisServer;
+use RedisPersona\Tests\Support\RedisTestCase;
 
 /**
  * Arguments follow PHP's rules for internal functions; bad input is a clear
  * exception, never a crash, a warning or a key outside the namespace.
  */
-final class ArgumentTest extends TestCase
+final class ArgumentTest extends RedisTestCase
 {
-    private static RedisServer $redis;
-
-    public static function setUpBeforeClass(): void
-    {
-        self::$redis = new RedisServer();
-    }
-
-    public static function tearDownAfterClass(): void
-    {
-        self::$redis->stop();
-    }
-
     public function testCoerciveModeConvertsScalarsAndStringables(): void
     {
         $client = new Client(self::$redis->url());

@@ -2,24 +2,11 @@
 
 namespace RedisPersona\Tests;
 
-use PHPUnit\Framework\TestCase;
 use RedisPersona\Client;
-use RedisPersona\Tests\Support\RedisServer;
+use RedisPersona\Tests\Support\RedisTestCase;
 
-final class ClientTest extends TestCase
+final class ClientTest extends RedisTestCase
 {
-    private static RedisServer $redis;
-
-    public static function setUpBeforeClass(): void
-    {
-        self::$redis = new RedisServer();
-    }
-
-    public static function tearDownAfterClass(): void
-    {
-        self::$redis->stop();
-    }
-
     public function testPingHealthAndPrefix(): void
     {
         $client = new Client(self::$redis->url(), ['prefix' => 'site1:b2']);

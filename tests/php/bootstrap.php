@@ -8,5 +8,6 @@ if (!extension_loaded('redis_persona')) {
 
 require __DIR__ . '/Support/Resp.php';
 require __DIR__ . '/Support/RedisServer.php';
+require __DIR__ . '/Support/RedisTestCase.php';
 require __DIR__ . '/Support/PhpProcess.php';
 require __DIR__ . '/Support/FastCgi.php';
