@@ -177,15 +177,18 @@ impl ClientConfig {
     /// What makes two configurations share a connection pool: the same server,
     /// credentials, database and socket behaviour. The prefix does not count.
     pub fn pool_key(&self) -> String {
+        let redis = self.info.redis_settings();
         format!(
-            "{:?}|{}|{}|{}|{}|{}",
+            "{:?}|{}|{}|{}|{}|{}|{}|{}",
             self.info.addr(),
-            self.info.redis_settings().db(),
-            self.info.redis_settings().username().unwrap_or(""),
-            self.info.redis_settings().password().unwrap_or(""),
+            redis.db(),
+            redis.username().unwrap_or(""),
+            redis.password().unwrap_or(""),
             self.connect_timeout.as_millis(),
             self.read_timeout.as_millis(),
-        ) + &format!("|{}|{}", self.pool_size, self.retry_interval.as_millis())
+            self.pool_size,
+            self.retry_interval.as_millis(),
+        )
     }
 }
 
