@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::options::{int_option, option_argument, unknown_option};
 
 pub const DEFAULT_URL: &str = "redis://127.0.0.1:6379";
 pub const DEFAULT_PREFIX: &str = "rp";
@@ -109,7 +110,7 @@ impl ClientConfig {
         };
 
         for (name, value) in options {
-            let arg = format!("options['{}']", printable(name.as_bytes()));
+            let arg = option_argument(name);
             match name.as_str() {
                 "connect_timeout_ms" => {
                     connect_ms = int_option(&arg, value, 1, 60_000, connect_ms)?;
@@ -141,15 +142,7 @@ impl ClientConfig {
                         ))
                     }
                 },
-                _ => {
-                    return Err(Error::invalid(
-                        arg,
-                        format!(
-                            "unknown option; known options are {}",
-                            OPTION_NAMES.join(", ")
-                        ),
-                    ))
-                }
+                _ => return Err(unknown_option(arg, OPTION_NAMES)),
             }
         }
         validate_prefix(&prefix).map_err(|msg| {
@@ -216,39 +209,6 @@ pub fn printable(bytes: &[u8]) -> String {
         out.push('…');
     }
     out
-}
-
-fn int_option(arg: &str, value: &OptionValue, min: u64, max: u64, default: u64) -> Result<u64> {
-    let n: i64 = match value {
-        OptionValue::Null => return Ok(default),
-        OptionValue::Int(n) => *n,
-        OptionValue::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => *f as i64,
-        OptionValue::Str(bytes) => {
-            let text = std::str::from_utf8(bytes).unwrap_or("").trim();
-            text.parse::<i64>().map_err(|_| {
-                Error::invalid(
-                    arg,
-                    format!("must be an integer, got '{}'", printable(bytes)),
-                )
-            })?
-        }
-        other => {
-            return Err(Error::invalid(
-                arg,
-                format!("must be an integer, {} given", other.type_name()),
-            ))
-        }
-    };
-    if n == 0 {
-        return Ok(default);
-    }
-    if n < min as i64 || n > max as i64 {
-        return Err(Error::invalid(
-            arg,
-            format!("must be between {min} and {max} (0 for the default), got {n}"),
-        ));
-    }
-    Ok(n as u64)
 }
 
 /// A prefix becomes the first segment of every key, so it must not carry

@@ -3,8 +3,29 @@
 //! another (locks, OTP, rate limits):
 //!
 //! ```text
-//! {prefix}:kv:{key}          Client::get/set/delete (application values)
+//! {prefix}:kv:{key}                Client::get/set/delete (application values)
+//!
+//! content cache (PersonaCache, Invalidator); b = post id mod 16
+//! {prefix}:c:{bNN}:gen             cache generation of bucket NN (flush bumps all 16)
+//! {prefix}:c:{bNN}:p:{post}        hash persona => encoded variant (entry.rs)
+//! {prefix}:c:{bNN}:i:{post}        hash persona => "generation:stale_until_ms" (variant index)
+//! {prefix}:c:{bNN}:v:{post}        post version, bumped by every invalidation (write fence)
+//! {prefix}:c:{bNN}:l:{post}:{persona}  single-flight render lock
+//! {prefix}:c:{bNN}:d:{post}        set of posts that depend on {post}
+//! {prefix}:c:t:{tag}               set of posts tagged {tag} (its own hash tag)
+//!
+//! statistics (never flushed with the cache)
+//! {prefix}:st:d:{YYYY-MM-DD}       hash hits, misses, sets, raw_bytes, stored_bytes
+//! {prefix}:st:views                sorted set post => views (bounded)
+//! {prefix}:st:inv                  list of recent invalidations (JSON, bounded)
 //! ```
+//!
+//! Hash tags (`{…}`) decide the Redis Cluster slot. Everything one script or
+//! multi-key command touches shares one: a post's variants, index, version,
+//! locks and dependents live in its bucket `{bNN}` together with that
+//! bucket's generation, so reading a variant and checking its generation is
+//! one slot, and invalidating a post is one script in one slot. Sixteen
+//! buckets spread the cache over up to sixteen cluster nodes.
 //!
 //! Caller-supplied key text is validated, never escaped: it may only use
 //! characters that cannot change a key's meaning (no glob characters, no
@@ -13,6 +34,61 @@
 use crate::error::{Error, Result};
 
 pub const MAX_KEY_BYTES: usize = 200;
+pub const MAX_PERSONA_BYTES: usize = 64;
+pub const MAX_TAG_BYTES: usize = 128;
+/// Number of cache buckets (hash tags) posts are spread over.
+pub const CACHE_BUCKETS: u64 = 16;
+
+/// Checks a persona slug: 1 to 64 bytes of `[a-z0-9_-]`.
+pub fn validate_persona<'a>(argument: &str, persona: &'a [u8]) -> Result<&'a str> {
+    validate_charset(argument, persona, MAX_PERSONA_BYTES, "a-z 0-9 _ -", |b| {
+        b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-')
+    })
+}
+
+/// Checks a tag name: 1 to 128 bytes of `[A-Za-z0-9_.-]`.
+pub fn validate_tag<'a>(argument: &str, tag: &'a [u8]) -> Result<&'a str> {
+    validate_charset(argument, tag, MAX_TAG_BYTES, "A-Z a-z 0-9 _ . -", |b| {
+        b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
+    })
+}
+
+/// Checks a post id: a positive integer.
+pub fn validate_post_id(argument: &str, id: i64) -> Result<u64> {
+    if id < 1 {
+        return Err(Error::invalid(
+            argument,
+            format!("must be a post id of 1 or more, got {id}"),
+        ));
+    }
+    Ok(id as u64)
+}
+
+fn validate_charset<'a>(
+    argument: &str,
+    text: &'a [u8],
+    max: usize,
+    allowed: &str,
+    ok: impl Fn(u8) -> bool,
+) -> Result<&'a str> {
+    if text.is_empty() || text.len() > max {
+        return Err(Error::invalid(
+            argument,
+            format!("must be 1 to {max} bytes long, got {}", text.len()),
+        ));
+    }
+    if let Some(bad) = text.iter().find(|b| !ok(**b)) {
+        return Err(Error::invalid(
+            argument,
+            format!(
+                "may only contain {allowed}, found byte 0x{bad:02x} in '{}'",
+                crate::config::printable(text)
+            ),
+        ));
+    }
+    // Validated as ASCII above.
+    std::str::from_utf8(text).map_err(|_| Error::invalid(argument, "must be ASCII"))
+}
 
 /// Checks caller-supplied key text: 1 to 200 bytes of `[A-Za-z0-9_.:/-]`.
 pub fn validate_key<'a>(argument: &str, key: &'a [u8]) -> Result<&'a str> {
@@ -54,6 +130,58 @@ impl Keys {
     pub fn kv(&self, key: &str) -> String {
         format!("{}:kv:{key}", self.prefix)
     }
+
+    pub fn bucket(post: u64) -> u64 {
+        post % CACHE_BUCKETS
+    }
+
+    fn cache(&self, post: u64, kind: &str) -> String {
+        format!(
+            "{}:c:{{b{:02}}}:{kind}:{post}",
+            self.prefix,
+            Keys::bucket(post)
+        )
+    }
+
+    pub fn cache_generation(&self, bucket: u64) -> String {
+        format!("{}:c:{{b{bucket:02}}}:gen", self.prefix)
+    }
+
+    pub fn cache_variants(&self, post: u64) -> String {
+        self.cache(post, "p")
+    }
+
+    pub fn cache_index(&self, post: u64) -> String {
+        self.cache(post, "i")
+    }
+
+    pub fn cache_version(&self, post: u64) -> String {
+        self.cache(post, "v")
+    }
+
+    pub fn cache_dependents(&self, post: u64) -> String {
+        self.cache(post, "d")
+    }
+
+    pub fn cache_lock(&self, post: u64, persona: &str) -> String {
+        format!("{}:{persona}", self.cache(post, "l"))
+    }
+
+    pub fn cache_tag(&self, tag: &str) -> String {
+        format!("{}:c:t:{{{tag}}}", self.prefix)
+    }
+
+    pub fn stats_day(&self, iso_date: &str) -> String {
+        format!("{}:st:d:{iso_date}", self.prefix)
+    }
+
+    pub fn stats_views(&self) -> String {
+        format!("{}:st:views", self.prefix)
+    }
+
+    pub fn invalidation_log(&self) -> String {
+        format!("{}:st:inv", self.prefix)
+    }
 }
 
 #[cfg(test)]
@@ -84,6 +212,37 @@ mod tests {
 
     #[test]
     fn keys_stay_under_the_prefix() {
-        assert_eq!(Keys::new("rp:site1").kv("a"), "rp:site1:kv:a");
+        let k = Keys::new("rp:site1");
+        assert_eq!(k.kv("a"), "rp:site1:kv:a");
+        assert_eq!(k.cache_variants(35), "rp:site1:c:{b03}:p:35");
+        assert_eq!(k.cache_generation(3), "rp:site1:c:{b03}:gen");
+        assert_eq!(k.cache_lock(35, "family"), "rp:site1:c:{b03}:l:35:family");
+        assert_eq!(k.cache_tag("news"), "rp:site1:c:t:{news}");
+    }
+
+    #[test]
+    fn personas_tags_and_post_ids() {
+        for bad in [
+            &b""[..],
+            b"Family",
+            b"a b",
+            b"a:b",
+            b"{x}",
+            b"*",
+            b"caf\xc3\xa9",
+        ] {
+            assert!(validate_persona("persona", bad).is_err(), "{bad:?}");
+        }
+        assert!(validate_persona("persona", &[b'a'; 65]).is_err());
+        assert_eq!(
+            validate_persona("persona", b"solo_traveller-2").unwrap(),
+            "solo_traveller-2"
+        );
+        assert!(validate_tag("tag", b"term:12").is_err());
+        assert!(validate_tag("tag", b"{t}").is_err());
+        assert_eq!(validate_tag("tag", b"Term.12_a-b").unwrap(), "Term.12_a-b");
+        assert!(validate_post_id("postId", 0).is_err());
+        assert!(validate_post_id("postId", -5).is_err());
+        assert_eq!(validate_post_id("postId", 9).unwrap(), 9);
     }
 }

@@ -3,15 +3,25 @@
 //! classes and maps [`Error`] onto PHP exceptions.
 
 pub mod breaker;
+pub mod cache;
 pub mod client;
+pub mod clock;
 pub mod config;
+pub mod counters;
+pub mod entry;
 pub mod error;
 pub mod health;
+pub mod invalidate;
 pub mod keys;
 pub mod kv;
+pub mod options;
 pub mod pool;
+pub mod scripting;
+pub mod token;
 
+pub use cache::{CacheConfig, PersonaCache, Served};
 pub use client::Client;
 pub use config::{ClientConfig, Defaults, OptionValue};
 pub use error::{ConnectionKind, Error, Result};
+pub use invalidate::{Invalidation, Invalidator};
 pub use pool::Retry;

@@ -1,0 +1,206 @@
+//! The stored form of one persona variant: a fixed header, then the HTML,
+//! LZ4-compressed when that pays.
+//!
+//! ```text
+//! 0      magic 0xB7, format 1, flags (bit 0: LZ4)
+//! 3      generation      u64 LE   cache generation the value was written in
+//! 11     fresh_until_ms  u64 LE   served as fresh before this instant
+//! 19     stale_until_ms  u64 LE   served as stale (while one caller refreshes) before this
+//! 27     render_ms       u32 LE   how long the render took (XFetch's delta)
+//! 31     raw_len         u32 LE   length of the HTML once decompressed
+//! 35     payload
+//! ```
+//!
+//! Every field a reader needs to decide "usable or not" sits in the header,
+//! so that decision costs no decompression. A value that does not parse
+//! (another program wrote it, a future format) reads as a miss, never as
+//! garbage HTML.
+
+const MAGIC: u8 = 0xB7;
+const FORMAT: u8 = 1;
+const FLAG_LZ4: u8 = 1;
+pub const HEADER_LEN: usize = 35;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Meta {
+    pub generation: u64,
+    pub fresh_until_ms: u64,
+    pub stale_until_ms: u64,
+    pub render_ms: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    Fresh,
+    /// Past its fresh TTL but within the stale window.
+    Stale,
+    Expired,
+}
+
+impl Meta {
+    pub fn freshness(&self, now_ms: u64) -> Freshness {
+        if now_ms < self.fresh_until_ms {
+            Freshness::Fresh
+        } else if now_ms < self.stale_until_ms {
+            Freshness::Stale
+        } else {
+            Freshness::Expired
+        }
+    }
+
+    /// XFetch (Vattani et al., "Optimal Probabilistic Cache Stampede
+    /// Prevention"): refresh early when `now - delta·beta·ln(r) ≥ expiry`,
+    /// `r` uniform in (0, 1]. Keys whose render is slow start refreshing
+    /// sooner; with beta = 0 never early.
+    pub fn refresh_early(&self, now_ms: u64, beta: f64, r: f64) -> bool {
+        if beta <= 0.0 || self.render_ms == 0 {
+            return false;
+        }
+        let r = r.clamp(f64::MIN_POSITIVE, 1.0);
+        let gap = -(f64::from(self.render_ms)) * beta * r.ln();
+        now_ms as f64 + gap >= self.fresh_until_ms as f64
+    }
+}
+
+/// A value ready to store, with the sizes the statistics report.
+pub struct Encoded {
+    pub bytes: Vec<u8>,
+    pub raw_len: usize,
+}
+
+/// Encodes `html`, compressing it when it is at least `compress_min` bytes
+/// long and compression actually makes it smaller.
+pub fn encode(html: &[u8], meta: &Meta, compress_min: Option<usize>) -> Encoded {
+    let compressed = match compress_min {
+        Some(min) if html.len() >= min => {
+            let packed = lz4_flex::block::compress(html);
+            (packed.len() < html.len()).then_some(packed)
+        }
+        _ => None,
+    };
+    let (flags, payload) = match &compressed {
+        Some(packed) => (FLAG_LZ4, packed.as_slice()),
+        None => (0, html),
+    };
+    let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len());
+    bytes.extend_from_slice(&[MAGIC, FORMAT, flags]);
+    bytes.extend_from_slice(&meta.generation.to_le_bytes());
+    bytes.extend_from_slice(&meta.fresh_until_ms.to_le_bytes());
+    bytes.extend_from_slice(&meta.stale_until_ms.to_le_bytes());
+    bytes.extend_from_slice(&meta.render_ms.to_le_bytes());
+    bytes.extend_from_slice(&(html.len() as u32).to_le_bytes());
+    bytes.extend_from_slice(payload);
+    Encoded {
+        bytes,
+        raw_len: html.len(),
+    }
+}
+
+fn u64_at(bytes: &[u8], at: usize) -> Option<u64> {
+    let raw: [u8; 8] = bytes.get(at..at + 8)?.try_into().ok()?;
+    Some(u64::from_le_bytes(raw))
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
+    let raw: [u8; 4] = bytes.get(at..at + 4)?.try_into().ok()?;
+    Some(u32::from_le_bytes(raw))
+}
+
+/// The header of a stored value, or None when it is not one of ours.
+pub fn meta(bytes: &[u8]) -> Option<Meta> {
+    if bytes.len() < HEADER_LEN || bytes[0] != MAGIC || bytes[1] != FORMAT {
+        return None;
+    }
+    Some(Meta {
+        generation: u64_at(bytes, 3)?,
+        fresh_until_ms: u64_at(bytes, 11)?,
+        stale_until_ms: u64_at(bytes, 19)?,
+        render_ms: u32_at(bytes, 27)?,
+    })
+}
+
+/// The HTML of a stored value. Refuses (None) anything malformed, including
+/// a declared length above `max_len`, so a corrupt value cannot make us
+/// allocate more than the cache would ever store.
+pub fn html(bytes: &[u8], max_len: usize) -> Option<Vec<u8>> {
+    meta(bytes)?;
+    let raw_len = u32_at(bytes, 31)? as usize;
+    if raw_len > max_len {
+        return None;
+    }
+    let payload = &bytes[HEADER_LEN..];
+    if bytes[2] & FLAG_LZ4 != 0 {
+        let html = lz4_flex::block::decompress(payload, raw_len).ok()?;
+        (html.len() == raw_len).then_some(html)
+    } else {
+        (payload.len() == raw_len).then(|| payload.to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const META: Meta = Meta {
+        generation: 7,
+        fresh_until_ms: 1_000,
+        stale_until_ms: 2_000,
+        render_ms: 40,
+    };
+
+    #[test]
+    fn round_trips_plain_and_compressed() {
+        let small = b"<p>hi\0\xff</p>".to_vec();
+        let e = encode(&small, &META, Some(4096));
+        assert_eq!(e.bytes.len(), HEADER_LEN + small.len());
+        assert_eq!(meta(&e.bytes), Some(META));
+        assert_eq!(html(&e.bytes, 1 << 20), Some(small));
+
+        let big = "<div class=\"persona\">family</div>\n"
+            .repeat(500)
+            .into_bytes();
+        let e = encode(&big, &META, Some(4096));
+        assert!(e.bytes.len() < big.len() / 5, "{}", e.bytes.len());
+        assert_eq!(e.raw_len, big.len());
+        assert_eq!(html(&e.bytes, 1 << 20), Some(big.clone()));
+        // Over the reader's limit: refused, not allocated.
+        assert_eq!(html(&e.bytes, 100), None);
+        // Compression off.
+        let e = encode(&big, &META, None);
+        assert_eq!(e.bytes.len(), HEADER_LEN + big.len());
+    }
+
+    #[test]
+    fn incompressible_values_are_stored_plain() {
+        let mut noise = vec![0u8; 8192];
+        let mut x: u32 = 12345;
+        for b in noise.iter_mut() {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            *b = x as u8;
+        }
+        let e = encode(&noise, &META, Some(1));
+        assert_eq!(e.bytes[2], 0);
+        assert_eq!(html(&e.bytes, 1 << 20), Some(noise));
+    }
+
+    #[test]
+    fn foreign_or_truncated_values_are_misses() {
+        assert_eq!(meta(b"<p>plain html someone else stored</p>"), None);
+        let e = encode(&"x".repeat(10_000).into_bytes(), &META, Some(1));
+        assert_eq!(html(&e.bytes[..e.bytes.len() - 3], 1 << 20), None);
+        assert_eq!(html(&e.bytes[..20], 1 << 20), None);
+    }
+
+    #[test]
+    fn freshness_and_early_refresh() {
+        assert_eq!(META.freshness(999), Freshness::Fresh);
+        assert_eq!(META.freshness(1_000), Freshness::Stale);
+        assert_eq!(META.freshness(2_000), Freshness::Expired);
+        // Far from expiry: never early. Close to it with a small r: early.
+        assert!(!META.refresh_early(0, 1.0, 0.5));
+        assert!(META.refresh_early(990, 1.0, 0.5));
+        assert!(!META.refresh_early(990, 0.0, 0.001));
+    }
+}

@@ -1,0 +1,281 @@
+//! Invalidation: precise (a post, its dependents, a tag) and total (flush).
+//!
+//! Cost is proportional to what changed. Each post to invalidate is one
+//! script in its own slot: delete the variants hash and its index, bump the
+//! post's version (the write fence that refuses renders begun before this
+//! moment) and return the posts that depend on it. Dependents are followed
+//! breadth-first, one pipelined round trip per level, with a visited set, so
+//! cycles terminate. No `KEYS`, no `SCAN`: the size of the rest of the
+//! keyspace does not matter.
+//!
+//! `flush` bumps the generation of every bucket in one MULTI; variants of
+//! older generations are never served again and expire on their own TTL.
+//! Only the `c:` sub-namespace's generation keys are written, so locks, OTP
+//! and rate-limit state are untouched.
+
+use std::collections::HashSet;
+use std::sync::{Arc, LazyLock};
+use std::time::Instant;
+
+use redis::Script;
+use serde::{Deserialize, Serialize};
+
+use crate::client::Client;
+use crate::clock::now_ms;
+use crate::error::{Error, Result};
+use crate::keys::{Keys, CACHE_BUCKETS};
+use crate::kv::MAX_TTL_SECS;
+use crate::pool::Retry;
+use crate::scripting::query_with_scripts;
+
+/// One call may touch at most this many posts (ids in `dependsOn`, the
+/// closure of an invalidation): a bound against runaway graphs.
+pub const MAX_POSTS: usize = 10_000;
+pub const MAX_TAGS: usize = 100;
+/// The invalidation log keeps this many entries.
+pub const LOG_LENGTH: isize = 200;
+/// Relations (dependents, tags) live this long after they were last declared.
+const RELATION_TTL_MS: i64 = MAX_TTL_SECS * 1000;
+
+/// KEYS: variants, index, version, dependents. ARGV: version TTL (ms).
+/// Returns {variants deleted, dependents}.
+static INVALIDATE_ONE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local n = redis.call('HLEN', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('INCR', KEYS[3])
+redis.call('PEXPIRE', KEYS[3], ARGV[1])
+return {n, redis.call('SMEMBERS', KEYS[4])}
+",
+    )
+});
+
+/// What one invalidation did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Invalidation {
+    /// `post`, `tag` or `flush`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The post id, tag name, or new generation.
+    pub target: String,
+    /// Milliseconds since the epoch.
+    pub at: u64,
+    /// Post ids invalidated (dependents included), in the order reached.
+    #[serde(skip)]
+    pub posts: Vec<u64>,
+    #[serde(rename = "posts")]
+    pub post_count: usize,
+    /// Cached variants deleted.
+    pub variants: u64,
+    pub took_ms: f64,
+}
+
+pub struct Invalidator {
+    client: Arc<Client>,
+    keys: Keys,
+}
+
+impl Invalidator {
+    pub fn new(client: Arc<Client>) -> Invalidator {
+        let keys = Keys::new(client.prefix());
+        Invalidator { client, keys }
+    }
+
+    /// Declares that `post` shows content of each of `on`: invalidating one
+    /// of them invalidates `post` too. Additive; each relation lives 30 days
+    /// after it was last declared.
+    pub fn depends_on(&self, post: u64, on: &[u64]) -> Result<()> {
+        if on.len() > MAX_POSTS {
+            return Err(Error::invalid(
+                "onPostIds",
+                format!("has {} ids, the limit is {MAX_POSTS}", on.len()),
+            ));
+        }
+        let mut pipe = redis::pipe();
+        for target in on.iter().filter(|t| **t != post) {
+            let key = self.keys.cache_dependents(*target);
+            pipe.cmd("SADD").arg(&key).arg(post).ignore();
+            pipe.cmd("PEXPIRE").arg(&key).arg(RELATION_TTL_MS).ignore();
+        }
+        if on.is_empty() {
+            return Ok(());
+        }
+        self.client
+            .run(Retry::Idempotent, |con| pipe.query::<()>(con))
+    }
+
+    /// Adds `post` to each tag's set (see [`Invalidator::invalidate_tag`]).
+    pub fn tag(&self, post: u64, tags: &[&str]) -> Result<()> {
+        if tags.len() > MAX_TAGS {
+            return Err(Error::invalid(
+                "tags",
+                format!("has {} tags, the limit is {MAX_TAGS}", tags.len()),
+            ));
+        }
+        if tags.is_empty() {
+            return Ok(());
+        }
+        let mut pipe = redis::pipe();
+        for tag in tags {
+            let key = self.keys.cache_tag(tag);
+            pipe.cmd("SADD").arg(&key).arg(post).ignore();
+            pipe.cmd("PEXPIRE").arg(&key).arg(RELATION_TTL_MS).ignore();
+        }
+        self.client
+            .run(Retry::Idempotent, |con| pipe.query::<()>(con))
+    }
+
+    /// Invalidates `post` and, transitively, everything depending on it.
+    pub fn invalidate_post(&self, post: u64) -> Result<Invalidation> {
+        let started = Instant::now();
+        let (posts, variants) = self.invalidate_closure(vec![post])?;
+        self.log(Invalidation {
+            kind: "post".into(),
+            target: post.to_string(),
+            at: now_ms(),
+            post_count: posts.len(),
+            posts,
+            variants,
+            took_ms: started.elapsed().as_secs_f64() * 1000.0,
+        })
+    }
+
+    /// Invalidates every post tagged `tag` and everything depending on them.
+    /// The tag's membership is kept (posts stay tagged).
+    pub fn invalidate_tag(&self, tag: &str) -> Result<Invalidation> {
+        let started = Instant::now();
+        let key = self.keys.cache_tag(tag);
+        let members: Vec<u64> = self.client.run(Retry::Idempotent, |con| {
+            redis::cmd("SMEMBERS").arg(&key).query(con)
+        })?;
+        let (posts, variants) = self.invalidate_closure(members)?;
+        self.log(Invalidation {
+            kind: "tag".into(),
+            target: tag.to_owned(),
+            at: now_ms(),
+            post_count: posts.len(),
+            posts,
+            variants,
+            took_ms: started.elapsed().as_secs_f64() * 1000.0,
+        })
+    }
+
+    /// Breadth-first over the dependents graph, one round trip per level.
+    fn invalidate_closure(&self, roots: Vec<u64>) -> Result<(Vec<u64>, u64)> {
+        let mut seen: HashSet<u64> = HashSet::new();
+        let mut order = Vec::new();
+        let mut level: Vec<u64> = roots.into_iter().filter(|p| seen.insert(*p)).collect();
+        let mut variants = 0u64;
+        while !level.is_empty() {
+            let mut pipe = redis::pipe();
+            for post in &level {
+                let mut invocation = INVALIDATE_ONE.prepare_invoke();
+                invocation
+                    .key(self.keys.cache_variants(*post))
+                    .key(self.keys.cache_index(*post))
+                    .key(self.keys.cache_version(*post))
+                    .key(self.keys.cache_dependents(*post))
+                    .arg(RELATION_TTL_MS);
+                pipe.invoke_script(&invocation);
+            }
+            let replies: Vec<(u64, Vec<u64>)> = self.client.run(Retry::Once, |con| {
+                query_with_scripts(con, &pipe, &[&INVALIDATE_ONE])
+            })?;
+            order.extend_from_slice(&level);
+            let mut next = Vec::new();
+            for (deleted, dependents) in replies {
+                variants += deleted;
+                for d in dependents {
+                    if seen.len() >= MAX_POSTS {
+                        log::warn!(
+                            "redis-persona: invalidation stopped after {MAX_POSTS} posts; \
+                             the dependency graph is larger than expected"
+                        );
+                        break;
+                    }
+                    if seen.insert(d) {
+                        next.push(d);
+                    }
+                }
+            }
+            level = next;
+        }
+        Ok((order, variants))
+    }
+
+    /// Makes every cached variant unreachable at once (O(1): one generation
+    /// bump per bucket, in one MULTI). Returns the new generation.
+    pub fn flush(&self) -> Result<Invalidation> {
+        let started = Instant::now();
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for bucket in 0..CACHE_BUCKETS {
+            let key = self.keys.cache_generation(bucket);
+            pipe.cmd("INCR").arg(&key);
+            // A generation key must outlive every variant written under an
+            // older generation (their TTL is at most MAX_TTL), or a reset to
+            // 0 could revive them.
+            pipe.cmd("PEXPIRE")
+                .arg(&key)
+                .arg(MAX_TTL_SECS * 1000)
+                .ignore();
+        }
+        let generations: Vec<u64> = self.client.run(Retry::Once, |con| pipe.query(con))?;
+        let generation = generations.into_iter().max().unwrap_or(0);
+        self.log(Invalidation {
+            kind: "flush".into(),
+            target: generation.to_string(),
+            at: now_ms(),
+            posts: Vec::new(),
+            post_count: 0,
+            variants: 0,
+            took_ms: started.elapsed().as_secs_f64() * 1000.0,
+        })
+    }
+
+    /// Appends to the bounded invalidation log. A failure to log does not
+    /// undo or fail the invalidation itself.
+    fn log(&self, entry: Invalidation) -> Result<Invalidation> {
+        let key = self.keys.invalidation_log();
+        match serde_json::to_string(&entry) {
+            Ok(json) => {
+                let mut pipe = redis::pipe();
+                pipe.cmd("LPUSH").arg(&key).arg(json).ignore();
+                pipe.cmd("LTRIM")
+                    .arg(&key)
+                    .arg(0)
+                    .arg(LOG_LENGTH - 1)
+                    .ignore();
+                pipe.cmd("PEXPIRE")
+                    .arg(&key)
+                    .arg(MAX_TTL_SECS * 1000)
+                    .ignore();
+                if let Err(e) = self.client.run(Retry::Once, |con| pipe.query::<()>(con)) {
+                    log::info!("redis-persona: invalidation not logged: {e}");
+                }
+            }
+            Err(e) => log::info!("redis-persona: invalidation not logged: {e}"),
+        }
+        Ok(entry)
+    }
+
+    /// The last `limit` invalidations, newest first.
+    pub fn recent(&self, limit: usize) -> Result<Vec<Invalidation>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let key = self.keys.invalidation_log();
+        let rows: Vec<String> = self.client.run(Retry::Idempotent, |con| {
+            redis::cmd("LRANGE")
+                .arg(&key)
+                .arg(0)
+                .arg(limit - 1)
+                .query(con)
+        })?;
+        Ok(rows
+            .iter()
+            .filter_map(|row| serde_json::from_str(row).ok())
+            .collect())
+    }
+}

@@ -1,0 +1,421 @@
+//! The persona cache and invalidation against a real redis-server.
+
+mod support;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use persona_core::cache::{CacheConfig, PersonaCache, Served};
+use persona_core::keys::Keys;
+use persona_core::{counters, Client, ClientConfig, Defaults, Invalidator, OptionValue};
+use support::RedisServer;
+
+fn client(server: &RedisServer, prefix: &str) -> Arc<Client> {
+    let options = vec![
+        (
+            "prefix".to_string(),
+            OptionValue::Str(prefix.as_bytes().to_vec()),
+        ),
+        ("pool_size".to_string(), OptionValue::Int(32)),
+    ];
+    let config = ClientConfig::build(
+        Some(server.url().as_bytes()),
+        &options,
+        &Defaults::default(),
+    )
+    .expect("config");
+    Arc::new(Client::new(config).expect("client"))
+}
+
+fn cache(client: &Arc<Client>, options: &[(&str, OptionValue)]) -> PersonaCache {
+    let options: Vec<(String, OptionValue)> = options
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    PersonaCache::new(
+        Arc::clone(client),
+        CacheConfig::build(&options).expect("options"),
+    )
+}
+
+fn raw_field(server: &RedisServer, key: &str, field: &str) -> Option<Vec<u8>> {
+    redis::cmd("HGET")
+        .arg(key)
+        .arg(field)
+        .query(&mut server.admin())
+        .expect("HGET")
+}
+
+type Render = Result<Vec<u8>, String>;
+
+#[test]
+fn values_round_trip_binary_safe_and_compressed() {
+    let server = RedisServer::start();
+    let c = client(&server, "t1");
+    let pc = cache(&c, &[]);
+    let binary = b"<p>\0\xff\xfe caf\xc3\xa9</p>".to_vec();
+    assert_eq!(pc.get(5, "family").unwrap(), None);
+    assert!(pc.set(5, "family", &binary, 60).unwrap());
+    assert_eq!(pc.get(5, "family").unwrap(), Some(binary));
+
+    let big = "<article class=\"family\">Pool, kids club, early dinner.</article>\n"
+        .repeat(2000)
+        .into_bytes();
+    assert!(pc.set(6, "family", &big, 60).unwrap());
+    assert_eq!(pc.get(6, "family").unwrap(), Some(big.clone()));
+    let stored = raw_field(&server, &Keys::new("t1").cache_variants(6), "family").unwrap();
+    assert!(
+        stored.len() * 10 < big.len(),
+        "stored {} of {}",
+        stored.len(),
+        big.len()
+    );
+
+    // max_bytes: refused with a clear error, nothing stored.
+    let small = cache(&c, &[("max_bytes", OptionValue::Int(1000))]);
+    let err = small.set(7, "family", &[b'x'; 1001], 60).unwrap_err();
+    assert!(err.to_string().contains("max_bytes"), "{err}");
+    assert_eq!(pc.get(7, "family").unwrap(), None);
+
+    // Compression off.
+    let plain = cache(&c, &[("compression", OptionValue::Str(b"none".to_vec()))]);
+    assert!(plain.set(8, "family", &big, 60).unwrap());
+    let stored = raw_field(&server, &Keys::new("t1").cache_variants(8), "family").unwrap();
+    assert!(stored.len() > big.len());
+}
+
+#[test]
+fn warm_writes_all_variants_in_one_round_trip_and_indexes_them() {
+    let server = RedisServer::start();
+    let c = client(&server, "t2");
+    let pc = cache(&c, &[]);
+    let html: Vec<(String, Vec<u8>)> = (0..8)
+        .map(|i| (format!("p{i}"), format!("<p>{i}</p>").into_bytes()))
+        .collect();
+    let variants: Vec<(&str, &[u8])> = html
+        .iter()
+        .map(|(p, h)| (p.as_str(), h.as_slice()))
+        .collect();
+    assert_eq!(pc.warm(9, &variants, 60).unwrap(), 8);
+    let mut admin = server.admin();
+    redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .query::<()>(&mut admin)
+        .unwrap();
+    assert_eq!(pc.warm(9, &variants, 60).unwrap(), 8);
+    // One script call for all eight variants and the index.
+    let stats: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query(&mut admin)
+        .unwrap();
+    assert!(stats.contains("cmdstat_evalsha:calls=1,"), "{stats}");
+    assert!(stats.contains("cmdstat_hset:calls=16,"), "{stats}");
+    assert_eq!(
+        pc.cached_personas(9).unwrap(),
+        (0..8).map(|i| format!("p{i}")).collect::<Vec<_>>()
+    );
+    assert_eq!(pc.get(9, "p3").unwrap(), Some(b"<p>3</p>".to_vec()));
+}
+
+#[test]
+fn stampede_renders_once() {
+    let server = RedisServer::start();
+    let c = client(&server, "t3");
+    let renders = Arc::new(AtomicUsize::new(0));
+    let barrier = Arc::new(Barrier::new(16));
+    let threads: Vec<_> = (0..16)
+        .map(|_| {
+            let c = Arc::clone(&c);
+            let renders = Arc::clone(&renders);
+            let barrier = Arc::clone(&barrier);
+            std::thread::spawn(move || {
+                let pc = cache(&c, &[]);
+                barrier.wait();
+                pc.remember(1, "family", 60, || -> Render {
+                    renders.fetch_add(1, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(200));
+                    Ok(b"<p>rendered once</p>".to_vec())
+                })
+                .map_err(|_| "remember failed")
+                .unwrap()
+            })
+        })
+        .collect();
+    for t in threads {
+        let (html, _) = t.join().unwrap();
+        assert_eq!(html, b"<p>rendered once</p>");
+    }
+    assert_eq!(renders.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn stale_value_is_served_while_one_caller_refreshes() {
+    let server = RedisServer::start();
+    let c = client(&server, "t4");
+    let pc = cache(&c, &[("beta", OptionValue::Float(0.0))]);
+    pc.set(2, "solo", b"old", 1).unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
+    let renders = Arc::new(AtomicUsize::new(0));
+    let barrier = Arc::new(Barrier::new(8));
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let c = Arc::clone(&c);
+            let renders = Arc::clone(&renders);
+            let barrier = Arc::clone(&barrier);
+            std::thread::spawn(move || {
+                let pc = cache(&c, &[("beta", OptionValue::Float(0.0))]);
+                barrier.wait();
+                let start = Instant::now();
+                let (html, served) = pc
+                    .remember(2, "solo", 60, || -> Render {
+                        renders.fetch_add(1, Ordering::SeqCst);
+                        std::thread::sleep(Duration::from_millis(400));
+                        Ok(b"new".to_vec())
+                    })
+                    .map_err(|_| "remember failed")
+                    .unwrap();
+                (html, served, start.elapsed())
+            })
+        })
+        .collect();
+    let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    assert_eq!(renders.load(Ordering::SeqCst), 1);
+    let fresh: Vec<_> = results.iter().filter(|r| r.1 == Served::Rendered).collect();
+    assert_eq!(fresh.len(), 1);
+    assert_eq!(fresh[0].0, b"new");
+    for (html, served, took) in results.iter().filter(|r| r.1 != Served::Rendered) {
+        assert_eq!((html.as_slice(), *served), (&b"old"[..], Served::Stale));
+        assert!(
+            *took < Duration::from_millis(200),
+            "stale caller waited {took:?}"
+        );
+    }
+    assert_eq!(pc.get(2, "solo").unwrap(), Some(b"new".to_vec()));
+}
+
+#[test]
+fn a_failed_render_releases_the_lock_stores_nothing_and_keeps_the_stale_value() {
+    let server = RedisServer::start();
+    let c = client(&server, "t5");
+    let pc = cache(&c, &[("beta", OptionValue::Float(0.0))]);
+    let err = pc
+        .remember(3, "biz", 60, || -> Render { Err("boom".into()) })
+        .unwrap_err();
+    assert!(matches!(err, persona_core::cache::RememberError::Render(ref m) if m == "boom"));
+    let lock_key = Keys::new("t5").cache_lock(3, "biz");
+    let exists: bool = redis::cmd("EXISTS")
+        .arg(&lock_key)
+        .query(&mut server.admin())
+        .unwrap();
+    assert!(!exists, "lock left behind");
+    assert_eq!(pc.get(3, "biz").unwrap(), None);
+
+    // With a stale value: the refresher gets the error, others the stale value.
+    pc.set(3, "biz", b"stale", 1).unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
+    let err = pc.remember(3, "biz", 60, || -> Render { Err("boom".into()) });
+    assert!(err.is_err());
+    let (html, served) = pc
+        .remember(3, "biz", 60, || -> Render { Ok(b"fresh".to_vec()) })
+        .map_err(|_| ())
+        .unwrap();
+    assert_eq!((html.as_slice(), served), (&b"fresh"[..], Served::Rendered));
+}
+
+#[test]
+fn a_render_begun_before_an_invalidation_is_not_stored() {
+    let server = RedisServer::start();
+    let c = client(&server, "t6");
+    let pc = cache(&c, &[]);
+    let inv = Invalidator::new(Arc::clone(&c));
+    let (html, _) = pc
+        .remember(4, "family", 60, || -> Render {
+            inv.invalidate_post(4).map_err(|e| e.to_string())?;
+            Ok(b"rendered from the old post".to_vec())
+        })
+        .map_err(|_| ())
+        .unwrap();
+    assert_eq!(html, b"rendered from the old post");
+    assert_eq!(
+        pc.get(4, "family").unwrap(),
+        None,
+        "stale render resurrected"
+    );
+
+    // get-miss, invalidate, set: refused too. A later get-miss-set works.
+    assert_eq!(pc.get(4, "family").unwrap(), None);
+    inv.invalidate_post(4).unwrap();
+    assert!(!pc.set(4, "family", b"stale", 60).unwrap());
+    assert_eq!(pc.get(4, "family").unwrap(), None);
+    assert!(pc.set(4, "family", b"fresh", 60).unwrap());
+    assert_eq!(pc.get(4, "family").unwrap(), Some(b"fresh".to_vec()));
+
+    // Across a flush as well.
+    assert_eq!(pc.get(4, "solo").unwrap(), None);
+    inv.flush().unwrap();
+    assert!(!pc.set(4, "solo", b"pre-flush", 60).unwrap());
+}
+
+#[test]
+fn dependents_are_invalidated_transitively_and_cycles_terminate() {
+    let server = RedisServer::start();
+    let c = client(&server, "t7");
+    let pc = cache(&c, &[]);
+    let inv = Invalidator::new(Arc::clone(&c));
+    // 10 depends on 20, 20 on 30, 30 on 10 (a cycle); 40 on 30.
+    inv.depends_on(10, &[20]).unwrap();
+    inv.depends_on(20, &[30]).unwrap();
+    inv.depends_on(30, &[10]).unwrap();
+    inv.depends_on(40, &[30]).unwrap();
+    for post in [10, 20, 30, 40, 50] {
+        pc.set(post, "family", b"x", 60).unwrap();
+        pc.set(post, "solo", b"y", 60).unwrap();
+    }
+    let done = inv.invalidate_post(30).unwrap();
+    let mut ids = done.posts.clone();
+    ids.sort();
+    assert_eq!(ids, vec![10, 20, 30, 40]);
+    assert_eq!(done.variants, 8);
+    for post in [10, 20, 30, 40] {
+        assert_eq!(pc.get(post, "family").unwrap(), None);
+    }
+    assert_eq!(pc.get(50, "family").unwrap(), Some(b"x".to_vec()));
+
+    inv.tag(50, &["news"]).unwrap();
+    inv.tag(60, &["news"]).unwrap();
+    let done = inv.invalidate_tag("news").unwrap();
+    let mut ids = done.posts.clone();
+    ids.sort();
+    assert_eq!(ids, vec![50, 60]);
+    assert_eq!(pc.get(50, "family").unwrap(), None);
+
+    let log = inv.recent(10).unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!(
+        (log[0].kind.as_str(), log[0].target.as_str()),
+        ("tag", "news")
+    );
+    assert_eq!(
+        (log[1].kind.as_str(), log[1].post_count, log[1].variants),
+        ("post", 4, 8)
+    );
+}
+
+#[test]
+fn flush_hides_every_variant_and_touches_nothing_else() {
+    let server = RedisServer::start();
+    let c = client(&server, "t8");
+    let pc = cache(&c, &[]);
+    let inv = Invalidator::new(Arc::clone(&c));
+    for post in 1..=40 {
+        pc.set(post, "family", b"x", 60).unwrap();
+    }
+    let mut admin = server.admin();
+    redis::cmd("SET")
+        .arg("t8:lk:slot")
+        .arg("held")
+        .query::<()>(&mut admin)
+        .unwrap();
+    let keys_before: u64 = redis::cmd("DBSIZE").query(&mut admin).unwrap();
+    let generation = inv.flush().unwrap();
+    assert_eq!(generation.target, "1");
+    for post in 1..=40 {
+        assert_eq!(pc.get(post, "family").unwrap(), None);
+        assert!(pc.cached_personas(post).unwrap().is_empty());
+    }
+    let held: String = redis::cmd("GET")
+        .arg("t8:lk:slot")
+        .query(&mut admin)
+        .unwrap();
+    assert_eq!(held, "held");
+    let keys_after: u64 = redis::cmd("DBSIZE").query(&mut admin).unwrap();
+    // Only the invalidation log and generation keys were added; nothing deleted.
+    assert!(keys_after >= keys_before);
+    pc.set(1, "family", b"new", 60).unwrap();
+    assert_eq!(pc.get(1, "family").unwrap(), Some(b"new".to_vec()));
+}
+
+#[test]
+fn invalidation_never_scans_and_ignores_the_size_of_the_keyspace() {
+    let server = RedisServer::start_with(support::free_port(), |_| {
+        vec!["--enable-debug-command".into(), "local".into()]
+    });
+    let c = client(&server, "t9");
+    let pc = cache(&c, &[]);
+    let inv = Invalidator::new(Arc::clone(&c));
+    let prepare = |base: u64| {
+        for p in 0..8 {
+            pc.set(base, &format!("p{p}"), b"<p>x</p>", 600).unwrap();
+        }
+        let deps: Vec<u64> = (1..=10).map(|d| base + d).collect();
+        for d in &deps {
+            inv.depends_on(*d, &[base]).unwrap();
+            pc.set(*d, "p0", b"<p>d</p>", 600).unwrap();
+        }
+    };
+    let time = |base: u64| {
+        let runs = 50;
+        let mut spent = Duration::ZERO;
+        for _ in 0..runs {
+            prepare(base);
+            let start = Instant::now();
+            let done = inv.invalidate_post(base).unwrap();
+            spent += start.elapsed();
+            assert_eq!((done.post_count, done.variants), (11, 18));
+        }
+        spent / runs
+    };
+    let empty = time(1000);
+    let mut admin = server.admin();
+    redis::cmd("DEBUG")
+        .arg("POPULATE")
+        .arg(200_000)
+        .arg("unrelated")
+        .query::<()>(&mut admin)
+        .unwrap();
+    redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .query::<()>(&mut admin)
+        .unwrap();
+    let full = time(2000);
+    let stats: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query(&mut admin)
+        .unwrap();
+    assert!(!stats.contains("cmdstat_scan"), "{stats}");
+    assert!(!stats.contains("cmdstat_keys"), "{stats}");
+    assert!(full < empty * 2, "empty db {empty:?}, 200k keys {full:?}");
+}
+
+#[test]
+fn counters_are_exact_after_a_flush_and_views_are_ranked() {
+    let server = RedisServer::start();
+    let c = client(&server, "t10");
+    let pc = cache(&c, &[]);
+    pc.set(1, "family", b"x", 60).unwrap();
+    for _ in 0..7 {
+        pc.get(1, "family").unwrap();
+    }
+    for _ in 0..3 {
+        pc.get(2, "family").unwrap();
+    }
+    for (post, views) in [(1, 5), (2, 9), (3, 1)] {
+        for _ in 0..views {
+            pc.record_view(post);
+        }
+    }
+    // Nothing written yet: counting costs no round trip.
+    let mut admin = server.admin();
+    let exists: u64 = redis::cmd("EXISTS")
+        .arg("t10:st:views")
+        .query(&mut admin)
+        .unwrap();
+    assert_eq!(exists, 0);
+    counters::flush_all();
+    let stats = pc.stats(7).unwrap();
+    assert_eq!(stats.len(), 7);
+    let today = &stats[6].1;
+    assert_eq!((today.hits, today.misses, today.sets), (7, 3, 1));
+    assert_eq!(pc.popular(2).unwrap(), vec![(2, 9), (1, 5)]);
+}
