@@ -40,6 +40,28 @@ fn caller_uses_strict_types() -> bool {
     }
 }
 
+/// The name PHP's own messages use for a value's type (`int`, not `long`).
+pub fn php_type_name(value: &Zval) -> &'static str {
+    let value = value.dereference();
+    if value.is_null() {
+        "null"
+    } else if value.is_bool() {
+        "bool"
+    } else if value.is_long() {
+        "int"
+    } else if value.is_double() {
+        "float"
+    } else if value.is_string() {
+        "string"
+    } else if value.is_array() {
+        "array"
+    } else if value.is_object() {
+        "object"
+    } else {
+        "resource"
+    }
+}
+
 /// A binary-safe PHP `string` parameter.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Bytes(pub Vec<u8>);
@@ -195,5 +217,81 @@ fn option_value(zval: &Zval, depth: usize) -> OptionValue {
         OptionValue::Other("object")
     } else {
         OptionValue::Other("resource")
+    }
+}
+
+/// Reads PHP arrays passed as arguments into plain Rust values, with errors
+/// that name the argument and the offending element.
+pub mod arrays {
+    use ext_php_rs::types::{ArrayKey, ZendHashTable, Zval};
+    use persona_core::config::printable;
+    use persona_core::{Error, Result};
+
+    fn key_text(key: &ArrayKey) -> String {
+        printable(key.to_string().as_bytes())
+    }
+
+    fn type_name(value: &Zval) -> &'static str {
+        super::php_type_name(value)
+    }
+
+    /// A list of post ids: ints, or strings of digits (as WordPress hands
+    /// them out of the database).
+    pub fn post_ids(argument: &str, table: &ZendHashTable) -> Result<Vec<u64>> {
+        table
+            .iter()
+            .map(|(key, value)| {
+                let element = format!("{argument}[{}]", key_text(&key));
+                let value = value.dereference();
+                let id = if let Some(n) = value.long() {
+                    Some(n)
+                } else if let Some(s) = value.zend_str() {
+                    std::str::from_utf8(s.as_bytes())
+                        .ok()
+                        .and_then(|t| t.parse::<i64>().ok())
+                } else {
+                    None
+                };
+                match id {
+                    Some(n) => persona_core::keys::validate_post_id(&element, n),
+                    None => Err(Error::invalid(
+                        element,
+                        format!("must be a post id (int), {} given", type_name(value)),
+                    )),
+                }
+            })
+            .collect()
+    }
+
+    /// A list of strings.
+    pub fn strings(argument: &str, table: &ZendHashTable) -> Result<Vec<Vec<u8>>> {
+        table
+            .iter()
+            .map(|(key, value)| match value.dereference().zend_str() {
+                Some(s) => Ok(s.as_bytes().to_vec()),
+                None => Err(Error::invalid(
+                    format!("{argument}[{}]", key_text(&key)),
+                    format!("must be a string, {} given", type_name(value)),
+                )),
+            })
+            .collect()
+    }
+
+    /// A string-keyed map of strings, as `(key, value)` pairs in order.
+    pub fn string_map(argument: &str, table: &ZendHashTable) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        table
+            .iter()
+            .map(|(key, value)| {
+                let element = format!("{argument}[{}]", key_text(&key));
+                let name = key.to_string().into_bytes();
+                match value.dereference().zend_str() {
+                    Some(s) => Ok((name, s.as_bytes().to_vec())),
+                    None => Err(Error::invalid(
+                        element,
+                        format!("must be a string, {} given", type_name(value)),
+                    )),
+                }
+            })
+            .collect()
     }
 }

@@ -30,3 +30,35 @@ impl Default for Arr {
         Arr::new()
     }
 }
+
+/// A PHP list (0-based, packed) under construction.
+pub struct List(ZBox<ZendHashTable>);
+
+impl List {
+    pub fn new() -> List {
+        List(ZendHashTable::new())
+    }
+
+    pub fn push(mut self, value: impl IntoZval) -> List {
+        if let Err(e) = self.0.push(value) {
+            log::error!("redis-persona: cannot build list: {e}");
+        }
+        self
+    }
+
+    pub fn build(self) -> ZBox<ZendHashTable> {
+        self.0
+    }
+}
+
+impl Default for List {
+    fn default() -> Self {
+        List::new()
+    }
+}
+
+impl<T: IntoZval> FromIterator<T> for List {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> List {
+        iter.into_iter().fold(List::new(), List::push)
+    }
+}

@@ -14,10 +14,12 @@
 
 mod args;
 mod arrays;
+mod cache;
 mod client;
 mod errors;
 mod info;
 mod ini;
+mod invalidator;
 mod logging;
 
 use ext_php_rs::prelude::*;
@@ -39,8 +41,10 @@ extern "C" fn startup(_type: i32, module_number: i32) -> i32 {
     }
 }
 
-/// RSHUTDOWN: write log records queued by non-PHP threads.
+/// RSHUTDOWN: write the request's cache counters (one pipeline, only if
+/// anything was counted), then log records queued by non-PHP threads.
 extern "C" fn request_shutdown(_type: i32, _module_number: i32) -> i32 {
+    let _ = std::panic::catch_unwind(persona_core::counters::flush_all);
     let _ = std::panic::catch_unwind(logging::drain);
     0
 }
@@ -54,4 +58,6 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .request_shutdown_function(request_shutdown)
         .info_function(info::module_info)
         .class::<client::Client>()
+        .class::<cache::PersonaCache>()
+        .class::<invalidator::Invalidator>()
 }

@@ -10,11 +10,25 @@ namespace RedisPersona\Tests\Support;
 final class PhpProcess
 {
     /**
+     * Runs the script to completion.
+     *
      * @param list<string> $args
      * @param array<string, string> $ini
      * @return array{exit: int, stdout: string, stderr: string}
      */
     public static function run(string $script, array $args = [], array $ini = []): array
+    {
+        return self::wait(self::start($script, $args, $ini));
+    }
+
+    /**
+     * Starts the script and returns at once; pass the handle to wait().
+     *
+     * @param list<string> $args
+     * @param array<string, string> $ini
+     * @return array{process: resource, pipes: array<int, resource>}
+     */
+    public static function start(string $script, array $args = [], array $ini = []): array
     {
         $command = [PHP_BINARY, '-n', '-d', 'extension=' . self::extension()];
         foreach (['posix', 'pcntl'] as $ext) {
@@ -33,11 +47,22 @@ final class PhpProcess
         if (!is_resource($process)) {
             throw new \RuntimeException("cannot run $script");
         }
-        $stdout = (string) stream_get_contents($pipes[1]);
-        $stderr = (string) stream_get_contents($pipes[2]);
-        fclose($pipes[1]);
-        fclose($pipes[2]);
-        return ['exit' => proc_close($process), 'stdout' => $stdout, 'stderr' => $stderr];
+        return ['process' => $process, 'pipes' => $pipes];
+    }
+
+    /**
+     * Waits for a started script to exit.
+     *
+     * @param array{process: resource, pipes: array<int, resource>} $handle
+     * @return array{exit: int, stdout: string, stderr: string}
+     */
+    public static function wait(array $handle): array
+    {
+        $stdout = (string) stream_get_contents($handle['pipes'][1]);
+        $stderr = (string) stream_get_contents($handle['pipes'][2]);
+        fclose($handle['pipes'][1]);
+        fclose($handle['pipes'][2]);
+        return ['exit' => proc_close($handle['process']), 'stdout' => $stdout, 'stderr' => $stderr];
     }
 
     public static function extension(): string

@@ -1,0 +1,257 @@
+//! `RedisPersona\PersonaCache`: the PHP face of `persona_core::PersonaCache`.
+//!
+//! Parameters are named in camelCase because ext-php-rs takes PHP parameter
+//! names (used by named arguments and Reflection) from the Rust identifiers.
+#![allow(non_snake_case)]
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use ext_php_rs::boxed::ZBox;
+use ext_php_rs::flags::ClassFlags;
+use ext_php_rs::prelude::*;
+use ext_php_rs::types::{ZendCallable, ZendHashTable, Zval};
+use persona_core::cache::{self, CacheConfig, RememberError};
+use persona_core::{Error, Served};
+
+use crate::args::{arrays, Bytes, Int, Options};
+use crate::arrays::{Arr, List};
+use crate::client::Client;
+use crate::errors::{to_php, OrThrow};
+
+const STATUS_NONE: u8 = 0;
+
+fn status_code(served: Served) -> u8 {
+    match served {
+        Served::Hit => 1,
+        Served::Stale => 2,
+        Served::Rendered => 3,
+        Served::Bypass => 4,
+    }
+}
+
+fn status_name(code: u8) -> Option<&'static str> {
+    match code {
+        1 => Some(Served::Hit.as_str()),
+        2 => Some(Served::Stale.as_str()),
+        3 => Some(Served::Rendered.as_str()),
+        4 => Some(Served::Bypass.as_str()),
+        _ => None,
+    }
+}
+
+/// Why a render callback produced no HTML.
+enum RenderFailure {
+    /// It threw; the exception is pending in the engine and propagates as is.
+    Threw,
+    /// It returned something that is not a string.
+    NotAString(&'static str),
+}
+
+/// Pre-rendered persona variants of posts, with single-flight rendering.
+#[php_class]
+#[php(name = "RedisPersona\\PersonaCache", flags = ClassFlags::Final)]
+pub struct PersonaCache {
+    inner: persona_core::PersonaCache,
+    last_status: AtomicU8,
+}
+
+impl PersonaCache {
+    fn ttl(&self, ttl: Option<Int>) -> PhpResult<u64> {
+        self.inner.ttl_or_default(ttl.map(|t| t.0)).or_throw()
+    }
+
+    fn target(post_id: Int, persona: &Bytes) -> PhpResult<(u64, &str)> {
+        cache::validate_target(post_id.0, persona.as_slice()).or_throw()
+    }
+
+    fn post(post_id: Int) -> PhpResult<u64> {
+        persona_core::keys::validate_post_id("postId", post_id.0).or_throw()
+    }
+}
+
+#[php_impl]
+impl PersonaCache {
+    /// Creates a cache on top of a client. No I/O.
+    #[php(defaults(options = Options::default()))]
+    pub fn __construct(client: &Client, options: Options) -> PhpResult<Self> {
+        let config = CacheConfig::build(&options.0).or_throw()?;
+        Ok(PersonaCache {
+            inner: persona_core::PersonaCache::new(client.core().clone(), config),
+            last_status: AtomicU8::new(STATUS_NONE),
+        })
+    }
+
+    /// The fresh HTML of a variant, or null. One round trip.
+    pub fn get(&self, postId: Int, persona: Bytes) -> PhpResult<Option<Bytes>> {
+        let (post, persona) = Self::target(postId, &persona)?;
+        let html = self.inner.get(post, persona).or_throw()?;
+        let served = if html.is_some() {
+            Served::Hit
+        } else {
+            Served::Rendered
+        };
+        self.last_status
+            .store(status_code(served), Ordering::Relaxed);
+        Ok(html.map(Bytes))
+    }
+
+    /// Stores a variant; false when it was not stored because the post was
+    /// invalidated (or the cache flushed) since this process's last miss.
+    pub fn set(
+        &self,
+        postId: Int,
+        persona: Bytes,
+        html: Bytes,
+        ttl: Option<Int>,
+    ) -> PhpResult<bool> {
+        let (post, persona) = Self::target(postId, &persona)?;
+        let ttl = self.ttl(ttl)?;
+        self.inner
+            .set(post, persona, html.as_slice(), ttl)
+            .or_throw()
+    }
+
+    /// The variant's HTML, rendered by `$render` on a miss (once across
+    /// processes), stale-while-revalidate, refreshed early when hot.
+    pub fn remember(
+        &self,
+        postId: Int,
+        persona: Bytes,
+        render: ZendCallable,
+        ttl: Option<Int>,
+    ) -> PhpResult<Bytes> {
+        let (post, persona) = Self::target(postId, &persona)?;
+        let ttl = self.ttl(ttl)?;
+        let outcome = self.inner.remember(post, persona, ttl, || {
+            let value: Zval = render.try_call(vec![]).map_err(|_| RenderFailure::Threw)?;
+            match value.zend_str() {
+                Some(s) => Ok(s.as_bytes().to_vec()),
+                None => Err(RenderFailure::NotAString(crate::args::php_type_name(
+                    &value,
+                ))),
+            }
+        });
+        match outcome {
+            Ok((html, served)) => {
+                self.last_status
+                    .store(status_code(served), Ordering::Relaxed);
+                Ok(Bytes(html))
+            }
+            // The callback's exception is pending: returning lets it
+            // propagate unchanged to the caller.
+            Err(RememberError::Render(RenderFailure::Threw)) => Ok(Bytes::default()),
+            Err(RememberError::Render(RenderFailure::NotAString(ty))) => Err(PhpException::new(
+                format!("RedisPersona\\PersonaCache::remember(): the render callback must return a string, {ty} returned"),
+                0,
+                ext_php_rs::zend::ce::type_error(),
+            )),
+            Err(RememberError::Cache(e)) => Err(to_php(e)),
+        }
+    }
+
+    /// Stores every variant of a post in one round trip; returns how many.
+    pub fn warm(
+        &self,
+        postId: Int,
+        htmlByPersona: &ZendHashTable,
+        ttl: Option<Int>,
+    ) -> PhpResult<i64> {
+        let post = Self::post(postId)?;
+        let ttl = self.ttl(ttl)?;
+        let pairs = arrays::string_map("htmlByPersona", htmlByPersona).or_throw()?;
+        let mut variants = Vec::with_capacity(pairs.len());
+        for (persona, html) in &pairs {
+            let persona = persona_core::keys::validate_persona(
+                &format!(
+                    "htmlByPersona[{}]",
+                    persona_core::config::printable(persona)
+                ),
+                persona,
+            )
+            .or_throw()?;
+            variants.push((persona, html.as_slice()));
+        }
+        let stored = self.inner.warm(post, &variants, ttl).or_throw()?;
+        Ok(stored as i64)
+    }
+
+    /// Personas with a fresh cached variant of the post, sorted.
+    pub fn cached_personas(&self, postId: Int) -> PhpResult<Vec<String>> {
+        let post = Self::post(postId)?;
+        self.inner.cached_personas(post).or_throw()
+    }
+
+    /// Counts a view for the popularity ranking. No I/O now: counts are
+    /// written at the end of the request.
+    pub fn record_view(&self, postId: Int) -> PhpResult<()> {
+        let post = Self::post(postId)?;
+        self.inner.record_view(post);
+        Ok(())
+    }
+
+    /// The most viewed posts: `[['post_id' => int, 'views' => int], ...]`.
+    pub fn popular(&self, limit: Int) -> PhpResult<ZBox<ZendHashTable>> {
+        if !(1..=1000).contains(&limit.0) {
+            return Err(to_php(Error::invalid(
+                "limit",
+                format!("must be between 1 and 1000, got {}", limit.0),
+            )));
+        }
+        let ranked = self.inner.popular(limit.0 as usize).or_throw()?;
+        Ok(ranked
+            .into_iter()
+            .map(|(post, views)| {
+                Arr::new()
+                    .set("post_id", post as i64)
+                    .set("views", views as i64)
+                    .build()
+            })
+            .collect::<List>()
+            .build())
+    }
+
+    /// Per-day counters, oldest first, today last.
+    #[php(defaults(days = 7i64))]
+    pub fn stats(&self, days: Int) -> PhpResult<ZBox<ZendHashTable>> {
+        if !(1..=90).contains(&days.0) {
+            return Err(to_php(Error::invalid(
+                "days",
+                format!("must be between 1 and 90, got {}", days.0),
+            )));
+        }
+        let rows = self.inner.stats(days.0 as u32).or_throw()?;
+        Ok(rows
+            .into_iter()
+            .map(|(date, c)| {
+                let lookups = c.hits + c.misses;
+                let ratio = if lookups == 0 {
+                    0.0
+                } else {
+                    c.hits as f64 / lookups as f64
+                };
+                let compression = if c.stored_bytes == 0 {
+                    1.0
+                } else {
+                    c.raw_bytes as f64 / c.stored_bytes as f64
+                };
+                Arr::new()
+                    .set("date", date)
+                    .set("hits", c.hits as i64)
+                    .set("misses", c.misses as i64)
+                    .set("ratio", ratio)
+                    .set("sets", c.sets as i64)
+                    .set("raw_bytes", c.raw_bytes as i64)
+                    .set("stored_bytes", c.stored_bytes as i64)
+                    .set("compression_ratio", compression)
+                    .build()
+            })
+            .collect::<List>()
+            .build())
+    }
+
+    /// How the last `get` or `remember` of this object was answered: `hit`,
+    /// `stale`, `miss` or `bypass` (Redis unavailable); null before any.
+    pub fn last_status(&self) -> Option<&'static str> {
+        status_name(self.last_status.load(Ordering::Relaxed))
+    }
+}

@@ -1,0 +1,229 @@
+<?php
+
+namespace RedisPersona\Tests;
+
+use RedisPersona\Client;
+use RedisPersona\Invalidator;
+use RedisPersona\PersonaCache;
+use RedisPersona\Tests\Support\PhpProcess;
+use RedisPersona\Tests\Support\RedisTestCase;
+
+final class PersonaCacheTest extends RedisTestCase
+{
+    private function cache(string $prefix, array $options = []): PersonaCache
+    {
+        return new PersonaCache(new Client(self::$redis->url(), ['prefix' => $prefix]), $options);
+    }
+
+    public function testValuesAreBinarySafeAndCompressedTransparently(): void
+    {
+        $cache = $this->cache('pc1');
+        $this->assertNull($cache->get(1, 'family'));
+        $this->assertSame('miss', $cache->lastStatus());
+        $binary = "<p>\0\xff caf\xc3\xa9 \r\n</p>";
+        $this->assertTrue($cache->set(1, 'family', $binary));
+        $this->assertSame($binary, $cache->get(1, 'family'));
+        $this->assertSame('hit', $cache->lastStatus());
+
+        $page = str_repeat('<div class="room">Sea view, two adults, breakfast.</div>', 1000);
+        $this->assertTrue($cache->set(2, 'solo', $page, 60));
+        $this->assertSame($page, $cache->get(2, 'solo'));
+        $stored = self::$redis->admin()->command('HGET', 'pc1:c:{b02}:p:2', 'solo');
+        $this->assertLessThan(strlen($page) / 10, strlen($stored));
+        $today = $cache->stats(1)[0];
+        $this->assertSame(gmdate('Y-m-d'), $today['date']);
+        $this->assertGreaterThan(10.0, $today['compression_ratio']);
+    }
+
+    public function testOversizedValuesAreRefusedAndNothingIsStored(): void
+    {
+        $cache = $this->cache('pc2', ['max_bytes' => 1024]);
+        try {
+            $cache->set(3, 'family', str_repeat('x', 1025));
+            $this->fail('no exception');
+        } catch (\ValueError $e) {
+            $this->assertStringContainsString('html', $e->getMessage());
+            $this->assertStringContainsString('max_bytes', $e->getMessage());
+        }
+        $this->assertNull($cache->get(3, 'family'));
+        $this->assertSame(0, self::$redis->admin()->command('EXISTS', 'pc2:c:{b03}:p:3'));
+        $this->expectException(\ValueError::class);
+        $cache->warm(3, ['family' => 'ok', 'solo' => str_repeat('x', 2000)]);
+    }
+
+    /** @return array<string, array{0: int, 1: mixed}> */
+    public static function badTargets(): array
+    {
+        return [
+            'post 0' => [0, 'family'],
+            'negative post' => [-7, 'family'],
+            'empty persona' => [1, ''],
+            'upper case' => [1, 'Family'],
+            'glob' => [1, 'fam*'],
+            'separator' => [1, 'a:b'],
+            'hash tag' => [1, '{b00}'],
+            'crlf injection' => [1, "x\r\nFLUSHALL\r\n"],
+            'nul byte' => [1, "a\0b"],
+            'too long' => [1, str_repeat('a', 65)],
+        ];
+    }
+
+    /** @dataProvider badTargets */
+    public function testBadTargetsAreValueErrorsNamingTheArgument(int $post, string $persona): void
+    {
+        $cache = $this->cache('pc3');
+        $before = self::$redis->admin()->command('DBSIZE');
+        foreach (['get', 'set', 'remember'] as $method) {
+            try {
+                match ($method) {
+                    'get' => $cache->get($post, $persona),
+                    'set' => $cache->set($post, $persona, 'html'),
+                    'remember' => $cache->remember($post, $persona, fn () => 'html'),
+                };
+                $this->fail("$method accepted it");
+            } catch (\ValueError $e) {
+                $this->assertMatchesRegularExpression('/^(postId|persona): /', $e->getMessage());
+            }
+        }
+        $this->assertSame($before, self::$redis->admin()->command('DBSIZE'));
+    }
+
+    public function testWrongTypesAndOptions(): void
+    {
+        $cache = $this->cache('pc4');
+        foreach (
+            [
+                fn () => $cache->warm(1, ['family' => ['nested']]),
+                fn () => $cache->warm(1, ['' => 'html']),
+                fn () => $cache->set(1, 'family', 'x', 0),
+                fn () => $cache->set(1, 'family', 'x', 40 * 86400),
+                fn () => $cache->popular(0),
+                fn () => $cache->stats(91),
+                fn () => new PersonaCache(new Client(self::$redis->url()), ['ttl' => -1]),
+                fn () => new PersonaCache(new Client(self::$redis->url()), ['nope' => 1]),
+                fn () => new PersonaCache(new Client(self::$redis->url()), ['compression' => 'gzip']),
+                fn () => new PersonaCache(new Client(self::$redis->url()), ['beta' => 'high']),
+            ] as $i => $call
+        ) {
+            try {
+                $call();
+                $this->fail("call $i accepted bad input");
+            } catch (\ValueError $e) {
+                $this->assertNotSame('', $e->getMessage());
+            }
+        }
+        $this->expectException(\TypeError::class);
+        $cache->get('not a number', 'family');
+    }
+
+    public function testRememberRendersOnceThenHits(): void
+    {
+        $cache = $this->cache('pc5');
+        $renders = 0;
+        $render = function () use (&$renders) {
+            $renders++;
+            return "<p>render $renders</p>";
+        };
+        $this->assertSame('<p>render 1</p>', $cache->remember(5, 'family', $render));
+        $this->assertSame('miss', $cache->lastStatus());
+        $this->assertSame('<p>render 1</p>', $cache->remember(5, 'family', $render));
+        $this->assertSame('hit', $cache->lastStatus());
+        $this->assertSame(1, $renders);
+        $this->assertSame(['family'], $cache->cachedPersonas(5));
+    }
+
+    public function testRenderExceptionsPropagateReleaseTheLockAndStoreNothing(): void
+    {
+        $cache = $this->cache('pc6');
+        $line = __LINE__ + 3;
+        try {
+            $cache->remember(6, 'family', function () {
+                throw new \DomainException('template broke');
+            });
+            $this->fail('no exception');
+        } catch (\DomainException $e) {
+            $this->assertSame('template broke', $e->getMessage());
+            $this->assertSame($line, $e->getLine());
+        }
+        $this->assertSame(0, self::$redis->admin()->command('EXISTS', 'pc6:c:{b06}:l:6:family'));
+        $this->assertNull($cache->get(6, 'family'));
+        try {
+            $cache->remember(6, 'family', fn () => null);
+            $this->fail('no exception');
+        } catch (\TypeError $e) {
+            $this->assertStringContainsString('must return a string, null returned', $e->getMessage());
+        }
+        $this->assertSame(0, self::$redis->admin()->command('EXISTS', 'pc6:c:{b06}:l:6:family'));
+        $this->assertSame('ok', $cache->remember(6, 'family', fn () => 'ok'));
+    }
+
+    public function testWarmStoresAllVariantsInOneCommand(): void
+    {
+        $cache = $this->cache('pc7');
+        $variants = [];
+        foreach (['family', 'solo', 'business', 'couple', 'senior', 'student', 'group', 'pet'] as $p) {
+            $variants[$p] = "<p>$p</p>";
+        }
+        $cache->warm(7, $variants); // loads the script
+        $admin = self::$redis->admin();
+        $admin->command('CONFIG', 'RESETSTAT');
+        $this->assertSame(8, $cache->warm(7, $variants, 600));
+        $stats = $admin->command('INFO', 'commandstats');
+        $this->assertStringContainsString('cmdstat_evalsha:calls=1,', $stats);
+        $this->assertSame($this->sorted(array_keys($variants)), $cache->cachedPersonas(7));
+        $this->assertSame('<p>pet</p>', $cache->get(7, 'pet'));
+        $this->assertSame(0, $cache->warm(7, []));
+    }
+
+    private function sorted(array $list): array
+    {
+        sort($list);
+        return $list;
+    }
+
+    public function testCountersAreExactOnceTheRequestHasFinished(): void
+    {
+        $url = self::$redis->url();
+        $script = <<<'PHP'
+        <?php
+        $cache = new RedisPersona\PersonaCache(new RedisPersona\Client($argv[1], ['prefix' => 'pc8']));
+        $cache->set(8, 'family', '<p>x</p>');
+        for ($i = 0; $i < 25; $i++) { $cache->get(8, 'family'); }
+        for ($i = 0; $i < 4; $i++) { $cache->get(9, 'family'); }
+        for ($i = 0; $i < 3; $i++) { $cache->recordView(8); }
+        $cache->recordView(9);
+        PHP;
+        $file = tempnam(sys_get_temp_dir(), 'rp-counters');
+        file_put_contents($file, $script);
+        for ($run = 0; $run < 2; $run++) {
+            $result = PhpProcess::run($file, [$url]);
+            $this->assertSame(0, $result['exit'], $result['stderr']);
+        }
+        unlink($file);
+        $cache = $this->cache('pc8');
+        $today = $cache->stats(7)[6];
+        $this->assertSame([50, 8, 2], [$today['hits'], $today['misses'], $today['sets']]);
+        $this->assertEqualsWithDelta(50 / 58, $today['ratio'], 1e-9);
+        $this->assertSame([['post_id' => 8, 'views' => 6], ['post_id' => 9, 'views' => 2]], $cache->popular(5));
+    }
+
+    public function testAWriteThatRacedWithAnInvalidationIsNotStored(): void
+    {
+        $client = new Client(self::$redis->url(), ['prefix' => 'pc9']);
+        $cache = new PersonaCache($client);
+        $invalidator = new Invalidator($client);
+        // Inside one process: the render itself triggers the invalidation.
+        $html = $cache->remember(9, 'family', function () use ($invalidator) {
+            $invalidator->invalidatePost(9);
+            return '<p>rendered from the old revision</p>';
+        });
+        $this->assertSame('<p>rendered from the old revision</p>', $html);
+        $this->assertNull($cache->get(9, 'family'));
+        // get-miss, invalidate, set: refused; the next miss-set is accepted.
+        $invalidator->invalidatePost(9);
+        $this->assertFalse($cache->set(9, 'family', 'stale'));
+        $this->assertNull($cache->get(9, 'family'));
+        $this->assertTrue($cache->set(9, 'family', 'fresh'));
+        $this->assertSame('fresh', $cache->get(9, 'family'));
+    }
+}
