@@ -3,6 +3,8 @@
 // Per-call cost of RedisPersona\Client against phpredis (Debian php-redis,
 // pconnect) doing the same job, interleaved in one process so both see the
 // same machine state. Prints a Markdown table; lower ratio is better.
+require __DIR__ . '/harness.php';
+
 [$_, $port, $rounds, $iterations] = $argv + [null, '6379', '15', '2000'];
 $port = (int) $port;
 $url = "redis://127.0.0.1:$port";
@@ -36,34 +38,4 @@ $cases = [
     ],
 ];
 
-$median = function (array $xs): float {
-    sort($xs);
-    return $xs[intdiv(count($xs), 2)];
-};
-
-$rows = [];
-foreach ($cases as $name => [$ours, $theirs]) {
-    for ($i = 0; $i < 200; $i++) {
-        $ours();
-        $theirs();
-    }
-    $a = [];
-    $b = [];
-    for ($r = 0; $r < (int) $rounds; $r++) {
-        foreach ([[$ours, &$a], [$theirs, &$b]] as [$fn, &$samples]) {
-            $start = hrtime(true);
-            for ($i = 0; $i < (int) $iterations; $i++) {
-                $fn();
-            }
-            $samples[] = (hrtime(true) - $start) / (int) $iterations / 1000;
-        }
-        unset($samples);
-    }
-    $rows[] = [$name, $median($a), $median($b)];
-}
-
-echo "| operation | redis-persona µs/op | phpredis µs/op | ratio (ours / phpredis) |\n";
-echo "|---|---:|---:|---:|\n";
-foreach ($rows as [$name, $ours, $theirs]) {
-    printf("| %s | %.2f | %.2f | %.2f |\n", $name, $ours, $theirs, $ours / $theirs);
-}
+echo rp_compare($cases, (int) $rounds, (int) $iterations);

@@ -15,7 +15,9 @@ php_bench() {
   taskset -c "$cpu" php -n -d extension=igbinary -d extension=redis -d extension="$so" "$@"
 }
 
-table=$(php_bench benches/client-bench.php "$port" "${BENCH_ROUNDS:-15}" "${BENCH_ITERATIONS:-2000}")
+args=("$port" "${BENCH_ROUNDS:-15}" "${BENCH_ITERATIONS:-2000}")
+client=$(php_bench benches/client-bench.php "${args[@]}")
+cache=$(php_bench benches/cache-bench.php "${args[@]}")
 {
   echo "# Benchmark results"
   echo
@@ -26,6 +28,14 @@ table=$(php_bench benches/client-bench.php "$port" "${BENCH_ROUNDS:-15}" "${BENC
   echo
   echo "## Client"
   echo
-  echo "$table"
+  echo "$client"
+  echo
+  echo "## PersonaCache and Invalidator"
+  echo
+  echo "phpredis side: one key per (post, persona), SETEX to store, GET to read, a SETEX per"
+  echo "persona to warm, SMEMBERS of the dependents and a DEL per key to invalidate."
+  echo "Pages are generated HTML that compresses like a real page (about 3-4x with LZ4)."
+  echo
+  echo "$cache"
 } >benches/RESULTS.md
 cat benches/RESULTS.md

@@ -61,10 +61,10 @@ pub const MAX_WARM_VARIANTS: usize = 256;
 pub const FENCE_WINDOW: Duration = Duration::from_secs(60);
 
 /// Stores variants if the generation (and, when given, the post version)
-/// are still what the writer saw; extends the keys' TTL to the longest
+/// are still what the writer saw; extends the index's TTL to the longest
 /// variant's; releases the writer's render lock if it holds it.
 ///
-/// KEYS: generation, version, variants, index, lock.
+/// KEYS: generation, version, index, lock, then one variant key per variant.
 /// ARGV: generation, version or "", ttl ms, lock token or "", then
 /// (persona, encoded value, index entry) per variant.
 /// Returns {1, generation} stored, {0, generation} flushed meanwhile,
@@ -80,17 +80,16 @@ elseif ARGV[2] ~= '' and (redis.call('GET', KEYS[2]) or '0') ~= ARGV[2] then
   status = -1
 end
 if status == 1 then
-  for i = 5, #ARGV, 3 do
-    redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])
-    redis.call('HSET', KEYS[4], ARGV[i], ARGV[i + 2])
-  end
   local ttl = tonumber(ARGV[3])
-  for k = 3, 4 do
-    if redis.call('PTTL', KEYS[k]) < ttl then redis.call('PEXPIRE', KEYS[k], ttl) end
+  for k = 5, #KEYS do
+    local a = 5 + (k - 5) * 3
+    redis.call('SET', KEYS[k], ARGV[a + 1], 'PX', ttl)
+    redis.call('HSET', KEYS[3], ARGV[a], ARGV[a + 2])
   end
+  if redis.call('PTTL', KEYS[3]) < ttl then redis.call('PEXPIRE', KEYS[3], ttl) end
 end
-if ARGV[4] ~= '' and redis.call('GET', KEYS[5]) == ARGV[4] then
-  redis.call('DEL', KEYS[5])
+if ARGV[4] ~= '' and redis.call('GET', KEYS[4]) == ARGV[4] then
+  redis.call('DEL', KEYS[4])
 end
 return {status, gen}
 ",
@@ -230,11 +229,6 @@ struct Slot {
     lock_held: bool,
 }
 
-/// `(generation, version)` as read, either missing.
-type Fence2 = (Option<u64>, Option<u64>);
-/// `(generation, version)`, variant, lock held.
-type SlotReply = (Fence2, Option<Vec<u8>>, bool);
-
 /// Per-process memory of the last generation seen per bucket (so a plain
 /// `set` usually needs no retry) and of the fences of recent misses.
 #[derive(Default)]
@@ -248,7 +242,7 @@ static STATE: LazyLock<Mutex<ProcessState>> = LazyLock::new(|| Mutex::new(Proces
 
 fn with_state<T>(f: impl FnOnce(&mut ProcessState) -> T) -> T {
     let mut state = STATE.lock();
-    let pid = std::process::id();
+    let pid = crate::process::pid();
     if state.pid != pid {
         *state = ProcessState {
             pid,
@@ -268,7 +262,7 @@ pub struct PersonaCache {
 impl PersonaCache {
     pub fn new(client: Arc<Client>, config: CacheConfig) -> PersonaCache {
         let keys = Keys::new(client.prefix());
-        let namespace = format!("{}|{}", client.config().pool_key(), client.prefix());
+        let namespace = client.namespace().to_owned();
         PersonaCache {
             client,
             keys,
@@ -307,34 +301,34 @@ impl PersonaCache {
         Ok(())
     }
 
-    /// One round trip: generation and version, the variant, and (for
-    /// `remember`) whether someone holds the render lock.
+    /// One command: generation, version, the variant and (for `remember`)
+    /// the render lock, all in the post's slot.
     fn read(&self, post: u64, persona: &str, with_lock: bool) -> Result<Slot> {
         let bucket = Keys::bucket(post);
-        let mut pipe = redis::pipe();
-        pipe.cmd("MGET")
-            .arg(self.keys.cache_generation(bucket))
-            .arg(self.keys.cache_version(post));
-        pipe.cmd("HGET")
-            .arg(self.keys.cache_variants(post))
-            .arg(persona);
-        let ((generation, version), value, lock): SlotReply = if with_lock {
-            pipe.cmd("EXISTS").arg(self.keys.cache_lock(post, persona));
-            self.client.run(Retry::Idempotent, |con| pipe.query(con))?
-        } else {
-            let (fence, value): (Fence2, Option<Vec<u8>>) =
-                self.client.run(Retry::Idempotent, |con| pipe.query(con))?;
-            (fence, value, false)
+        let mut mget = redis::cmd("MGET");
+        mget.arg(self.keys.cache_generation(bucket))
+            .arg(self.keys.cache_version(post))
+            .arg(self.keys.cache_variant(post, persona));
+        if with_lock {
+            mget.arg(self.keys.cache_lock(post, persona));
+        }
+        let mut reply: Vec<Option<Vec<u8>>> =
+            self.client.run(Retry::Idempotent, |con| mget.query(con))?;
+        let number = |v: Option<Vec<u8>>| -> u64 {
+            v.and_then(|b| std::str::from_utf8(&b).ok()?.parse().ok())
+                .unwrap_or(0)
         };
-        let fence = Fence {
-            generation: generation.unwrap_or(0),
-            version: version.unwrap_or(0),
-        };
-        self.remember_generation(bucket, fence.generation);
+        let lock_held = with_lock && reply.pop().flatten().is_some();
+        let value = reply.pop().flatten();
+        let version = number(reply.pop().flatten());
+        let generation = number(reply.pop().flatten());
         Ok(Slot {
-            fence,
+            fence: Fence {
+                generation,
+                version,
+            },
             value,
-            lock_held: lock,
+            lock_held,
         })
     }
 
@@ -402,6 +396,7 @@ impl PersonaCache {
             }
             _ => {
                 counters::record(&self.client, Event::Miss);
+                self.remember_generation(Keys::bucket(post), slot.fence.generation);
                 self.record_fence(post, persona, slot.fence);
                 Ok(None)
             }
@@ -487,7 +482,6 @@ impl PersonaCache {
             invocation
                 .key(self.keys.cache_generation(bucket))
                 .key(self.keys.cache_version(post))
-                .key(self.keys.cache_variants(post))
                 .key(self.keys.cache_index(post))
                 // Without a token the script never touches the lock key;
                 // any key of the post's slot will do.
@@ -501,6 +495,7 @@ impl PersonaCache {
                 .arg(lock_token.unwrap_or(""));
             for (persona, e) in &encoded {
                 invocation
+                    .key(self.keys.cache_variant(post, persona))
                     .arg(*persona)
                     .arg(e.bytes.as_slice())
                     .arg(&index_entry);

@@ -14,6 +14,8 @@ use crate::pool::{pool_for, Pool, Retry};
 
 pub struct Client {
     config: Arc<ClientConfig>,
+    /// Server settings plus prefix: what process-wide tables key on.
+    namespace: String,
     /// Cached pool; re-resolved when the process has forked since.
     pool: Mutex<Arc<Pool>>,
 }
@@ -23,6 +25,7 @@ impl Client {
         let config = Arc::new(config);
         let pool = pool_for(&config)?;
         Ok(Client {
+            namespace: format!("{}|{}", config.pool_key(), config.prefix),
             config,
             pool: Mutex::new(pool),
         })
@@ -30,6 +33,11 @@ impl Client {
 
     pub fn config(&self) -> &ClientConfig {
         &self.config
+    }
+
+    /// Identifies this client's server and prefix within the process.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
     }
 
     pub fn prefix(&self) -> &str {
@@ -40,7 +48,7 @@ impl Client {
     /// the child, on the child's own connections.
     pub fn pool(&self) -> Result<Arc<Pool>> {
         let mut cached = self.pool.lock();
-        if cached.pid() != std::process::id() {
+        if cached.pid() != crate::process::pid() {
             *cached = pool_for(&self.config)?;
         }
         Ok(Arc::clone(&cached))

@@ -103,23 +103,19 @@ pub enum Event {
     View(u64),
 }
 
-fn namespace(client: &Client) -> String {
-    format!("{}|{}", client.config().pool_key(), client.prefix())
-}
-
 /// Counts `event` for `client`'s server and prefix; writes the table out
 /// when it is due.
 pub fn record(client: &Arc<Client>, event: Event) {
     let due = {
         let mut table = PENDING.lock();
-        let pid = std::process::id();
+        let pid = crate::process::pid();
         table.retain(|p| p.pid == pid);
-        let ns = namespace(client);
+        let ns = client.namespace();
         let index = match table.iter().position(|p| p.namespace == ns) {
             Some(i) => i,
             None => {
                 table.push(Pending {
-                    namespace: ns,
+                    namespace: ns.to_owned(),
                     client: Arc::clone(client),
                     pid,
                     days: BTreeMap::new(),
@@ -161,7 +157,7 @@ pub fn record(client: &Arc<Client>, event: Event) {
 
 fn take(filter: impl Fn(&Pending) -> bool) -> Vec<Pending> {
     let mut table = PENDING.lock();
-    let pid = std::process::id();
+    let pid = crate::process::pid();
     let (mine, rest): (Vec<Pending>, Vec<Pending>) = std::mem::take(&mut *table)
         .into_iter()
         .filter(|p| p.pid == pid)
@@ -172,7 +168,7 @@ fn take(filter: impl Fn(&Pending) -> bool) -> Vec<Pending> {
 
 /// Writes out what is pending for `client`'s server and prefix.
 pub fn flush(client: &Client) -> Result<()> {
-    let ns = namespace(client);
+    let ns = client.namespace();
     for pending in take(|p| p.namespace == ns) {
         write(&pending)?;
     }

@@ -37,16 +37,21 @@ pub const LOG_LENGTH: isize = 200;
 /// Relations (dependents, tags) live this long after they were last declared.
 const RELATION_TTL_MS: i64 = MAX_TTL_SECS * 1000;
 
-/// KEYS: variants, index, version, dependents. ARGV: version TTL (ms).
+/// KEYS: index, version, dependents. ARGV: version TTL (ms), variant key
+/// prefix. The variant keys come from the index (prefix + persona); they
+/// carry the same hash tag, so the script stays in one slot.
 /// Returns {variants deleted, dependents}.
 static INVALIDATE_ONE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-local n = redis.call('HLEN', KEYS[1])
-redis.call('DEL', KEYS[1], KEYS[2])
-redis.call('INCR', KEYS[3])
-redis.call('PEXPIRE', KEYS[3], ARGV[1])
-return {n, redis.call('SMEMBERS', KEYS[4])}
+local n = 0
+for _, persona in ipairs(redis.call('HKEYS', KEYS[1])) do
+  n = n + redis.call('DEL', ARGV[2] .. persona)
+end
+redis.call('DEL', KEYS[1])
+redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+return {n, redis.call('SMEMBERS', KEYS[3])}
 ",
     )
 });
@@ -172,11 +177,11 @@ impl Invalidator {
             for post in &level {
                 let mut invocation = INVALIDATE_ONE.prepare_invoke();
                 invocation
-                    .key(self.keys.cache_variants(*post))
                     .key(self.keys.cache_index(*post))
                     .key(self.keys.cache_version(*post))
                     .key(self.keys.cache_dependents(*post))
-                    .arg(RELATION_TTL_MS);
+                    .arg(RELATION_TTL_MS)
+                    .arg(self.keys.cache_variant_prefix(*post));
                 pipe.invoke_script(&invocation);
             }
             let replies: Vec<(u64, Vec<u64>)> = self.client.run(Retry::Once, |con| {

@@ -7,8 +7,8 @@
 //!
 //! content cache (PersonaCache, Invalidator); b = post id mod 16
 //! {prefix}:c:{bNN}:gen             cache generation of bucket NN (flush bumps all 16)
-//! {prefix}:c:{bNN}:p:{post}        hash persona => encoded variant (entry.rs)
-//! {prefix}:c:{bNN}:i:{post}        hash persona => "generation:stale_until_ms" (variant index)
+//! {prefix}:c:{bNN}:p:{post}:{persona}  encoded variant (entry.rs), its own TTL
+//! {prefix}:c:{bNN}:i:{post}        hash persona => "gen:fresh_until_ms:stale_until_ms" (variant index)
 //! {prefix}:c:{bNN}:v:{post}        post version, bumped by every invalidation (write fence)
 //! {prefix}:c:{bNN}:l:{post}:{persona}  single-flight render lock
 //! {prefix}:c:{bNN}:d:{post}        set of posts that depend on {post}
@@ -24,7 +24,8 @@
 //! multi-key command touches shares one: a post's variants, index, version,
 //! locks and dependents live in its bucket `{bNN}` together with that
 //! bucket's generation, so reading a variant and checking its generation is
-//! one slot, and invalidating a post is one script in one slot. Sixteen
+//! one `MGET` in one slot, and invalidating a post is one script in one slot
+//! (it derives the variant keys from the index; they share the tag). Sixteen
 //! buckets spread the cache over up to sixteen cluster nodes.
 //!
 //! Caller-supplied key text is validated, never escaped: it may only use
@@ -147,8 +148,14 @@ impl Keys {
         format!("{}:c:{{b{bucket:02}}}:gen", self.prefix)
     }
 
-    pub fn cache_variants(&self, post: u64) -> String {
-        self.cache(post, "p")
+    pub fn cache_variant(&self, post: u64, persona: &str) -> String {
+        format!("{}{persona}", self.cache_variant_prefix(post))
+    }
+
+    /// What every variant key of the post starts with (for the
+    /// invalidation script, which appends the personas from the index).
+    pub fn cache_variant_prefix(&self, post: u64) -> String {
+        format!("{}:", self.cache(post, "p"))
     }
 
     pub fn cache_index(&self, post: u64) -> String {
@@ -214,7 +221,7 @@ mod tests {
     fn keys_stay_under_the_prefix() {
         let k = Keys::new("rp:site1");
         assert_eq!(k.kv("a"), "rp:site1:kv:a");
-        assert_eq!(k.cache_variants(35), "rp:site1:c:{b03}:p:35");
+        assert_eq!(k.cache_variant(35, "solo"), "rp:site1:c:{b03}:p:35:solo");
         assert_eq!(k.cache_generation(3), "rp:site1:c:{b03}:gen");
         assert_eq!(k.cache_lock(35, "family"), "rp:site1:c:{b03}:l:35:family");
         assert_eq!(k.cache_tag("news"), "rp:site1:c:t:{news}");

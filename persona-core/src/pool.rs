@@ -113,7 +113,7 @@ impl Pool {
         Ok(Pool {
             breaker: Breaker::new(config.retry_interval, probe_deadline),
             client,
-            pid: std::process::id(),
+            pid: crate::process::pid(),
             slots: Mutex::new(Slots {
                 idle: Vec::with_capacity(config.pool_size),
                 in_use: 0,
@@ -335,7 +335,7 @@ static REGISTRY: Mutex<Option<Registry>> = Mutex::new(None);
 /// The pool for `config` in this process, created (without connecting) on
 /// first use. Pools inherited from a parent process are forgotten.
 pub fn pool_for(config: &Arc<ClientConfig>) -> Result<Arc<Pool>> {
-    let pid = std::process::id();
+    let pid = crate::process::pid();
     let key = config.pool_key();
     let mut guard = REGISTRY.lock();
     if guard.as_ref().is_some_and(|r| r.pid != pid) {
@@ -357,7 +357,7 @@ pub fn pool_for(config: &Arc<ClientConfig>) -> Result<Arc<Pool>> {
 
 /// Every pool of this process, for phpinfo() and health reports.
 pub fn all_pools() -> Vec<Arc<Pool>> {
-    let pid = std::process::id();
+    let pid = crate::process::pid();
     match REGISTRY.lock().as_ref() {
         Some(r) if r.pid == pid => r.pools.values().cloned().collect(),
         _ => Vec::new(),

@@ -28,7 +28,7 @@ final class PersonaCacheTest extends RedisTestCase
         $page = str_repeat('<div class="room">Sea view, two adults, breakfast.</div>', 1000);
         $this->assertTrue($cache->set(2, 'solo', $page, 60));
         $this->assertSame($page, $cache->get(2, 'solo'));
-        $stored = self::$redis->admin()->command('HGET', 'pc1:c:{b02}:p:2', 'solo');
+        $stored = self::$redis->admin()->command('GET', 'pc1:c:{b02}:p:2:solo');
         $this->assertLessThan(strlen($page) / 10, strlen($stored));
         $today = $cache->stats(1)[0];
         $this->assertSame(gmdate('Y-m-d'), $today['date']);
@@ -46,7 +46,7 @@ final class PersonaCacheTest extends RedisTestCase
             $this->assertStringContainsString('max_bytes', $e->getMessage());
         }
         $this->assertNull($cache->get(3, 'family'));
-        $this->assertSame(0, self::$redis->admin()->command('EXISTS', 'pc2:c:{b03}:p:3'));
+        $this->assertSame(0, self::$redis->admin()->command('EXISTS', 'pc2:c:{b03}:p:3:family'));
         $this->expectException(\ValueError::class);
         $cache->warm(3, ['family' => 'ok', 'solo' => str_repeat('x', 2000)]);
     }
