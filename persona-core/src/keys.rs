@@ -14,6 +14,19 @@
 //! {prefix}:c:{bNN}:d:{post}        set of posts that depend on {post}
 //! {prefix}:c:t:{tag}               set of posts tagged {tag} (its own hash tag)
 //!
+//! slot locks (SlotLock); {D:R} = {YYYY-MM-DD:resource}
+//! {prefix}:lk:{D:R}:l:{HH:MM}      lock: the holder's token, PX ttl
+//! {prefix}:lk:{D:R}:f:{HH:MM}      fencing counter of the slot
+//! {prefix}:lk:{D:R}:idx            hash HH:MM => holder JSON (per-day index)
+//! {prefix}:lk:{D:R}:events         pub/sub channel of lock events (not a key)
+//!
+//! one-time codes (Otp); {h} = HMAC of the identity, never the identity
+//! {prefix}:otp:{h}:c               hash h => HMAC of the code, a => attempts
+//! {prefix}:otp:{h}:n               issues in the current window
+//!
+//! rate limits (RateLimiter); {h} = SHA-256 of the caller's key
+//! {prefix}:rl:{name}:{h}           sorted set of attempt times (sliding window)
+//!
 //! statistics (never flushed with the cache)
 //! {prefix}:st:d:{YYYY-MM-DD}       hash hits, misses, sets, raw_bytes, stored_bytes
 //! {prefix}:st:views                sorted set post => views (bounded)
@@ -52,6 +65,90 @@ pub fn validate_tag<'a>(argument: &str, tag: &'a [u8]) -> Result<&'a str> {
     validate_charset(argument, tag, MAX_TAG_BYTES, "A-Z a-z 0-9 _ . -", |b| {
         b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
     })
+}
+
+/// Checks a resource or limiter name: 1 to 64 bytes of `[A-Za-z0-9_.-]`.
+pub fn validate_name<'a>(argument: &str, name: &'a [u8]) -> Result<&'a str> {
+    validate_charset(argument, name, 64, "A-Z a-z 0-9 _ . -", |b| {
+        b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
+    })
+}
+
+/// Checks a calendar date `YYYY-MM-DD` (a real day, years 2000–2999).
+pub fn validate_date<'a>(argument: &str, date: &'a [u8]) -> Result<&'a str> {
+    let bad = || {
+        Error::invalid(
+            argument,
+            format!(
+                "must be a date as YYYY-MM-DD, got '{}'",
+                crate::config::printable(date)
+            ),
+        )
+    };
+    if date.len() != 10 || date[4] != b'-' || date[7] != b'-' {
+        return Err(bad());
+    }
+    let text = std::str::from_utf8(date).map_err(|_| bad())?;
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        let part = &text[r];
+        part.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| part.parse().ok())?
+    };
+    let (Some(y), Some(m), Some(d)) = (digits(0..4), digits(5..7), digits(8..10)) else {
+        return Err(bad());
+    };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return Err(bad()),
+    };
+    if !(2000..=2999).contains(&y) || d == 0 || d > days {
+        return Err(bad());
+    }
+    Ok(text)
+}
+
+/// Checks a time of day `HH:MM` (00:00 to 23:59).
+pub fn validate_time<'a>(argument: &str, time: &'a [u8]) -> Result<&'a str> {
+    let ok = time.len() == 5
+        && time[2] == b':'
+        && [0, 1, 3, 4].iter().all(|&i| time[i].is_ascii_digit())
+        && (time[0] - b'0') * 10 + (time[1] - b'0') < 24
+        && time[3] < b'6';
+    if !ok {
+        return Err(Error::invalid(
+            argument,
+            format!(
+                "must be a time as HH:MM between 00:00 and 23:59, got '{}'",
+                crate::config::printable(time)
+            ),
+        ));
+    }
+    std::str::from_utf8(time).map_err(|_| Error::invalid(argument, "must be ASCII"))
+}
+
+/// Checks free text stored as a value (an owner, a label): 1 to `max` bytes
+/// of UTF-8 without control characters.
+pub fn validate_text<'a>(argument: &str, text: &'a [u8], max: usize) -> Result<&'a str> {
+    if text.is_empty() || text.len() > max {
+        return Err(Error::invalid(
+            argument,
+            format!("must be 1 to {max} bytes long, got {}", text.len()),
+        ));
+    }
+    let text =
+        std::str::from_utf8(text).map_err(|_| Error::invalid(argument, "must be valid UTF-8"))?;
+    if text.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            argument,
+            "must not contain control characters",
+        ));
+    }
+    Ok(text)
 }
 
 /// Checks a post id: a positive integer.
@@ -178,6 +275,43 @@ impl Keys {
         format!("{}:c:t:{{{tag}}}", self.prefix)
     }
 
+    fn slot_day(&self, date: &str, resource: &str) -> String {
+        format!("{}:lk:{{{date}:{resource}}}", self.prefix)
+    }
+
+    pub fn slot_lock(&self, date: &str, resource: &str, time: &str) -> String {
+        format!("{}:l:{time}", self.slot_day(date, resource))
+    }
+
+    pub fn slot_fence(&self, date: &str, resource: &str, time: &str) -> String {
+        format!("{}:f:{time}", self.slot_day(date, resource))
+    }
+
+    /// What the lock keys of a day start with (the index lists the times).
+    pub fn slot_lock_prefix(&self, date: &str, resource: &str) -> String {
+        format!("{}:l:", self.slot_day(date, resource))
+    }
+
+    pub fn slot_index(&self, date: &str, resource: &str) -> String {
+        format!("{}:idx", self.slot_day(date, resource))
+    }
+
+    pub fn slot_channel(&self, date: &str, resource: &str) -> String {
+        format!("{}:events", self.slot_day(date, resource))
+    }
+
+    pub fn otp_code(&self, identity_hash: &str) -> String {
+        format!("{}:otp:{{{identity_hash}}}:c", self.prefix)
+    }
+
+    pub fn otp_issued(&self, identity_hash: &str) -> String {
+        format!("{}:otp:{{{identity_hash}}}:n", self.prefix)
+    }
+
+    pub fn rate_limit(&self, name: &str, key_hash: &str) -> String {
+        format!("{}:rl:{name}:{key_hash}", self.prefix)
+    }
+
     pub fn stats_day(&self, iso_date: &str) -> String {
         format!("{}:st:d:{iso_date}", self.prefix)
     }
@@ -225,6 +359,50 @@ mod tests {
         assert_eq!(k.cache_generation(3), "rp:site1:c:{b03}:gen");
         assert_eq!(k.cache_lock(35, "family"), "rp:site1:c:{b03}:l:35:family");
         assert_eq!(k.cache_tag("news"), "rp:site1:c:t:{news}");
+    }
+
+    #[test]
+    fn dates_times_and_names() {
+        for good in ["2026-11-21", "2028-02-29", "2000-01-01", "2999-12-31"] {
+            assert!(validate_date("date", good.as_bytes()).is_ok(), "{good}");
+        }
+        for bad in [
+            "2026-02-29",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-04-31",
+            "26-11-21",
+            "2026/11/21",
+            "2026-1-021",
+            "1999-12-31",
+            "2026-11-2*",
+            "",
+            "２026-11-21",
+        ] {
+            assert!(validate_date("date", bad.as_bytes()).is_err(), "{bad}");
+        }
+        for good in ["00:00", "09:30", "23:59"] {
+            assert!(validate_time("time", good.as_bytes()).is_ok(), "{good}");
+        }
+        for bad in [
+            "24:00", "12:60", "9:30", "09:3", "09-30", "ab:cd", "", "09:30 ",
+        ] {
+            assert!(validate_time("time", bad.as_bytes()).is_err(), "{bad}");
+        }
+        assert!(validate_name("resource", b"room-12.a_b").is_ok());
+        for bad in [&b"room:1"[..], b"room*", b"{r}", b"", b"a b"] {
+            assert!(validate_name("resource", bad).is_err(), "{bad:?}");
+        }
+        assert!(validate_name("resource", &[b'r'; 65]).is_err());
+        assert!(validate_text("owner", "Zoë <zoe@example.org>".as_bytes(), 200).is_ok());
+        assert!(validate_text("owner", b"a\nb", 200).is_err());
+        assert!(validate_text("owner", b"\xff", 200).is_err());
+        assert!(validate_text("owner", &[b'a'; 201], 200).is_err());
+        let k = Keys::new("rp");
+        assert_eq!(
+            k.slot_lock("2026-11-21", "room-1", "09:30"),
+            "rp:lk:{2026-11-21:room-1}:l:09:30"
+        );
     }
 
     #[test]

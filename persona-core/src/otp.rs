@@ -1,0 +1,287 @@
+//! One-time codes for guest verification.
+//!
+//! - Codes come from the OS CSPRNG with rejection sampling, so every code of
+//!   `digits` digits is equally likely.
+//! - Redis holds only `HMAC-SHA256(secret, identity-hash ‖ code)` and an
+//!   attempt counter, under a key named by `HMAC-SHA256(secret, identity)`:
+//!   neither the code nor the identity (an email address) appears anywhere.
+//! - `verify` counts the attempt and fetches the stored HMAC atomically
+//!   (one script); the comparison happens here in constant time; on a match
+//!   a compare-and-delete script consumes the code, so of two racing
+//!   verifies with the right code exactly one succeeds. Once the attempts
+//!   exceed `max_attempts` the code is deleted: the right code no longer
+//!   works.
+//! - `issue` is limited to `issue_limit` per `issue_window` per identity
+//!   (fixed window, one script); a new code replaces the previous one.
+
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use redis::Script;
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+use crate::client::Client;
+use crate::config::OptionValue;
+use crate::error::{Error, Result};
+use crate::keys::Keys;
+use crate::options::{int_option, option_argument, unknown_option};
+use crate::pool::Retry;
+use crate::token;
+
+pub const OPTION_NAMES: &[&str] = &[
+    "ttl",
+    "digits",
+    "max_attempts",
+    "issue_limit",
+    "issue_window",
+];
+pub const MIN_SECRET_BYTES: usize = 16;
+pub const MAX_IDENTITY_BYTES: usize = 320;
+pub const MAX_CODE_BYTES: usize = 64;
+
+/// KEYS: code, issued. ARGV: code HMAC, ttl ms, issue limit, window ms.
+/// Returns {1, 0} issued or {0, ms until the window ends}.
+static ISSUE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local n = redis.call('INCR', KEYS[2])
+if n == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[4]) end
+if n > tonumber(ARGV[3]) then
+  local left = redis.call('PTTL', KEYS[2])
+  if left < 0 then redis.call('PEXPIRE', KEYS[2], ARGV[4]); left = tonumber(ARGV[4]) end
+  return {0, left}
+end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'h', ARGV[1], 'a', 0)
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return {1, 0}
+",
+    )
+});
+
+/// KEYS: code. ARGV: max attempts. Counts an attempt; returns the stored
+/// HMAC, or false when there is no code or it is now burnt (deleted).
+static ATTEMPT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local h = redis.call('HGET', KEYS[1], 'h')
+if not h then return false end
+if redis.call('HINCRBY', KEYS[1], 'a', 1) > tonumber(ARGV[1]) then
+  redis.call('DEL', KEYS[1])
+  return false
+end
+return h
+",
+    )
+});
+
+/// KEYS: code. ARGV: HMAC. Deletes the code if it is still that one.
+static CONSUME: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('HGET', KEYS[1], 'h') == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+",
+    )
+});
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtpConfig {
+    pub ttl_secs: u64,
+    pub digits: u32,
+    pub max_attempts: u64,
+    pub issue_limit: u64,
+    pub issue_window_secs: u64,
+}
+
+impl OtpConfig {
+    pub fn build(options: &[(String, OptionValue)]) -> Result<OtpConfig> {
+        let mut c = OtpConfig {
+            ttl_secs: 600,
+            digits: 6,
+            max_attempts: 5,
+            issue_limit: 3,
+            issue_window_secs: 600,
+        };
+        for (name, value) in options {
+            let arg = option_argument(name);
+            match name.as_str() {
+                "ttl" => c.ttl_secs = int_option(&arg, value, 10, 86_400, 600)?,
+                "digits" => c.digits = int_option(&arg, value, 4, 10, 6)? as u32,
+                "max_attempts" => c.max_attempts = int_option(&arg, value, 1, 100, 5)?,
+                "issue_limit" => c.issue_limit = int_option(&arg, value, 1, 1000, 3)?,
+                "issue_window" => c.issue_window_secs = int_option(&arg, value, 1, 86_400, 600)?,
+                _ => return Err(unknown_option(arg, OPTION_NAMES)),
+            }
+        }
+        Ok(c)
+    }
+}
+
+pub struct Otp {
+    client: Arc<Client>,
+    keys: Keys,
+    secret: Vec<u8>,
+    config: OtpConfig,
+}
+
+/// A uniformly distributed code of `digits` decimal digits.
+pub fn random_code(digits: u32) -> Result<String> {
+    let modulus = 10u64.pow(digits);
+    // Largest multiple of `modulus` that fits: values above it are redrawn,
+    // so no code is more likely than another.
+    let limit = u64::MAX - (u64::MAX % modulus);
+    loop {
+        let mut raw = [0u8; 8];
+        token::fill(&mut raw)?;
+        let n = u64::from_le_bytes(raw);
+        if n < limit {
+            return Ok(format!("{:0width$}", n % modulus, width = digits as usize));
+        }
+    }
+}
+
+impl Otp {
+    pub fn new(client: Arc<Client>, secret: &[u8], config: OtpConfig) -> Result<Otp> {
+        if secret.len() < MIN_SECRET_BYTES {
+            return Err(Error::invalid(
+                "secret",
+                format!(
+                    "must be at least {MIN_SECRET_BYTES} bytes of secret key material, got {}",
+                    secret.len()
+                ),
+            ));
+        }
+        let keys = Keys::new(client.prefix());
+        Ok(Otp {
+            client,
+            keys,
+            secret: secret.to_vec(),
+            config,
+        })
+    }
+
+    fn mac(&self, parts: &[&[u8]]) -> String {
+        // HMAC accepts keys of any length: new_from_slice cannot fail.
+        let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(&self.secret) {
+            Ok(mac) => mac,
+            Err(_) => return String::new(),
+        };
+        for part in parts {
+            mac.update(&(part.len() as u64).to_le_bytes());
+            mac.update(part);
+        }
+        token::hex(&mac.finalize().into_bytes())
+    }
+
+    fn identity_hash(&self, identity: &[u8]) -> String {
+        let mut full = self.mac(&[b"identity", identity]);
+        full.truncate(32);
+        full
+    }
+
+    fn validate_identity<'a>(&self, identity: &'a [u8]) -> Result<&'a [u8]> {
+        if identity.is_empty() || identity.len() > MAX_IDENTITY_BYTES {
+            return Err(Error::invalid(
+                "identity",
+                format!(
+                    "must be 1 to {MAX_IDENTITY_BYTES} bytes long, got {}",
+                    identity.len()
+                ),
+            ));
+        }
+        Ok(identity)
+    }
+
+    /// Issues a new code for `identity` (replacing any previous one) and
+    /// returns it, or fails with `RateLimited` past the issue limit.
+    pub fn issue(&self, identity: &[u8]) -> Result<String> {
+        let identity = self.validate_identity(identity)?;
+        let id = self.identity_hash(identity);
+        let code = random_code(self.config.digits)?;
+        let code_mac = self.mac(&[b"code", id.as_bytes(), code.as_bytes()]);
+        let mut call = ISSUE.prepare_invoke();
+        call.key(self.keys.otp_code(&id))
+            .key(self.keys.otp_issued(&id))
+            .arg(&code_mac)
+            .arg(self.config.ttl_secs * 1000)
+            .arg(self.config.issue_limit)
+            .arg(self.config.issue_window_secs * 1000);
+        let (issued, wait_ms): (i64, u64) = self.client.run(Retry::Once, |con| call.invoke(con))?;
+        if issued != 1 {
+            let retry_after = Duration::from_millis(wait_ms);
+            return Err(Error::RateLimited {
+                retry_after,
+                message: format!(
+                    "too many codes requested for this identity: at most {} per {} s; retry in {} s",
+                    self.config.issue_limit,
+                    self.config.issue_window_secs,
+                    retry_after.as_secs_f64().ceil()
+                ),
+            });
+        }
+        Ok(code)
+    }
+
+    /// Whether `code` is the current code of `identity`; consumes it if so.
+    pub fn verify(&self, identity: &[u8], code: &[u8]) -> Result<bool> {
+        let identity = self.validate_identity(identity)?;
+        if code.len() > MAX_CODE_BYTES {
+            return Err(Error::invalid(
+                "code",
+                format!(
+                    "must be at most {MAX_CODE_BYTES} bytes long, got {}",
+                    code.len()
+                ),
+            ));
+        }
+        let id = self.identity_hash(identity);
+        let key = self.keys.otp_code(&id);
+        let stored: Option<String> = self.client.run(Retry::Once, |con| {
+            ATTEMPT.key(&key).arg(self.config.max_attempts).invoke(con)
+        })?;
+        let Some(stored) = stored else {
+            return Ok(false);
+        };
+        // Users paste codes with spaces; the code itself is only digits.
+        let typed: Vec<u8> = code
+            .iter()
+            .copied()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
+        let expected = self.mac(&[b"code", id.as_bytes(), &typed]);
+        if !bool::from(expected.as_bytes().ct_eq(stored.as_bytes())) {
+            return Ok(false);
+        }
+        let consumed: i64 = self.client.run(Retry::Once, |con| {
+            CONSUME.key(&key).arg(&stored).invoke(con)
+        })?;
+        Ok(consumed == 1)
+    }
+
+    pub fn config(&self) -> &OtpConfig {
+        &self.config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_have_the_length_asked_and_are_uniform_enough() {
+        let mut counts = [0u32; 10];
+        for _ in 0..20_000 {
+            let code = random_code(6).unwrap();
+            assert_eq!(code.len(), 6);
+            counts[(code.as_bytes()[0] - b'0') as usize] += 1;
+        }
+        // Each leading digit ~2000 times; 5 sigma is ~212.
+        for c in counts {
+            assert!((1700..2300).contains(&c), "{counts:?}");
+        }
+        assert_eq!(random_code(10).unwrap().len(), 10);
+    }
+}

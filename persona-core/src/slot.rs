@@ -1,0 +1,310 @@
+//! Slot locks for appointment booking: at most one holder per (date, time,
+//! resource), released or extended only with the holder's token, with a
+//! fencing token for the booking write and a per-day index instead of SCAN.
+//!
+//! Every step is one Lua script over keys sharing the `{date:resource}` hash
+//! tag, so it is atomic and works on Redis Cluster. The scripts take the time
+//! from Redis (`TIME`), so clocks of the web servers do not matter.
+//!
+//! Fences: the per-slot counter starts from Redis's clock in milliseconds
+//! when it does not exist, then increments. So fences strictly increase with
+//! every successful acquire, across releases, expiries and even after the
+//! counter itself expired (30 days without an acquire): a new seed is a
+//! later clock reading, far above any earlier value.
+//!
+//! Events (JSON on `{prefix}:lk:{date:resource}:events`): `acquired`,
+//! `released`, `extended`, and `expired` when an expired lock is observed
+//! (by `holder`, `locked` or a new `acquire`).
+
+use std::sync::{Arc, LazyLock};
+
+use redis::Script;
+use serde::Deserialize;
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::keys::Keys;
+use crate::pool::Retry;
+use crate::token;
+
+pub const DEFAULT_TTL_SECS: u64 = 600;
+pub const MAX_TTL_SECS: u64 = 86_400;
+pub const MAX_OWNER_BYTES: usize = 200;
+
+/// Shared Lua: the server time in ms, and a holder's expiry observed.
+const PRELUDE: &str = r"
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function event(channel, name, time, holder, extra)
+  local e = {event = name, date = ARGV[1], resource = ARGV[2], time = time}
+  if holder then e.owner = holder.owner; e.fence = holder.fence; e.expires_at_ms = holder.expires_at_ms end
+  if extra then for k, v in pairs(extra) do e[k] = v end end
+  redis.call('PUBLISH', channel, cjson.encode(e))
+end
+";
+
+/// KEYS: lock, fence, index. ARGV: date, resource, time, token, ttl ms,
+/// owner, channel. Returns {fence, expires_at_ms} or false when held.
+static ACQUIRE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(&format!(
+        "{PRELUDE}{}",
+        r"
+local ttl = tonumber(ARGV[5])
+if not redis.call('SET', KEYS[1], ARGV[4], 'NX', 'PX', ttl) then return false end
+local now = now_ms()
+local previous = redis.call('HGET', KEYS[3], ARGV[3])
+if previous then event(ARGV[7], 'expired', ARGV[3], cjson.decode(previous)) end
+if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('SET', KEYS[2], now) end
+local fence = redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[2], 2592000000) -- 30 days
+local holder = {owner = ARGV[6], fence = fence, expires_at_ms = now + ttl}
+redis.call('HSET', KEYS[3], ARGV[3], cjson.encode(holder))
+if redis.call('PTTL', KEYS[3]) < ttl then redis.call('PEXPIRE', KEYS[3], ttl) end
+event(ARGV[7], 'acquired', ARGV[3], holder)
+return {fence, now + ttl}
+"
+    ))
+});
+
+/// KEYS: lock, index. ARGV: date, resource, time, token, channel.
+static RELEASE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(&format!(
+        "{PRELUDE}{}",
+        r"
+if redis.call('GET', KEYS[1]) ~= ARGV[4] then return 0 end
+redis.call('DEL', KEYS[1])
+local holder = redis.call('HGET', KEYS[2], ARGV[3])
+redis.call('HDEL', KEYS[2], ARGV[3])
+event(ARGV[5], 'released', ARGV[3], holder and cjson.decode(holder))
+return 1
+"
+    ))
+});
+
+/// KEYS: lock, index. ARGV: date, resource, time, token, ttl ms, channel.
+/// Returns the new expiry (ms) or false.
+static EXTEND: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(&format!(
+        "{PRELUDE}{}",
+        r"
+if redis.call('GET', KEYS[1]) ~= ARGV[4] then return false end
+local ttl = tonumber(ARGV[5])
+redis.call('PEXPIRE', KEYS[1], ttl)
+local now = now_ms()
+local raw = redis.call('HGET', KEYS[2], ARGV[3])
+local holder = raw and cjson.decode(raw) or {}
+holder.expires_at_ms = now + ttl
+redis.call('HSET', KEYS[2], ARGV[3], cjson.encode(holder))
+if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
+event(ARGV[6], 'extended', ARGV[3], holder)
+return now + ttl
+"
+    ))
+});
+
+/// KEYS: index. ARGV: date, resource, lock key prefix, channel, and
+/// optionally one time to look at (else every time in the index).
+/// Drops (and announces) index entries whose lock is gone; returns
+/// {time, holder JSON, remaining ms} triples of live locks.
+static OBSERVE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(&format!(
+        "{PRELUDE}{}",
+        r"
+local times
+if ARGV[5] then times = {ARGV[5]} else times = redis.call('HKEYS', KEYS[1]) end
+local live = {}
+for _, time in ipairs(times) do
+  local raw = redis.call('HGET', KEYS[1], time)
+  if raw then
+    local left = redis.call('PTTL', ARGV[3] .. time)
+    if left > 0 then
+      table.insert(live, time); table.insert(live, raw); table.insert(live, left)
+    else
+      redis.call('HDEL', KEYS[1], time)
+      event(ARGV[4], 'expired', time, cjson.decode(raw))
+    end
+  end
+end
+return live
+"
+    ))
+});
+
+/// A successful acquire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acquired {
+    pub token: String,
+    pub fence: u64,
+    pub expires_at_ms: u64,
+}
+
+/// The current holder of a slot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    pub time: String,
+    pub owner: String,
+    pub fence: u64,
+    pub expires_at_ms: u64,
+    pub remaining_ms: u64,
+}
+
+#[derive(Deserialize)]
+struct HolderJson {
+    #[serde(default)]
+    owner: String,
+    #[serde(default)]
+    fence: f64,
+    #[serde(default)]
+    expires_at_ms: f64,
+}
+
+/// Which slot: validated date, time and resource.
+#[derive(Debug, Clone, Copy)]
+pub struct Slot<'a> {
+    pub date: &'a str,
+    pub time: &'a str,
+    pub resource: &'a str,
+}
+
+pub struct SlotLock {
+    client: Arc<Client>,
+    keys: Keys,
+    default_ttl_secs: u64,
+}
+
+/// Validates a lock TTL in seconds (1 s to 1 day).
+pub fn validate_ttl(argument: &str, ttl: i64) -> Result<u64> {
+    if ttl < 1 || ttl as u64 > MAX_TTL_SECS {
+        return Err(Error::invalid(
+            argument,
+            format!("must be between 1 and {MAX_TTL_SECS} seconds, got {ttl}"),
+        ));
+    }
+    Ok(ttl as u64)
+}
+
+/// Validates a token handed back by a caller: what `acquire` issues is 32
+/// hex characters; anything else cannot match, but huge or binary input is
+/// an error rather than a silent false.
+pub fn validate_token(argument: &str, token: &[u8]) -> Result<String> {
+    if token.is_empty() || token.len() > 128 || !token.iter().all(u8::is_ascii_graphic) {
+        return Err(Error::invalid(
+            argument,
+            "must be the token returned by acquire() (32 hex characters)",
+        ));
+    }
+    Ok(String::from_utf8_lossy(token).into_owned())
+}
+
+impl SlotLock {
+    pub fn new(client: Arc<Client>, default_ttl_secs: u64) -> SlotLock {
+        let keys = Keys::new(client.prefix());
+        SlotLock {
+            client,
+            keys,
+            default_ttl_secs,
+        }
+    }
+
+    pub fn default_ttl_secs(&self) -> u64 {
+        self.default_ttl_secs
+    }
+
+    /// Takes the slot for `ttl_secs` if nobody holds it.
+    pub fn acquire(&self, slot: Slot<'_>, owner: &str, ttl_secs: u64) -> Result<Option<Acquired>> {
+        let token = token::random_hex(16)?;
+        let mut call = ACQUIRE.prepare_invoke();
+        call.key(self.keys.slot_lock(slot.date, slot.resource, slot.time))
+            .key(self.keys.slot_fence(slot.date, slot.resource, slot.time))
+            .key(self.keys.slot_index(slot.date, slot.resource))
+            .arg(slot.date)
+            .arg(slot.resource)
+            .arg(slot.time)
+            .arg(&token)
+            .arg(ttl_secs * 1000)
+            .arg(owner)
+            .arg(self.keys.slot_channel(slot.date, slot.resource));
+        let reply: Option<(u64, u64)> = self.client.run(Retry::Once, |con| call.invoke(con))?;
+        Ok(reply.map(|(fence, expires_at_ms)| Acquired {
+            token,
+            fence,
+            expires_at_ms,
+        }))
+    }
+
+    /// Releases the slot if `token` still holds it.
+    pub fn release(&self, slot: Slot<'_>, token: &str) -> Result<bool> {
+        let mut call = RELEASE.prepare_invoke();
+        call.key(self.keys.slot_lock(slot.date, slot.resource, slot.time))
+            .key(self.keys.slot_index(slot.date, slot.resource))
+            .arg(slot.date)
+            .arg(slot.resource)
+            .arg(slot.time)
+            .arg(token)
+            .arg(self.keys.slot_channel(slot.date, slot.resource));
+        let released: i64 = self.client.run(Retry::Once, |con| call.invoke(con))?;
+        Ok(released == 1)
+    }
+
+    /// Extends the slot to `ttl_secs` from now if `token` still holds it;
+    /// returns the new expiry in ms.
+    pub fn extend(&self, slot: Slot<'_>, token: &str, ttl_secs: u64) -> Result<Option<u64>> {
+        let mut call = EXTEND.prepare_invoke();
+        call.key(self.keys.slot_lock(slot.date, slot.resource, slot.time))
+            .key(self.keys.slot_index(slot.date, slot.resource))
+            .arg(slot.date)
+            .arg(slot.resource)
+            .arg(slot.time)
+            .arg(token)
+            .arg(ttl_secs * 1000)
+            .arg(self.keys.slot_channel(slot.date, slot.resource));
+        self.client.run(Retry::Once, |con| call.invoke(con))
+    }
+
+    fn observe(&self, date: &str, resource: &str, time: Option<&str>) -> Result<Vec<Holder>> {
+        let mut call = OBSERVE.prepare_invoke();
+        call.key(self.keys.slot_index(date, resource))
+            .arg(date)
+            .arg(resource)
+            .arg(self.keys.slot_lock_prefix(date, resource))
+            .arg(self.keys.slot_channel(date, resource));
+        if let Some(time) = time {
+            call.arg(time);
+        }
+        let flat: Vec<(String, String, u64)> =
+            self.client.run(Retry::Once, |con| call.invoke(con))?;
+        let mut holders: Vec<Holder> = flat
+            .into_iter()
+            .map(|(time, raw, remaining_ms)| {
+                let parsed: HolderJson = serde_json::from_str(&raw).unwrap_or(HolderJson {
+                    owner: String::new(),
+                    fence: 0.0,
+                    expires_at_ms: 0.0,
+                });
+                Holder {
+                    time,
+                    owner: parsed.owner,
+                    fence: parsed.fence as u64,
+                    expires_at_ms: parsed.expires_at_ms as u64,
+                    remaining_ms,
+                }
+            })
+            .collect();
+        holders.sort_by(|a, b| a.time.cmp(&b.time));
+        Ok(holders)
+    }
+
+    /// Who holds the slot now, if anyone.
+    pub fn holder(&self, slot: Slot<'_>) -> Result<Option<Holder>> {
+        Ok(self
+            .observe(slot.date, slot.resource, Some(slot.time))?
+            .pop())
+    }
+
+    /// Every held time of the day for the resource, sorted by time.
+    pub fn locked(&self, date: &str, resource: &str) -> Result<Vec<Holder>> {
+        self.observe(date, resource, None)
+    }
+}

@@ -1,0 +1,224 @@
+//! Slot locks, one-time codes and rate limits against a real redis-server.
+
+mod support;
+
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+
+use persona_core::slot::Slot;
+use persona_core::{
+    Client, ClientConfig, Defaults, Error, OptionValue, Otp, OtpConfig, RateLimiter, SlotLock,
+};
+use support::RedisServer;
+
+fn client(server: &RedisServer, prefix: &str) -> Arc<Client> {
+    let options = vec![
+        (
+            "prefix".to_string(),
+            OptionValue::Str(prefix.as_bytes().to_vec()),
+        ),
+        ("pool_size".to_string(), OptionValue::Int(32)),
+    ];
+    let config = ClientConfig::build(
+        Some(server.url().as_bytes()),
+        &options,
+        &Defaults::default(),
+    )
+    .expect("config");
+    Arc::new(Client::new(config).expect("client"))
+}
+
+const SLOT: Slot<'static> = Slot {
+    date: "2026-12-24",
+    time: "10:30",
+    resource: "room-1",
+};
+
+#[test]
+fn one_holder_per_slot_and_only_the_token_releases() {
+    let server = RedisServer::start();
+    let locks = SlotLock::new(client(&server, "s1"), 600);
+    let mut sub = server.admin();
+    let mut pubsub = sub.as_pubsub();
+    pubsub
+        .subscribe("s1:lk:{2026-12-24:room-1}:events")
+        .unwrap();
+    pubsub
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+
+    let a = locks
+        .acquire(SLOT, "guest-a", 60)
+        .unwrap()
+        .expect("free slot");
+    assert_eq!(a.token.len(), 32);
+    assert!(locks.acquire(SLOT, "guest-b", 60).unwrap().is_none());
+    assert!(!locks
+        .release(SLOT, "0123456789abcdef0123456789abcdef")
+        .unwrap());
+    assert!(locks.extend(SLOT, "wrong", 120).unwrap().is_none());
+    let holder = locks.holder(SLOT).unwrap().expect("held");
+    assert_eq!((holder.owner.as_str(), holder.fence), ("guest-a", a.fence));
+    assert!(locks.extend(SLOT, &a.token, 120).unwrap().is_some());
+    assert_eq!(locks.locked("2026-12-24", "room-1").unwrap().len(), 1);
+    assert!(locks.release(SLOT, &a.token).unwrap());
+    assert!(!locks.release(SLOT, &a.token).unwrap(), "released twice");
+    let b = locks
+        .acquire(SLOT, "guest-b", 60)
+        .unwrap()
+        .expect("free again");
+    assert!(b.fence > a.fence);
+
+    let events: Vec<serde_json::Value> = (0..4)
+        .map(|_| {
+            serde_json::from_str(
+                &pubsub
+                    .get_message()
+                    .unwrap()
+                    .get_payload::<String>()
+                    .unwrap(),
+            )
+            .unwrap()
+        })
+        .collect();
+    let names: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["acquired", "extended", "released", "acquired"]);
+    assert_eq!(events[0]["owner"], "guest-a");
+    assert_eq!(events[0]["time"], "10:30");
+    assert_eq!(events[3]["fence"].as_u64(), Some(b.fence));
+}
+
+#[test]
+fn expired_locks_are_never_listed_and_fences_keep_increasing() {
+    let server = RedisServer::start();
+    let locks = SlotLock::new(client(&server, "s2"), 600);
+    let first = locks.acquire(SLOT, "a", 1).unwrap().unwrap();
+    let other = Slot {
+        time: "11:00",
+        ..SLOT
+    };
+    locks.acquire(other, "b", 60).unwrap().unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
+    let listed = locks.locked("2026-12-24", "room-1").unwrap();
+    assert_eq!(
+        listed.iter().map(|h| h.time.as_str()).collect::<Vec<_>>(),
+        ["11:00"]
+    );
+    assert!(locks.holder(SLOT).unwrap().is_none());
+    // A stale token after expiry and re-acquire by someone else fails.
+    let second = locks.acquire(SLOT, "c", 60).unwrap().unwrap();
+    assert!(second.fence > first.fence);
+    assert!(!locks.release(SLOT, &first.token).unwrap());
+    assert!(locks.extend(SLOT, &first.token, 60).unwrap().is_none());
+    // Even when the fence counter itself is gone, the next fence is larger.
+    let mut admin = server.admin();
+    redis::cmd("DEL")
+        .arg("s2:lk:{2026-12-24:room-1}:f:10:30")
+        .query::<()>(&mut admin)
+        .unwrap();
+    locks.release(SLOT, &second.token).unwrap();
+    let third = locks.acquire(SLOT, "d", 60).unwrap().unwrap();
+    assert!(
+        third.fence > second.fence,
+        "{} <= {}",
+        third.fence,
+        second.fence
+    );
+}
+
+#[test]
+fn racing_threads_get_exactly_one_winner_per_round() {
+    let server = RedisServer::start();
+    let c = client(&server, "s3");
+    for round in 0..20 {
+        let barrier = Arc::new(Barrier::new(16));
+        let winners: usize = (0..16)
+            .map(|i| {
+                let c = Arc::clone(&c);
+                let barrier = Arc::clone(&barrier);
+                std::thread::spawn(move || {
+                    let locks = SlotLock::new(c, 600);
+                    let time = format!("{:02}:00", round);
+                    barrier.wait();
+                    let slot = Slot {
+                        date: "2026-12-24",
+                        time: &time,
+                        resource: "race",
+                    };
+                    usize::from(locks.acquire(slot, &format!("t{i}"), 60).unwrap().is_some())
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .sum();
+        assert_eq!(winners, 1, "round {round}");
+    }
+}
+
+#[test]
+fn otp_codes_verify_once_burn_after_attempts_and_rate_limit() {
+    let server = RedisServer::start();
+    let c = client(&server, "o1");
+    let config = OtpConfig::build(&[]).unwrap();
+    let otp = Otp::new(Arc::clone(&c), b"0123456789abcdef-secret", config).unwrap();
+    let code = otp.issue(b"zoe@example.org").unwrap();
+    assert_eq!(code.len(), 6);
+    assert!(otp.verify(b"zoe@example.org", code.as_bytes()).unwrap());
+    assert!(
+        !otp.verify(b"zoe@example.org", code.as_bytes()).unwrap(),
+        "replayed"
+    );
+
+    let code = otp.issue(b"zoe@example.org").unwrap();
+    for _ in 0..5 {
+        assert!(!otp.verify(b"zoe@example.org", b"000000x").unwrap());
+    }
+    assert!(
+        !otp.verify(b"zoe@example.org", code.as_bytes()).unwrap(),
+        "burnt code accepted"
+    );
+
+    otp.issue(b"zoe@example.org").unwrap();
+    match otp.issue(b"zoe@example.org") {
+        Err(Error::RateLimited { retry_after, .. }) => {
+            assert!(retry_after > Duration::from_secs(590), "{retry_after:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(Otp::new(c, b"short", OtpConfig::build(&[]).unwrap()).is_err());
+}
+
+#[test]
+fn rate_limiter_is_exact_under_concurrency() {
+    let server = RedisServer::start();
+    let c = client(&server, "r1");
+    let barrier = Arc::new(Barrier::new(16));
+    let allowed: usize = (0..16)
+        .map(|_| {
+            let c = Arc::clone(&c);
+            let barrier = Arc::clone(&barrier);
+            std::thread::spawn(move || {
+                let limiter = RateLimiter::new(c, b"login", 25, 60).unwrap();
+                barrier.wait();
+                (0..10)
+                    .filter(|_| limiter.attempt(b"203.0.113.9").unwrap().allowed)
+                    .count()
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .sum();
+    assert_eq!(allowed, 25);
+    let limiter = RateLimiter::new(c, b"login", 25, 60).unwrap();
+    let refused = limiter.attempt(b"203.0.113.9").unwrap();
+    assert!(!refused.allowed);
+    assert!(refused.retry_after > Duration::from_secs(55));
+    limiter.reset(b"203.0.113.9").unwrap();
+    let again = limiter.attempt(b"203.0.113.9").unwrap();
+    assert_eq!((again.allowed, again.remaining), (true, 24));
+}
