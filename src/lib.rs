@@ -21,6 +21,9 @@ mod info;
 mod ini;
 mod invalidator;
 mod logging;
+mod otp;
+mod ratelimit;
+mod slot;
 
 use ext_php_rs::prelude::*;
 
@@ -60,4 +63,7 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .class::<client::Client>()
         .class::<cache::PersonaCache>()
         .class::<invalidator::Invalidator>()
+        .class::<slot::SlotLock>()
+        .class::<otp::Otp>()
+        .class::<ratelimit::RateLimiter>()
 }

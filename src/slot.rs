@@ -1,0 +1,143 @@
+//! `RedisPersona\SlotLock`: the PHP face of `persona_core::SlotLock`.
+
+use ext_php_rs::boxed::ZBox;
+use ext_php_rs::flags::ClassFlags;
+use ext_php_rs::prelude::*;
+use ext_php_rs::types::ZendHashTable;
+use persona_core::keys;
+use persona_core::options::{int_option, option_argument, unknown_option};
+use persona_core::slot::{self, Holder, Slot};
+
+use crate::args::{Bytes, Int, Options};
+use crate::arrays::{Arr, List};
+use crate::client::Client;
+use crate::errors::OrThrow;
+
+/// Booking slot locks with fencing tokens.
+#[php_class]
+#[php(name = "RedisPersona\\SlotLock", flags = ClassFlags::Final)]
+pub struct SlotLock {
+    inner: persona_core::SlotLock,
+}
+
+fn slot<'a>(date: &'a Bytes, time: &'a Bytes, resource: &'a Bytes) -> PhpResult<Slot<'a>> {
+    Ok(Slot {
+        date: keys::validate_date("date", date.as_slice()).or_throw()?,
+        time: keys::validate_time("time", time.as_slice()).or_throw()?,
+        resource: keys::validate_name("resource", resource.as_slice()).or_throw()?,
+    })
+}
+
+fn holder_array(h: &Holder, with_time: bool) -> ZBox<ZendHashTable> {
+    let mut arr = Arr::new();
+    if with_time {
+        arr = arr.set("time", h.time.clone());
+    }
+    arr.set("owner", h.owner.clone())
+        .set("fence", h.fence as i64)
+        .set("expires_at", h.expires_at_ms as f64 / 1000.0)
+        .set("remaining_ms", h.remaining_ms as i64)
+        .build()
+}
+
+#[php_impl]
+impl SlotLock {
+    /// Creates slot locks on top of a client. No I/O.
+    #[php(defaults(options = Options::default()))]
+    pub fn __construct(client: &Client, options: Options) -> PhpResult<Self> {
+        let mut ttl = slot::DEFAULT_TTL_SECS;
+        for (name, value) in &options.0 {
+            let arg = option_argument(name);
+            match name.as_str() {
+                "ttl" => {
+                    ttl = int_option(&arg, value, 1, slot::MAX_TTL_SECS, slot::DEFAULT_TTL_SECS)
+                        .or_throw()?;
+                }
+                _ => return Err(unknown_option(arg, &["ttl"])).or_throw(),
+            }
+        }
+        Ok(SlotLock {
+            inner: persona_core::SlotLock::new(client.core().clone(), ttl),
+        })
+    }
+
+    /// Takes the slot if it is free: `['token', 'fence', 'expires_at']`, or
+    /// null when someone else holds it.
+    pub fn acquire(
+        &self,
+        date: Bytes,
+        time: Bytes,
+        resource: Bytes,
+        owner: Bytes,
+        ttl: Option<Int>,
+    ) -> PhpResult<Option<ZBox<ZendHashTable>>> {
+        let slot = slot(&date, &time, &resource)?;
+        let owner =
+            keys::validate_text("owner", owner.as_slice(), slot::MAX_OWNER_BYTES).or_throw()?;
+        let ttl = match ttl {
+            Some(t) => slot::validate_ttl("ttl", t.0).or_throw()?,
+            None => self.inner.default_ttl_secs(),
+        };
+        let acquired = self.inner.acquire(slot, owner, ttl).or_throw()?;
+        Ok(acquired.map(|a| {
+            Arr::new()
+                .set("token", a.token)
+                .set("fence", a.fence as i64)
+                .set("expires_at", a.expires_at_ms as f64 / 1000.0)
+                .build()
+        }))
+    }
+
+    /// Releases the slot if `$token` still holds it.
+    pub fn release(
+        &self,
+        date: Bytes,
+        time: Bytes,
+        resource: Bytes,
+        token: Bytes,
+    ) -> PhpResult<bool> {
+        let slot = slot(&date, &time, &resource)?;
+        let token = slot::validate_token("token", token.as_slice()).or_throw()?;
+        self.inner.release(slot, &token).or_throw()
+    }
+
+    /// Extends the slot to `$ttl` seconds from now if `$token` still holds it.
+    pub fn extend(
+        &self,
+        date: Bytes,
+        time: Bytes,
+        resource: Bytes,
+        token: Bytes,
+        ttl: Int,
+    ) -> PhpResult<bool> {
+        let slot = slot(&date, &time, &resource)?;
+        let token = slot::validate_token("token", token.as_slice()).or_throw()?;
+        let ttl = slot::validate_ttl("ttl", ttl.0).or_throw()?;
+        Ok(self.inner.extend(slot, &token, ttl).or_throw()?.is_some())
+    }
+
+    /// The current holder: `['owner', 'fence', 'expires_at', 'remaining_ms']`
+    /// or null.
+    pub fn holder(
+        &self,
+        date: Bytes,
+        time: Bytes,
+        resource: Bytes,
+    ) -> PhpResult<Option<ZBox<ZendHashTable>>> {
+        let slot = slot(&date, &time, &resource)?;
+        let holder = self.inner.holder(slot).or_throw()?;
+        Ok(holder.map(|h| holder_array(&h, false)))
+    }
+
+    /// Every held time of the day for the resource, sorted by time.
+    pub fn locked(&self, date: Bytes, resource: Bytes) -> PhpResult<ZBox<ZendHashTable>> {
+        let date = keys::validate_date("date", date.as_slice()).or_throw()?;
+        let resource = keys::validate_name("resource", resource.as_slice()).or_throw()?;
+        let held = self.inner.locked(date, resource).or_throw()?;
+        Ok(held
+            .iter()
+            .map(|h| holder_array(h, true))
+            .collect::<List>()
+            .build())
+    }
+}

@@ -1,0 +1,109 @@
+<?php
+
+namespace RedisPersona\Tests;
+
+use RedisPersona\Client;
+use RedisPersona\SlotLock;
+use RedisPersona\Tests\Support\PhpProcess;
+use RedisPersona\Tests\Support\RedisTestCase;
+
+final class SlotLockTest extends RedisTestCase
+{
+    private function locks(string $prefix): SlotLock
+    {
+        return new SlotLock(new Client(self::$redis->url(), ['prefix' => $prefix]));
+    }
+
+    public function testThirtyTwoProcessesRacingGetExactlyOneWinnerPerRound(): void
+    {
+        $run = PhpProcess::run(__DIR__ . '/fixtures/race.php', ['slot', self::$redis->url(), '32', '50']);
+        $this->assertSame(0, $run['exit'], $run['stderr']);
+        $wins = array_merge(...json_decode($run['stdout'], true));
+        sort($wins);
+        $this->assertSame(range(0, 49), $wins, 'each round must have exactly one winner');
+    }
+
+    public function testOnlyTheTokenReleasesOrExtendsAndFencesIncrease(): void
+    {
+        $locks = $this->locks('sl1');
+        $a = $locks->acquire('2026-12-24', '09:00', 'room-1', 'guest-a');
+        $this->assertMatchesRegularExpression('/^[0-9a-f]{32}$/', $a['token']);
+        $this->assertIsInt($a['fence']);
+        $this->assertEqualsWithDelta(microtime(true) + 600, $a['expires_at'], 5);
+        $this->assertNull($locks->acquire('2026-12-24', '09:00', 'room-1', 'guest-b'));
+        $this->assertFalse($locks->release('2026-12-24', '09:00', 'room-1', str_repeat('0', 32)));
+        $this->assertFalse($locks->extend('2026-12-24', '09:00', 'room-1', strrev($a['token']), 60));
+        $this->assertFalse($locks->release('2026-12-24', '09:00', 'room-2', $a['token']), 'token of another slot');
+        $this->assertSame('guest-a', $locks->holder('2026-12-24', '09:00', 'room-1')['owner']);
+        $this->assertTrue($locks->extend('2026-12-24', '09:00', 'room-1', $a['token'], 30));
+        $this->assertLessThanOrEqual(30000, $locks->holder('2026-12-24', '09:00', 'room-1')['remaining_ms']);
+        $this->assertTrue($locks->release('2026-12-24', '09:00', 'room-1', $a['token']));
+        $this->assertNull($locks->holder('2026-12-24', '09:00', 'room-1'));
+        $b = $locks->acquire('2026-12-24', '09:00', 'room-1', 'guest-b');
+        $this->assertGreaterThan($a['fence'], $b['fence']);
+    }
+
+    public function testExpiredLocksAreNeverListedAndStaleTokensFail(): void
+    {
+        $locks = $this->locks('sl2');
+        $old = $locks->acquire('2026-12-24', '10:00', 'room-1', 'a', 1);
+        $locks->acquire('2026-12-24', '11:00', 'room-1', 'b', 60);
+        $locks->acquire('2026-12-24', '09:30', 'room-1', 'c', 60);
+        $locks->acquire('2026-12-25', '10:00', 'room-1', 'other day', 60);
+        $this->assertSame(['09:30', '10:00', '11:00'], array_column($locks->locked('2026-12-24', 'room-1'), 'time'));
+        usleep(1_100_000);
+        $held = $locks->locked('2026-12-24', 'room-1');
+        $this->assertSame(['09:30', '11:00'], array_column($held, 'time'));
+        $this->assertSame('c', $held[0]['owner']);
+        $this->assertGreaterThan(50000, $held[0]['remaining_ms']);
+        $new = $locks->acquire('2026-12-24', '10:00', 'room-1', 'd');
+        $this->assertGreaterThan($old['fence'], $new['fence']);
+        $this->assertFalse($locks->release('2026-12-24', '10:00', 'room-1', $old['token']));
+        $this->assertFalse($locks->extend('2026-12-24', '10:00', 'room-1', $old['token'], 60));
+        $this->assertSame('d', $locks->holder('2026-12-24', '10:00', 'room-1')['owner']);
+    }
+
+    public function testEventsArePublishedOnTheSlotsChannel(): void
+    {
+        $locks = $this->locks('sl3');
+        $sub = self::$redis->admin();
+        $sub->command('SUBSCRIBE', 'sl3:lk:{2026-12-24:room-9}:events');
+        $a = $locks->acquire('2026-12-24', '08:15', 'room-9', 'guest');
+        $locks->extend('2026-12-24', '08:15', 'room-9', $a['token'], 60);
+        $locks->release('2026-12-24', '08:15', 'room-9', $a['token']);
+        $events = [];
+        for ($i = 0; $i < 3; $i++) {
+            $message = $sub->command();
+            $events[] = json_decode($message[2], true);
+        }
+        $this->assertSame(['acquired', 'extended', 'released'], array_column($events, 'event'));
+        $this->assertSame('08:15', $events[0]['time']);
+        $this->assertSame('room-9', $events[0]['resource']);
+        $this->assertSame($a['fence'], $events[0]['fence']);
+    }
+
+    public function testBadInputIsAValueErrorAndTouchesNothing(): void
+    {
+        $locks = $this->locks('sl4');
+        $cases = [
+            'date' => fn () => $locks->acquire('2026-02-30', '10:00', 'r', 'o'),
+            'time' => fn () => $locks->acquire('2026-12-24', '24:00', 'r', 'o'),
+            'resource' => fn () => $locks->acquire('2026-12-24', '10:00', 'room:*', 'o'),
+            'owner' => fn () => $locks->acquire('2026-12-24', '10:00', 'r', str_repeat('o', 201)),
+            'ttl' => fn () => $locks->acquire('2026-12-24', '10:00', 'r', 'o', 86401),
+            'token' => fn () => $locks->release('2026-12-24', '10:00', 'r', "\0\n"),
+        ];
+        $before = self::$redis->admin()->command('DBSIZE');
+        foreach ($cases as $argument => $call) {
+            try {
+                $call();
+                $this->fail("$argument accepted");
+            } catch (\ValueError $e) {
+                $this->assertStringStartsWith("$argument: ", $e->getMessage());
+            }
+        }
+        $this->assertSame($before, self::$redis->admin()->command('DBSIZE'));
+        $this->expectException(\ValueError::class);
+        new SlotLock(new Client(self::$redis->url()), ['ttl' => 0.5]);
+    }
+}
