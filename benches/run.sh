@@ -18,6 +18,7 @@ php_bench() {
 args=("$port" "${BENCH_ROUNDS:-15}" "${BENCH_ITERATIONS:-2000}")
 client=$(php_bench benches/client-bench.php "${args[@]}")
 cache=$(php_bench benches/cache-bench.php "${args[@]}")
+primitives=$(php_bench benches/primitives-bench.php "${args[@]}")
 {
   echo "# Benchmark results"
   echo
@@ -37,5 +38,13 @@ cache=$(php_bench benches/cache-bench.php "${args[@]}")
   echo "Pages are generated HTML that compresses like a real page (about 3-4x with LZ4)."
   echo
   echo "$cache"
+  echo
+  echo "## SlotLock, Otp and RateLimiter"
+  echo
+  echo "phpredis side: SET NX EX + EVALSHA compare-and-delete; SETEX + GET + DEL of a plain code;"
+  echo "INCR then EXPIRE, two calls (fixed window). Ours also keep fences, the per-day index and events; store"
+  echo "only HMACs and count attempts; and keep an exact sliding window."
+  echo
+  echo "$primitives"
 } >benches/RESULTS.md
 cat benches/RESULTS.md
