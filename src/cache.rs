@@ -4,40 +4,18 @@
 //! names (used by named arguments and Reflection) from the Rust identifiers.
 #![allow(non_snake_case)]
 
-use std::sync::atomic::{AtomicU8, Ordering};
-
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendCallable, ZendHashTable, Zval};
+use parking_lot::Mutex;
 use persona_core::cache::{self, CacheConfig, RememberError};
-use persona_core::{Error, Served};
+use persona_core::Served;
 
 use crate::args::{arrays, Bytes, Int, Options};
 use crate::arrays::{Arr, List};
 use crate::client::Client;
 use crate::errors::{to_php, OrThrow};
-
-const STATUS_NONE: u8 = 0;
-
-fn status_code(served: Served) -> u8 {
-    match served {
-        Served::Hit => 1,
-        Served::Stale => 2,
-        Served::Rendered => 3,
-        Served::Bypass => 4,
-    }
-}
-
-fn status_name(code: u8) -> Option<&'static str> {
-    match code {
-        1 => Some(Served::Hit.as_str()),
-        2 => Some(Served::Stale.as_str()),
-        3 => Some(Served::Rendered.as_str()),
-        4 => Some(Served::Bypass.as_str()),
-        _ => None,
-    }
-}
 
 /// Why a render callback produced no HTML.
 enum RenderFailure {
@@ -52,7 +30,8 @@ enum RenderFailure {
 #[php(name = "RedisPersona\\PersonaCache", flags = ClassFlags::Final)]
 pub struct PersonaCache {
     inner: persona_core::PersonaCache,
-    last_status: AtomicU8,
+    /// How the last get()/remember() was answered, for lastStatus().
+    last_status: Mutex<Option<Served>>,
 }
 
 impl PersonaCache {
@@ -77,7 +56,7 @@ impl PersonaCache {
         let config = CacheConfig::build(&options.0).or_throw()?;
         Ok(PersonaCache {
             inner: persona_core::PersonaCache::new(client.core().clone(), config),
-            last_status: AtomicU8::new(STATUS_NONE),
+            last_status: Mutex::new(None),
         })
     }
 
@@ -90,8 +69,7 @@ impl PersonaCache {
         } else {
             Served::Rendered
         };
-        self.last_status
-            .store(status_code(served), Ordering::Relaxed);
+        *self.last_status.lock() = Some(served);
         Ok(html.map(Bytes))
     }
 
@@ -133,8 +111,7 @@ impl PersonaCache {
         });
         match outcome {
             Ok((html, served)) => {
-                self.last_status
-                    .store(status_code(served), Ordering::Relaxed);
+                *self.last_status.lock() = Some(served);
                 Ok(Bytes(html))
             }
             // The callback's exception is pending: returning lets it
@@ -191,13 +168,7 @@ impl PersonaCache {
 
     /// The most viewed posts: `[['post_id' => int, 'views' => int], ...]`.
     pub fn popular(&self, limit: Int) -> PhpResult<ZBox<ZendHashTable>> {
-        if !(1..=1000).contains(&limit.0) {
-            return Err(to_php(Error::invalid(
-                "limit",
-                format!("must be between 1 and 1000, got {}", limit.0),
-            )));
-        }
-        let ranked = self.inner.popular(limit.0 as usize).or_throw()?;
+        let ranked = self.inner.popular(limit.0).or_throw()?;
         Ok(ranked
             .into_iter()
             .map(|(post, views)| {
@@ -213,13 +184,7 @@ impl PersonaCache {
     /// Per-day counters, oldest first, today last.
     #[php(defaults(days = 7i64))]
     pub fn stats(&self, days: Int) -> PhpResult<ZBox<ZendHashTable>> {
-        if !(1..=90).contains(&days.0) {
-            return Err(to_php(Error::invalid(
-                "days",
-                format!("must be between 1 and 90, got {}", days.0),
-            )));
-        }
-        let rows = self.inner.stats(days.0 as u32).or_throw()?;
+        let rows = self.inner.stats(days.0).or_throw()?;
         Ok(rows
             .into_iter()
             .map(|(date, c)| {
@@ -252,6 +217,6 @@ impl PersonaCache {
     /// How the last `get` or `remember` of this object was answered: `hit`,
     /// `stale`, `miss` or `bypass` (Redis unavailable); null before any.
     pub fn last_status(&self) -> Option<&'static str> {
-        status_name(self.last_status.load(Ordering::Relaxed))
+        self.last_status.lock().map(Served::as_str)
     }
 }

@@ -9,12 +9,12 @@ use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::ZendHashTable;
 use persona_core::keys;
-use persona_core::{Error, Invalidation};
+use persona_core::Invalidation;
 
 use crate::args::{arrays, Bytes, Int};
 use crate::arrays::{Arr, List};
 use crate::client::Client;
-use crate::errors::{to_php, OrThrow};
+use crate::errors::OrThrow;
 
 /// Precise and total invalidation of the persona cache.
 #[php_class]
@@ -71,24 +71,13 @@ impl Invalidator {
     /// Makes every cached variant unreachable at once; returns the new
     /// cache generation. Locks, OTP and rate limits are not touched.
     pub fn flush(&self) -> PhpResult<i64> {
-        let done = self.inner.flush().or_throw()?;
-        Ok(done.target.parse::<i64>().unwrap_or(0))
+        Ok(self.inner.flush().or_throw()? as i64)
     }
 
     /// The last invalidations, newest first.
     #[php(defaults(limit = 50i64))]
     pub fn recent(&self, limit: Int) -> PhpResult<ZBox<ZendHashTable>> {
-        if !(1..=persona_core::invalidate::LOG_LENGTH as i64).contains(&limit.0) {
-            return Err(to_php(Error::invalid(
-                "limit",
-                format!(
-                    "must be between 1 and {}, got {}",
-                    persona_core::invalidate::LOG_LENGTH,
-                    limit.0
-                ),
-            )));
-        }
-        let entries = self.inner.recent(limit.0 as usize).or_throw()?;
+        let entries = self.inner.recent(limit.0).or_throw()?;
         Ok(entries
             .into_iter()
             .map(|e| {

@@ -754,8 +754,10 @@ impl PersonaCache {
         counters::record(&self.client, Event::View(post));
     }
 
-    /// The most viewed posts, most viewed first: (post id, views).
-    pub fn popular(&self, limit: usize) -> Result<Vec<(u64, u64)>> {
+    /// The most viewed posts (at most `limit`, 1 to 1000), most viewed
+    /// first: (post id, views).
+    pub fn popular(&self, limit: i64) -> Result<Vec<(u64, u64)>> {
+        let limit = crate::options::int_in_range("limit", limit, 1, 1000, "")?;
         counters::flush(&self.client)?;
         let key = self.keys.stats_views();
         let ranked: Vec<(u64, f64)> = self.client.run(Retry::Idempotent, |con| {
@@ -770,12 +772,13 @@ impl PersonaCache {
         Ok(ranked.into_iter().map(|(p, s)| (p, s as u64)).collect())
     }
 
-    /// Per-day counters for the last `days` days (UTC), oldest first, after
-    /// writing out this process's pending counts.
-    pub fn stats(&self, days: u32) -> Result<Vec<(String, counters::DayCounts)>> {
+    /// Per-day counters for the last `days` days (1 to 90, UTC), oldest
+    /// first, after writing out this process's pending counts.
+    pub fn stats(&self, days: i64) -> Result<Vec<(String, counters::DayCounts)>> {
+        let days = crate::options::int_in_range("days", days, 1, 90, "")?;
         counters::flush(&self.client)?;
         let today = crate::clock::day_number(now_ms());
-        let dates: Vec<String> = (0..i64::from(days))
+        let dates: Vec<String> = (0..days as i64)
             .rev()
             .map(|back| crate::clock::iso_date(today - back))
             .collect();

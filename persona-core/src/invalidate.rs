@@ -97,14 +97,15 @@ impl Invalidator {
                 format!("has {} ids, the limit is {MAX_POSTS}", on.len()),
             ));
         }
+        let targets: Vec<u64> = on.iter().copied().filter(|t| *t != post).collect();
+        if targets.is_empty() {
+            return Ok(());
+        }
         let mut pipe = redis::pipe();
-        for target in on.iter().filter(|t| **t != post) {
-            let key = self.keys.cache_dependents(*target);
+        for target in targets {
+            let key = self.keys.cache_dependents(target);
             pipe.cmd("SADD").arg(&key).arg(post).ignore();
             pipe.cmd("PEXPIRE").arg(&key).arg(RELATION_TTL_MS).ignore();
-        }
-        if on.is_empty() {
-            return Ok(());
         }
         self.client
             .run(Retry::Idempotent, |con| pipe.query::<()>(con))
@@ -135,15 +136,7 @@ impl Invalidator {
     pub fn invalidate_post(&self, post: u64) -> Result<Invalidation> {
         let started = Instant::now();
         let (posts, variants) = self.invalidate_closure(vec![post])?;
-        self.log(Invalidation {
-            kind: "post".into(),
-            target: post.to_string(),
-            at: now_ms(),
-            post_count: posts.len(),
-            posts,
-            variants,
-            took_ms: started.elapsed().as_secs_f64() * 1000.0,
-        })
+        Ok(self.logged("post", post.to_string(), started, posts, variants))
     }
 
     /// Invalidates every post tagged `tag` and everything depending on them.
@@ -155,15 +148,7 @@ impl Invalidator {
             redis::cmd("SMEMBERS").arg(&key).query(con)
         })?;
         let (posts, variants) = self.invalidate_closure(members)?;
-        self.log(Invalidation {
-            kind: "tag".into(),
-            target: tag.to_owned(),
-            at: now_ms(),
-            post_count: posts.len(),
-            posts,
-            variants,
-            took_ms: started.elapsed().as_secs_f64() * 1000.0,
-        })
+        Ok(self.logged("tag", tag.to_owned(), started, posts, variants))
     }
 
     /// Breadth-first over the dependents graph, one round trip per level.
@@ -211,7 +196,7 @@ impl Invalidator {
 
     /// Makes every cached variant unreachable at once (O(1): one generation
     /// bump per bucket, in one MULTI). Returns the new generation.
-    pub fn flush(&self) -> Result<Invalidation> {
+    pub fn flush(&self) -> Result<u64> {
         let started = Instant::now();
         let mut pipe = redis::pipe();
         pipe.atomic();
@@ -228,22 +213,37 @@ impl Invalidator {
         }
         let generations: Vec<u64> = self.client.run(Retry::Once, |con| pipe.query(con))?;
         let generation = generations.into_iter().max().unwrap_or(0);
-        self.log(Invalidation {
-            kind: "flush".into(),
-            target: generation.to_string(),
+        self.logged("flush", generation.to_string(), started, Vec::new(), 0);
+        Ok(generation)
+    }
+
+    /// Describes an invalidation that just finished and logs it.
+    fn logged(
+        &self,
+        kind: &str,
+        target: String,
+        started: Instant,
+        posts: Vec<u64>,
+        variants: u64,
+    ) -> Invalidation {
+        let done = Invalidation {
+            kind: kind.to_owned(),
+            target,
             at: now_ms(),
-            posts: Vec::new(),
-            post_count: 0,
-            variants: 0,
+            post_count: posts.len(),
+            posts,
+            variants,
             took_ms: started.elapsed().as_secs_f64() * 1000.0,
-        })
+        };
+        self.log(&done);
+        done
     }
 
     /// Appends to the bounded invalidation log. A failure to log does not
     /// undo or fail the invalidation itself.
-    fn log(&self, entry: Invalidation) -> Result<Invalidation> {
+    fn log(&self, entry: &Invalidation) {
         let key = self.keys.invalidation_log();
-        match serde_json::to_string(&entry) {
+        match serde_json::to_string(entry) {
             Ok(json) => {
                 let mut pipe = redis::pipe();
                 pipe.cmd("LPUSH").arg(&key).arg(json).ignore();
@@ -262,14 +262,11 @@ impl Invalidator {
             }
             Err(e) => log::info!("redis-persona: invalidation not logged: {e}"),
         }
-        Ok(entry)
     }
 
-    /// The last `limit` invalidations, newest first.
-    pub fn recent(&self, limit: usize) -> Result<Vec<Invalidation>> {
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
+    /// The last `limit` (1 to [`LOG_LENGTH`]) invalidations, newest first.
+    pub fn recent(&self, limit: i64) -> Result<Vec<Invalidation>> {
+        let limit = crate::options::int_in_range("limit", limit, 1, LOG_LENGTH as i64, "")?;
         let key = self.keys.invalidation_log();
         let rows: Vec<String> = self.client.run(Retry::Idempotent, |con| {
             redis::cmd("LRANGE")

@@ -245,8 +245,13 @@ impl Keys {
         format!("{}:c:{{b{bucket:02}}}:gen", self.prefix)
     }
 
+    /// On every lookup: one `format!`, not a prefix built and then copied.
     pub fn cache_variant(&self, post: u64, persona: &str) -> String {
-        format!("{}{persona}", self.cache_variant_prefix(post))
+        format!(
+            "{}:c:{{b{:02}}}:p:{post}:{persona}",
+            self.prefix,
+            Keys::bucket(post)
+        )
     }
 
     /// What every variant key of the post starts with (for the
@@ -356,6 +361,9 @@ mod tests {
         let k = Keys::new("rp:site1");
         assert_eq!(k.kv("a"), "rp:site1:kv:a");
         assert_eq!(k.cache_variant(35, "solo"), "rp:site1:c:{b03}:p:35:solo");
+        assert!(k
+            .cache_variant(35, "solo")
+            .starts_with(&k.cache_variant_prefix(35)));
         assert_eq!(k.cache_generation(3), "rp:site1:c:{b03}:gen");
         assert_eq!(k.cache_lock(35, "family"), "rp:site1:c:{b03}:l:35:family");
         assert_eq!(k.cache_tag("news"), "rp:site1:c:t:{news}");

@@ -9,13 +9,7 @@ pub const MAX_TTL_SECS: i64 = 30 * 24 * 3600;
 pub const MAX_VALUE_BYTES: usize = 8 * 1024 * 1024;
 
 pub fn validate_ttl(argument: &str, ttl: i64) -> Result<u64> {
-    if !(1..=MAX_TTL_SECS).contains(&ttl) {
-        return Err(Error::invalid(
-            argument,
-            format!("must be between 1 and {MAX_TTL_SECS} seconds, got {ttl}"),
-        ));
-    }
-    Ok(ttl as u64)
+    crate::options::int_in_range(argument, ttl, 1, MAX_TTL_SECS, " seconds")
 }
 
 pub fn validate_value(argument: &str, value: &[u8]) -> Result<()> {

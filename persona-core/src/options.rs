@@ -18,6 +18,18 @@ pub fn unknown_option(arg: String, known: &[&str]) -> Error {
     )
 }
 
+/// An integer argument within `min..=max` (`unit` is appended to the
+/// bounds in the message, e.g. " seconds").
+pub fn int_in_range(argument: &str, n: i64, min: i64, max: i64, unit: &str) -> Result<u64> {
+    if n < min || n > max {
+        return Err(Error::invalid(
+            argument,
+            format!("must be between {min} and {max}{unit}, got {n}"),
+        ));
+    }
+    Ok(n as u64)
+}
+
 /// An integer option within `min..=max`; null or 0 give `default`.
 pub fn int_option(arg: &str, value: &OptionValue, min: u64, max: u64, default: u64) -> Result<u64> {
     let n: i64 = match value {

@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::keys::Keys;
+use crate::options::int_in_range;
 use crate::pool::Retry;
 use crate::token;
 
@@ -70,25 +71,15 @@ impl RateLimiter {
         window_secs: i64,
     ) -> Result<RateLimiter> {
         let name = crate::keys::validate_name("name", name)?;
-        if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(Error::invalid(
-                "limit",
-                format!("must be between 1 and {MAX_LIMIT}, got {limit}"),
-            ));
-        }
-        if !(1..=MAX_WINDOW_SECS).contains(&window_secs) {
-            return Err(Error::invalid(
-                "windowSeconds",
-                format!("must be between 1 and {MAX_WINDOW_SECS}, got {window_secs}"),
-            ));
-        }
+        let limit = int_in_range("limit", limit, 1, MAX_LIMIT, "")?;
+        let window_secs = int_in_range("windowSeconds", window_secs, 1, MAX_WINDOW_SECS, "")?;
         let keys = Keys::new(client.prefix());
         Ok(RateLimiter {
             client,
             keys,
             name: name.to_owned(),
-            limit: limit as u64,
-            window: Duration::from_secs(window_secs as u64),
+            limit,
+            window: Duration::from_secs(window_secs),
         })
     }
 

@@ -18,7 +18,7 @@
 
 use std::sync::{Arc, LazyLock};
 
-use redis::Script;
+use redis::{Script, ScriptInvocation};
 use serde::Deserialize;
 
 use crate::client::Client;
@@ -31,7 +31,9 @@ pub const DEFAULT_TTL_SECS: u64 = 600;
 pub const MAX_TTL_SECS: u64 = 86_400;
 pub const MAX_OWNER_BYTES: usize = 200;
 
-/// Shared Lua: the server time in ms, and a holder's expiry observed.
+/// Shared Lua: the server time in ms, and publishing an event. Every
+/// script but OBSERVE takes KEYS lock, index (, fence) and ARGV date,
+/// resource, time, token, channel (, ttl ms, owner): see [`SlotLock::call`].
 const PRELUDE: &str = r"
 local function now_ms()
   local t = redis.call('TIME')
@@ -45,24 +47,24 @@ local function event(channel, name, time, holder, extra)
 end
 ";
 
-/// KEYS: lock, fence, index. ARGV: date, resource, time, token, ttl ms,
-/// owner, channel. Returns {fence, expires_at_ms} or false when held.
+/// KEYS: lock, index, fence. ARGV: date, resource, time, token, channel,
+/// ttl ms, owner. Returns {fence, expires_at_ms} or false when held.
 static ACQUIRE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(&format!(
         "{PRELUDE}{}",
         r"
-local ttl = tonumber(ARGV[5])
+local ttl = tonumber(ARGV[6])
 if not redis.call('SET', KEYS[1], ARGV[4], 'NX', 'PX', ttl) then return false end
 local now = now_ms()
-local previous = redis.call('HGET', KEYS[3], ARGV[3])
-if previous then event(ARGV[7], 'expired', ARGV[3], cjson.decode(previous)) end
-if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('SET', KEYS[2], now) end
-local fence = redis.call('INCR', KEYS[2])
-redis.call('PEXPIRE', KEYS[2], 2592000000) -- 30 days
-local holder = {owner = ARGV[6], fence = fence, expires_at_ms = now + ttl}
-redis.call('HSET', KEYS[3], ARGV[3], cjson.encode(holder))
-if redis.call('PTTL', KEYS[3]) < ttl then redis.call('PEXPIRE', KEYS[3], ttl) end
-event(ARGV[7], 'acquired', ARGV[3], holder)
+local previous = redis.call('HGET', KEYS[2], ARGV[3])
+if previous then event(ARGV[5], 'expired', ARGV[3], cjson.decode(previous)) end
+if redis.call('EXISTS', KEYS[3]) == 0 then redis.call('SET', KEYS[3], now) end
+local fence = redis.call('INCR', KEYS[3])
+redis.call('PEXPIRE', KEYS[3], 2592000000) -- 30 days
+local holder = {owner = ARGV[7], fence = fence, expires_at_ms = now + ttl}
+redis.call('HSET', KEYS[2], ARGV[3], cjson.encode(holder))
+if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
+event(ARGV[5], 'acquired', ARGV[3], holder)
 return {fence, now + ttl}
 "
     ))
@@ -83,14 +85,14 @@ return 1
     ))
 });
 
-/// KEYS: lock, index. ARGV: date, resource, time, token, ttl ms, channel.
+/// KEYS: lock, index. ARGV: date, resource, time, token, channel, ttl ms.
 /// Returns the new expiry (ms) or false.
 static EXTEND: LazyLock<Script> = LazyLock::new(|| {
     Script::new(&format!(
         "{PRELUDE}{}",
         r"
 if redis.call('GET', KEYS[1]) ~= ARGV[4] then return false end
-local ttl = tonumber(ARGV[5])
+local ttl = tonumber(ARGV[6])
 redis.call('PEXPIRE', KEYS[1], ttl)
 local now = now_ms()
 local raw = redis.call('HGET', KEYS[2], ARGV[3])
@@ -98,7 +100,7 @@ local holder = raw and cjson.decode(raw) or {}
 holder.expires_at_ms = now + ttl
 redis.call('HSET', KEYS[2], ARGV[3], cjson.encode(holder))
 if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
-event(ARGV[6], 'extended', ARGV[3], holder)
+event(ARGV[5], 'extended', ARGV[3], holder)
 return now + ttl
 "
     ))
@@ -176,13 +178,7 @@ pub struct SlotLock {
 
 /// Validates a lock TTL in seconds (1 s to 1 day).
 pub fn validate_ttl(argument: &str, ttl: i64) -> Result<u64> {
-    if ttl < 1 || ttl as u64 > MAX_TTL_SECS {
-        return Err(Error::invalid(
-            argument,
-            format!("must be between 1 and {MAX_TTL_SECS} seconds, got {ttl}"),
-        ));
-    }
-    Ok(ttl as u64)
+    crate::options::int_in_range(argument, ttl, 1, MAX_TTL_SECS as i64, " seconds")
 }
 
 /// Validates a token handed back by a caller: what `acquire` issues is 32
@@ -212,20 +208,27 @@ impl SlotLock {
         self.default_ttl_secs
     }
 
-    /// Takes the slot for `ttl_secs` if nobody holds it.
-    pub fn acquire(&self, slot: Slot<'_>, owner: &str, ttl_secs: u64) -> Result<Option<Acquired>> {
-        let token = token::random_hex(16)?;
-        let mut call = ACQUIRE.prepare_invoke();
+    /// An invocation of `script` with the keys and arguments every slot
+    /// script starts with (see PRELUDE).
+    fn call<'s>(&self, script: &'s Script, slot: Slot<'_>, token: &str) -> ScriptInvocation<'s> {
+        let mut call = script.prepare_invoke();
         call.key(self.keys.slot_lock(slot.date, slot.resource, slot.time))
-            .key(self.keys.slot_fence(slot.date, slot.resource, slot.time))
             .key(self.keys.slot_index(slot.date, slot.resource))
             .arg(slot.date)
             .arg(slot.resource)
             .arg(slot.time)
-            .arg(&token)
-            .arg(ttl_secs * 1000)
-            .arg(owner)
+            .arg(token)
             .arg(self.keys.slot_channel(slot.date, slot.resource));
+        call
+    }
+
+    /// Takes the slot for `ttl_secs` if nobody holds it.
+    pub fn acquire(&self, slot: Slot<'_>, owner: &str, ttl_secs: u64) -> Result<Option<Acquired>> {
+        let token = token::random_hex(16)?;
+        let mut call = self.call(&ACQUIRE, slot, &token);
+        call.key(self.keys.slot_fence(slot.date, slot.resource, slot.time))
+            .arg(ttl_secs * 1000)
+            .arg(owner);
         let reply: Option<(u64, u64)> = self.client.run(Retry::Once, |con| call.invoke(con))?;
         Ok(reply.map(|(fence, expires_at_ms)| Acquired {
             token,
@@ -236,14 +239,7 @@ impl SlotLock {
 
     /// Releases the slot if `token` still holds it.
     pub fn release(&self, slot: Slot<'_>, token: &str) -> Result<bool> {
-        let mut call = RELEASE.prepare_invoke();
-        call.key(self.keys.slot_lock(slot.date, slot.resource, slot.time))
-            .key(self.keys.slot_index(slot.date, slot.resource))
-            .arg(slot.date)
-            .arg(slot.resource)
-            .arg(slot.time)
-            .arg(token)
-            .arg(self.keys.slot_channel(slot.date, slot.resource));
+        let call = self.call(&RELEASE, slot, token);
         let released: i64 = self.client.run(Retry::Once, |con| call.invoke(con))?;
         Ok(released == 1)
     }
@@ -251,15 +247,8 @@ impl SlotLock {
     /// Extends the slot to `ttl_secs` from now if `token` still holds it;
     /// returns the new expiry in ms.
     pub fn extend(&self, slot: Slot<'_>, token: &str, ttl_secs: u64) -> Result<Option<u64>> {
-        let mut call = EXTEND.prepare_invoke();
-        call.key(self.keys.slot_lock(slot.date, slot.resource, slot.time))
-            .key(self.keys.slot_index(slot.date, slot.resource))
-            .arg(slot.date)
-            .arg(slot.resource)
-            .arg(slot.time)
-            .arg(token)
-            .arg(ttl_secs * 1000)
-            .arg(self.keys.slot_channel(slot.date, slot.resource));
+        let mut call = self.call(&EXTEND, slot, token);
+        call.arg(ttl_secs * 1000);
         self.client.run(Retry::Once, |con| call.invoke(con))
     }
 
