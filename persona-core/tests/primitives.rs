@@ -6,27 +6,8 @@ use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use persona_core::slot::Slot;
-use persona_core::{
-    Client, ClientConfig, Defaults, Error, OptionValue, Otp, OtpConfig, RateLimiter, SlotLock,
-};
-use support::RedisServer;
-
-fn client(server: &RedisServer, prefix: &str) -> Arc<Client> {
-    let options = vec![
-        (
-            "prefix".to_string(),
-            OptionValue::Str(prefix.as_bytes().to_vec()),
-        ),
-        ("pool_size".to_string(), OptionValue::Int(32)),
-    ];
-    let config = ClientConfig::build(
-        Some(server.url().as_bytes()),
-        &options,
-        &Defaults::default(),
-    )
-    .expect("config");
-    Arc::new(Client::new(config).expect("client"))
-}
+use persona_core::{Error, Otp, OtpConfig, RateLimiter, SlotLock};
+use support::{client, RedisServer};
 
 const SLOT: Slot<'static> = Slot {
     date: "2026-12-24",

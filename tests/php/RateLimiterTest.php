@@ -44,14 +44,7 @@ final class RateLimiterTest extends RedisTestCase
             'windowSeconds' => fn () => new RateLimiter($client, 'x', 1, 0),
             'key' => fn () => (new RateLimiter($client, 'x', 1, 1))->attempt(''),
         ];
-        foreach ($cases as $argument => $call) {
-            try {
-                $call();
-                $this->fail("$argument accepted");
-            } catch (\ValueError $e) {
-                $this->assertStringStartsWith("$argument: ", $e->getMessage());
-            }
-        }
+        $this->assertEachRefusesItsArgument($cases);
         // Any bytes are a valid key: they are hashed, never used as key text.
         $this->assertTrue((new RateLimiter($client, 'x', 1, 1))->attempt("*\r\n{}\0")['allowed']);
     }

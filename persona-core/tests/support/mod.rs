@@ -138,3 +138,23 @@ impl Drop for RedisServer {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// A core client for `server` with its own key prefix and room for many
+/// threads (the concurrency tests run up to 16 at once).
+pub fn client(server: &RedisServer, prefix: &str) -> std::sync::Arc<persona_core::Client> {
+    use persona_core::{ClientConfig, Defaults, OptionValue};
+    let options = vec![
+        (
+            "prefix".to_string(),
+            OptionValue::Str(prefix.as_bytes().to_vec()),
+        ),
+        ("pool_size".to_string(), OptionValue::Int(32)),
+    ];
+    let config = ClientConfig::build(
+        Some(server.url().as_bytes()),
+        &options,
+        &Defaults::default(),
+    )
+    .expect("config");
+    std::sync::Arc::new(persona_core::Client::new(config).expect("client"))
+}

@@ -18,4 +18,24 @@ abstract class RedisTestCase extends TestCase
     {
         static::$redis->stop();
     }
+
+    /**
+     * Each call must throw \ValueError whose message starts with the
+     * argument's name (the array key), and none may write anything to Redis.
+     *
+     * @param array<string, callable(): mixed> $callsByArgument
+     */
+    protected function assertEachRefusesItsArgument(array $callsByArgument): void
+    {
+        $before = static::$redis->admin()->command('DBSIZE');
+        foreach ($callsByArgument as $argument => $call) {
+            try {
+                $call();
+                $this->fail("$argument accepted");
+            } catch (\ValueError $e) {
+                $this->assertStringStartsWith("$argument: ", $e->getMessage());
+            }
+        }
+        $this->assertSame($before, static::$redis->admin()->command('DBSIZE'), 'bad input wrote to Redis');
+    }
 }
