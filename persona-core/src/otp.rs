@@ -8,9 +8,13 @@
 //! - `verify` counts the attempt and fetches the stored HMAC atomically
 //!   (one script); the comparison happens here in constant time; on a match
 //!   a compare-and-delete script consumes the code, so of two racing
-//!   verifies with the right code exactly one succeeds. Once the attempts
-//!   exceed `max_attempts` the code is deleted: the right code no longer
-//!   works.
+//!   verifies with the right code exactly one succeeds. An attempt is
+//!   reserved before the comparison, so parallel guesses cannot get more
+//!   than `max_attempts` comparisons; past that the code is burnt: every
+//!   later verify fails, the right code included, until a new `issue`.
+//!   The burnt code is not deleted at once: deleting it while a right
+//!   guess that reserved an earlier attempt is still comparing would make
+//!   that legitimate verify fail (16 racing verifies could all lose).
 //! - `issue` is limited to `issue_limit` per `issue_window` per identity
 //!   (fixed window, one script); a new code replaces the previous one.
 
@@ -61,17 +65,15 @@ return {1, 0}
     )
 });
 
-/// KEYS: code. ARGV: max attempts. Counts an attempt; returns the stored
-/// HMAC, or false when there is no code or it is now burnt (deleted).
+/// KEYS: code. ARGV: max attempts. Reserves an attempt; returns the stored
+/// HMAC, or false when there is no code or its attempts are used up (it
+/// stays refused until it expires or a new code replaces it).
 static ATTEMPT: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 local h = redis.call('HGET', KEYS[1], 'h')
 if not h then return false end
-if redis.call('HINCRBY', KEYS[1], 'a', 1) > tonumber(ARGV[1]) then
-  redis.call('DEL', KEYS[1])
-  return false
-end
+if redis.call('HINCRBY', KEYS[1], 'a', 1) > tonumber(ARGV[1]) then return false end
 return h
 ",
     )

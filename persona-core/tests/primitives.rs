@@ -203,3 +203,32 @@ fn rate_limiter_is_exact_under_concurrency() {
     let again = limiter.attempt(b"203.0.113.9").unwrap();
     assert_eq!((again.allowed, again.remaining), (true, 24));
 }
+
+#[test]
+fn racing_verifies_of_the_right_code_have_exactly_one_winner() {
+    let server = RedisServer::start();
+    let c = client(&server, "o2");
+    let secret = b"0123456789abcdef-secret";
+    for round in 0..20 {
+        let code = Otp::new(Arc::clone(&c), secret, OtpConfig::build(&[]).unwrap())
+            .unwrap()
+            .issue(format!("guest-{round}@example.org").as_bytes())
+            .unwrap();
+        let barrier = Arc::new(Barrier::new(16));
+        let winners: usize = (0..16)
+            .map(|_| {
+                let (c, barrier, code) = (Arc::clone(&c), Arc::clone(&barrier), code.clone());
+                std::thread::spawn(move || {
+                    let otp = Otp::new(c, secret, OtpConfig::build(&[]).unwrap()).unwrap();
+                    barrier.wait();
+                    let identity = format!("guest-{round}@example.org");
+                    usize::from(otp.verify(identity.as_bytes(), code.as_bytes()).unwrap())
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .sum();
+        assert_eq!(winners, 1, "round {round}");
+    }
+}
