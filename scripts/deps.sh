@@ -9,6 +9,7 @@ packages=(
   libclang-dev clang
   redis-server redis-tools
   php-redis phpunit php-codesniffer hyperfine openssl
+  mariadb-server php8.2-mysql php8.2-curl nginx-light wordpress wordpress-theme-twentytwentyone wrk curl
 )
 
 missing=()
@@ -21,9 +22,20 @@ done
 if ((${#missing[@]})); then
   echo "deps: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # The project runs its own MariaDB, php-fpm, nginx and Redis on private
+  # loopback ports; the packages' system services must not start (and take
+  # port 80/3306/6379) as a side effect of installing them.
+  own_policy=""
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    own_policy=1
+  fi
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/redis-persona-apt.log 2>&1 \
-    || { tail -n 30 /tmp/redis-persona-apt.log; exit 1; }
+  status=0
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/redis-persona-apt.log 2>&1 || status=$?
+  [[ -n $own_policy ]] && rm -f /usr/sbin/policy-rc.d
+  if ((status)); then tail -n 30 /tmp/redis-persona-apt.log; exit 1; fi
 fi
 
 for component in rustfmt clippy; do

@@ -1,0 +1,233 @@
+<?php
+
+/**
+ * Picks the store for this request and switches when Redis fails.
+ *
+ * Process model: PHP-FPM runs one request at a time per worker. The
+ * extension keeps a connection pool and a circuit breaker per worker, so
+ * `Client::isAvailable()` costs no I/O when Redis answered within the last
+ * retry interval or the breaker is open, and one PING otherwise. When Redis
+ * is down, only the breaker's first failure in each worker pays a timeout
+ * (a refused connection on loopback pays nothing); every other request goes
+ * straight to the fallback.
+ *
+ * Mode changes are recorded in the autoloaded option `redis_persona_outage`:
+ * - entering the fallback bumps the fallback's content generation, so HTML
+ *   cached during an earlier outage is never served;
+ * - invalidations made during the outage are recorded there, and the first
+ *   request that finds Redis again replays them (or flushes, when too many
+ *   were recorded), so HTML cached in Redis before the outage is not served
+ *   stale afterwards.
+ * Slot locks need no replay: both stores share the database lock rows.
+ */
+
+declare(strict_types=1);
+
+namespace RedisPersona\WordPress;
+
+use RedisPersona\Client;
+
+if (!defined('ABSPATH')) {
+    exit;
+}
+
+final class Backend
+{
+    public const OUTAGE_OPTION = 'redis_persona_outage';
+    /** Past this many recorded invalidations, reconciliation flushes instead. */
+    private const MAX_REPLAY = 200;
+
+    private Config $config;
+    private StateTable $table;
+    private ?Store $store = null;
+    private ?FallbackStore $fallback = null;
+    private ?Client $client = null;
+    private string $reason = '';
+
+    public function __construct(Config $config, StateTable $table)
+    {
+        $this->config = $config;
+        $this->table = $table;
+    }
+
+    /** @return array<string, int> */
+    public static function otp_options(): array
+    {
+        $options = apply_filters('redis_persona_otp_options', [
+            'ttl' => 600,
+            'digits' => 6,
+            'max_attempts' => 5,
+            'issue_limit' => 3,
+            'issue_window' => 600,
+        ]);
+        return array_map('intval', is_array($options) ? $options : []);
+    }
+
+    /** The store for this request (decided once, then only on failure). */
+    public function store(): Store
+    {
+        if ($this->store !== null) {
+            return $this->store;
+        }
+        $client = $this->client();
+        if ($client === null) {
+            return $this->use_fallback();
+        }
+        if (!$client->isAvailable()) {
+            $this->reason = __('Redis is unavailable', 'redis-persona');
+            return $this->use_fallback();
+        }
+        $this->store = new RedisStore($client, $this->table, self::otp_options());
+        $this->reconcile();
+        return $this->store;
+    }
+
+    public function mode(): string
+    {
+        return $this->store()->mode();
+    }
+
+    /** Why the fallback is in use ('' in Redis mode). */
+    public function reason(): string
+    {
+        $this->store();
+        return $this->reason;
+    }
+
+    /** The extension's client, or null when it cannot be used at all. */
+    public function client(): ?Client
+    {
+        if ($this->client !== null) {
+            return $this->client;
+        }
+        if ($this->config->disabled()) {
+            $this->reason = __('Disabled by configuration', 'redis-persona');
+            return null;
+        }
+        if (!extension_loaded('redis_persona')) {
+            $this->reason = __('The redis_persona extension is not loaded', 'redis-persona');
+            return null;
+        }
+        try {
+            $this->client = new Client($this->config->url(), ['prefix' => $this->config->prefix()]);
+        } catch (\Throwable $e) {
+            $this->reason = __('Invalid Redis settings', 'redis-persona') . ': ' . $e->getMessage();
+            $this->report($e);
+            return null;
+        }
+        return $this->client;
+    }
+
+    /**
+     * Runs an operation on the current store; when Redis fails during it,
+     * the rest of the request uses the fallback and the operation runs there.
+     *
+     * @template T
+     * @param callable(Store): T $operation
+     * @return T
+     */
+    public function run(callable $operation)
+    {
+        $store = $this->store();
+        try {
+            return $operation($store);
+        } catch (\RedisPersona\ConnectionException $e) {
+            $this->report($e);
+            $this->reason = __('Redis failed during the request', 'redis-persona');
+            return $operation($this->use_fallback());
+        }
+    }
+
+    /** Records a fallback-mode invalidation for replay when Redis returns. */
+    public function record_for_replay(string $kind, string $target): void
+    {
+        if ($this->store()->mode() !== 'fallback') {
+            return;
+        }
+        $outage = $this->outage() ?? ['since' => time(), 'posts' => [], 'tags' => [], 'flush' => false];
+        if ($kind === 'flush' || count($outage['posts']) + count($outage['tags']) >= self::MAX_REPLAY) {
+            $outage['flush'] = true;
+            $outage['posts'] = [];
+            $outage['tags'] = [];
+        } elseif ($kind === 'post') {
+            $outage['posts'][(int) $target] = true;
+        } else {
+            $outage['tags'][$target] = true;
+        }
+        update_option(self::OUTAGE_OPTION, $outage, true);
+    }
+
+    /** @return array{since: int, posts: array<int, true>, tags: array<string, true>, flush: bool}|null */
+    public function outage(): ?array
+    {
+        $outage = get_option(self::OUTAGE_OPTION);
+        if (!is_array($outage) || !isset($outage['since'])) {
+            return null;
+        }
+        return [
+            'since' => (int) $outage['since'],
+            'posts' => is_array($outage['posts'] ?? null) ? $outage['posts'] : [],
+            'tags' => is_array($outage['tags'] ?? null) ? $outage['tags'] : [],
+            'flush' => !empty($outage['flush']),
+        ];
+    }
+
+    private function use_fallback(): Store
+    {
+        $this->fallback ??= new FallbackStore($this->table, self::otp_options());
+        if ($this->outage() === null) {
+            // A new outage: nothing the fallback cached before may be served.
+            FallbackStore::bump_generation();
+            update_option(self::OUTAGE_OPTION, ['since' => time(), 'posts' => [], 'tags' => [], 'flush' => false], true);
+            /** Fires when the plugin switches to its database fallback. */
+            do_action('redis_persona_fallback', $this->reason);
+        }
+        $this->store = $this->fallback;
+        return $this->store;
+    }
+
+    /** Replays what changed while Redis was unreachable, once. */
+    private function reconcile(): void
+    {
+        $outage = $this->outage();
+        if ($outage === null || $this->store === null) {
+            return;
+        }
+        // Delete first: concurrent requests may replay too, which is harmless,
+        // but none should keep replaying.
+        delete_option(self::OUTAGE_OPTION);
+        try {
+            if ($outage['flush']) {
+                $this->store->flush();
+            } else {
+                foreach (array_keys($outage['posts']) as $post_id) {
+                    $this->store->invalidate_post((int) $post_id);
+                }
+                foreach (array_keys($outage['tags']) as $tag) {
+                    $this->store->invalidate_tag((string) $tag);
+                }
+            }
+            /** Fires after Redis came back and the outage's changes were replayed. */
+            do_action('redis_persona_reconciled', $outage);
+        } catch (\Throwable $e) {
+            update_option(self::OUTAGE_OPTION, $outage, true);
+            $this->report($e);
+            $this->store = null;
+            $this->reason = __('Redis failed during reconciliation', 'redis-persona');
+            $this->use_fallback();
+        }
+    }
+
+    /** Logs once per request and fires `redis_persona_error` for monitoring. */
+    public function report(\Throwable $error): void
+    {
+        static $reported = [];
+        $key = get_class($error) . $error->getMessage();
+        if (isset($reported[$key])) {
+            return;
+        }
+        $reported[$key] = true;
+        /** Fires when the extension reports an error (the plugin then uses its fallback). */
+        do_action('redis_persona_error', $error);
+    }
+}

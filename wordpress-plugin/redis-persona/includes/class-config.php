@@ -1,0 +1,252 @@
+<?php
+
+/**
+ * Where every setting comes from: a wp-config.php constant wins, then the
+ * settings page (option `redis_persona_settings`), then the common
+ * WP_REDIS_* constants, then the built-in default.
+ */
+
+declare(strict_types=1);
+
+namespace RedisPersona\WordPress;
+
+if (!defined('ABSPATH')) {
+    exit;
+}
+
+final class Config
+{
+    public const OPTION = 'redis_persona_settings';
+
+    /** Persona slugs: what the extension accepts as a persona, kept short for cookies. */
+    public const PERSONA_PATTERN = '/^[a-z0-9][a-z0-9_-]{0,31}$/';
+
+    /** Setting => the constant that overrides it. */
+    public const CONSTANTS = [
+        'url' => 'REDIS_PERSONA_URL',
+        'prefix' => 'REDIS_PERSONA_PREFIX',
+        'personas' => 'REDIS_PERSONA_PERSONAS',
+        'default_persona' => 'REDIS_PERSONA_DEFAULT',
+        'cookie' => 'REDIS_PERSONA_COOKIE',
+        'ttl' => 'REDIS_PERSONA_TTL',
+        'disabled' => 'REDIS_PERSONA_DISABLED',
+    ];
+
+    public const DEFAULT_TTL = 604800;
+    public const MIN_TTL = 60;
+    public const MAX_TTL = 2592000;
+
+    /** @var array<string, mixed>|null */
+    private ?array $resolved = null;
+
+    /** Forgets resolved values (after the settings page saves, and in tests). */
+    public function reset(): void
+    {
+        $this->resolved = null;
+    }
+
+    public function url(): string
+    {
+        $url = (string) $this->get('url');
+        $password = $this->password();
+        if ($password !== '' && preg_match('#^(rediss?://)([^@/]*@)?(.*)$#', $url, $m) === 1 && $m[2] === '') {
+            $url = $m[1] . ':' . rawurlencode($password) . '@' . $m[3];
+        }
+        return $url;
+    }
+
+    /** The URL as it may be shown: any password masked. */
+    public function display_url(): string
+    {
+        return (string) preg_replace('#//([^:@/]*):[^@/]*@#', '//$1:***@', (string) $this->get('url'));
+    }
+
+    public function password(): string
+    {
+        $saved = (string) ($this->saved()['password'] ?? '');
+        if ($saved !== '') {
+            return $saved;
+        }
+        return defined('WP_REDIS_PASSWORD') && is_string(WP_REDIS_PASSWORD) ? WP_REDIS_PASSWORD : '';
+    }
+
+    public function has_password(): bool
+    {
+        return $this->password() !== '';
+    }
+
+    public function prefix(): string
+    {
+        return (string) $this->get('prefix');
+    }
+
+    /** @return array<string, string> slug => label, never empty */
+    public function personas(): array
+    {
+        return $this->get('personas');
+    }
+
+    public function default_persona(): string
+    {
+        return (string) $this->get('default_persona');
+    }
+
+    public function cookie(): string
+    {
+        return (string) $this->get('cookie');
+    }
+
+    public function ttl(): int
+    {
+        return (int) $this->get('ttl');
+    }
+
+    public function disabled(): bool
+    {
+        return (bool) $this->get('disabled');
+    }
+
+    /** Whether a wp-config.php constant fixes this setting (the page shows it read-only). */
+    public function is_constant(string $setting): bool
+    {
+        return isset(self::CONSTANTS[$setting]) && defined(self::CONSTANTS[$setting]);
+    }
+
+    /**
+     * @return mixed
+     */
+    private function get(string $setting)
+    {
+        if ($this->resolved === null) {
+            $this->resolved = $this->resolve();
+        }
+        return $this->resolved[$setting];
+    }
+
+    /** @return array<string, mixed> */
+    private function saved(): array
+    {
+        $saved = get_option(self::OPTION, []);
+        return is_array($saved) ? $saved : [];
+    }
+
+    /** @return array<string, mixed> */
+    private function resolve(): array
+    {
+        $raw = $this->saved();
+        foreach (self::CONSTANTS as $setting => $constant) {
+            if (defined($constant)) {
+                $raw[$setting] = constant($constant);
+            }
+        }
+        $clean = self::sanitize($raw);
+        if (!isset($raw['url']) || $raw['url'] === '') {
+            $clean['url'] = self::default_url();
+        }
+        return $clean;
+    }
+
+    /**
+     * Turns untrusted settings (the form, the option, constants) into valid
+     * ones; anything invalid becomes its default.
+     *
+     * @param array<string, mixed> $raw
+     * @return array<string, mixed>
+     */
+    public static function sanitize(array $raw): array
+    {
+        $url = isset($raw['url']) && is_string($raw['url']) ? trim($raw['url']) : '';
+        if ($url !== '' && preg_match('#^(rediss?://[^\s]+|unix:///[^\s]+)$#', $url) !== 1) {
+            $url = '';
+        }
+        $prefix = isset($raw['prefix']) && is_string($raw['prefix']) ? trim($raw['prefix']) : '';
+        if (preg_match('/^[A-Za-z0-9_.:-]{1,64}$/', $prefix) !== 1) {
+            $prefix = self::default_prefix();
+        }
+        $personas = self::parse_personas($raw['personas'] ?? null);
+        if ($personas === []) {
+            $personas = ['everyone' => __('Everyone', 'redis-persona')];
+        }
+        $default = isset($raw['default_persona']) && is_string($raw['default_persona']) ? $raw['default_persona'] : '';
+        if (!isset($personas[$default])) {
+            $default = (string) array_key_first($personas);
+        }
+        $cookie = isset($raw['cookie']) && is_string($raw['cookie']) ? trim($raw['cookie']) : '';
+        if (preg_match('/^[A-Za-z0-9_-]{1,64}$/', $cookie) !== 1) {
+            $cookie = 'rp_persona';
+        }
+        $ttl = isset($raw['ttl']) && is_numeric($raw['ttl']) ? (int) $raw['ttl'] : 0;
+        if ($ttl <= 0) {
+            $ttl = self::DEFAULT_TTL;
+        }
+        $ttl = max(self::MIN_TTL, min(self::MAX_TTL, $ttl));
+        return [
+            'url' => $url,
+            'password' => isset($raw['password']) && is_string($raw['password']) ? $raw['password'] : '',
+            'prefix' => $prefix,
+            'personas' => $personas,
+            'default_persona' => $default,
+            'cookie' => $cookie,
+            'ttl' => $ttl,
+            'disabled' => !empty($raw['disabled']) && $raw['disabled'] !== 'false',
+        ];
+    }
+
+    /**
+     * Accepts "family, solo", "family:Families, solo:Solo travellers", a list
+     * of slugs or a slug => label map; drops invalid slugs.
+     *
+     * @param mixed $value
+     * @return array<string, string>
+     */
+    public static function parse_personas($value): array
+    {
+        if (is_string($value)) {
+            $value = array_filter(array_map('trim', explode(',', $value)), 'strlen');
+            $map = [];
+            foreach ($value as $item) {
+                [$slug, $label] = array_pad(explode(':', $item, 2), 2, '');
+                $map[trim($slug)] = trim($label);
+            }
+            $value = $map;
+        }
+        if (!is_array($value)) {
+            return [];
+        }
+        $personas = [];
+        foreach ($value as $key => $label) {
+            $slug = is_int($key) ? $label : $key;
+            if (!is_string($slug) || preg_match(self::PERSONA_PATTERN, $slug) !== 1) {
+                continue;
+            }
+            $label = is_string($label) && $label !== '' && !is_int($key) ? $label : ucfirst(str_replace(['-', '_'], ' ', $slug));
+            $personas[$slug] = wp_strip_all_tags($label);
+            if (count($personas) >= 32) {
+                break;
+            }
+        }
+        return $personas;
+    }
+
+    /** redis://WP_REDIS_HOST:WP_REDIS_PORT when those are defined, else the extension's default. */
+    public static function default_url(): string
+    {
+        $host = defined('WP_REDIS_HOST') && is_string(WP_REDIS_HOST) && WP_REDIS_HOST !== '' ? WP_REDIS_HOST : '127.0.0.1';
+        $port = defined('WP_REDIS_PORT') && is_numeric(WP_REDIS_PORT) ? (int) WP_REDIS_PORT : 6379;
+        if (str_starts_with($host, '/')) {
+            return 'unix://' . $host;
+        }
+        return sprintf('redis://%s:%d', $host, $port);
+    }
+
+    /**
+     * Per site and per blog, so sites sharing one Redis never share keys, and
+     * stable when the site's URL changes.
+     */
+    public static function default_prefix(): string
+    {
+        global $wpdb;
+        $site = substr(md5(DB_NAME . '|' . $wpdb->base_prefix), 0, 8);
+        return 'rp.' . $site . '.' . get_current_blog_id();
+    }
+}

@@ -1,0 +1,240 @@
+<?php
+
+/**
+ * The hooks hub: every add_action/add_filter of the plugin is here, and the
+ * services are built on first use (a cached page view builds only Config,
+ * Persona, Backend and Content).
+ */
+
+declare(strict_types=1);
+
+namespace RedisPersona\WordPress;
+
+if (!defined('ABSPATH')) {
+    exit;
+}
+
+final class Plugin
+{
+    public const PURGE_HOOK = 'redis_persona_purge';
+
+    private static ?Plugin $instance = null;
+    private Config $config;
+    private ?Backend $backend = null;
+    private ?Persona $persona = null;
+    private ?Content $content = null;
+    private ?Preload $preload = null;
+    private ?Invalidation $invalidation = null;
+    private ?Booking $booking = null;
+
+    private function __construct()
+    {
+        $this->config = new Config();
+    }
+
+    public static function instance(): self
+    {
+        return self::$instance ??= new self();
+    }
+
+    /** The capability that administers the plugin (filter `redis_persona_capability`). */
+    public static function capability(): string
+    {
+        $capability = apply_filters('redis_persona_capability', 'manage_options');
+        return is_string($capability) && $capability !== '' ? $capability : 'manage_options';
+    }
+
+    public function config(): Config
+    {
+        return $this->config;
+    }
+
+    public function backend(): Backend
+    {
+        return $this->backend ??= new Backend($this->config, new StateTable());
+    }
+
+    public function persona(): Persona
+    {
+        return $this->persona ??= new Persona($this->config);
+    }
+
+    public function content(): Content
+    {
+        return $this->content ??= new Content($this);
+    }
+
+    public function preload(): Preload
+    {
+        return $this->preload ??= new Preload($this);
+    }
+
+    public function invalidation(): Invalidation
+    {
+        return $this->invalidation ??= new Invalidation($this);
+    }
+
+    public function booking(): Booking
+    {
+        return $this->booking ??= new Booking($this->backend());
+    }
+
+    public function register_hooks(): void
+    {
+        add_action('plugins_loaded', [StateTable::class, 'install']);
+        add_action('init', [$this, 'init']);
+
+        // Persona content.
+        add_action('template_redirect', fn () => $this->content()->prepare(), 99);
+        add_filter('the_content', fn ($content) => $this->content()->begin($content), PHP_INT_MIN);
+        add_filter('the_content', fn ($content) => $this->content()->end($content), PHP_INT_MAX);
+        add_action('wp_enqueue_scripts', [$this, 'enqueue_booking']);
+
+        // Invalidation and preloading.
+        add_action('save_post', fn ($id, $post) => $this->invalidation()->saved((int) $id, $post), 10, 2);
+        add_action('deleted_post', fn ($id) => $this->invalidation()->removed((int) $id));
+        add_action('trashed_post', fn ($id) => $this->invalidation()->removed((int) $id));
+        add_action('set_object_terms', fn ($id) => $this->invalidation()->terms_set((int) $id));
+        add_action('edited_term', fn ($term_id) => $this->invalidation()->term_edited((int) $term_id));
+        add_action('switch_theme', fn () => $this->invalidation()->flush());
+        add_action(Preload::HOOK, fn () => $this->preload()->run());
+        add_action(self::PURGE_HOOK, fn () => (new StateTable())->purge_expired());
+
+        // Booking.
+        add_action('redis_persona_booking_changed', fn ($date, $resource) => $this->booking()->booking_changed($date, $resource), 10, 2);
+        add_filter('heartbeat_received', fn ($response, $data) => $this->booking()->heartbeat($response, $data), 10, 2);
+        add_filter('heartbeat_nopriv_received', fn ($response, $data) => $this->booking()->heartbeat($response, $data), 10, 2);
+
+        add_action('rest_api_init', [$this, 'register_routes']);
+
+        // Administration.
+        if (is_admin()) {
+            $admin = new Admin($this);
+            add_action('admin_menu', [$admin, 'menu']);
+            add_action('admin_init', [$admin, 'register_settings']);
+            add_action('admin_enqueue_scripts', [$admin, 'enqueue']);
+            add_filter('plugin_action_links_' . plugin_basename(REDIS_PERSONA_FILE), [$admin, 'action_links']);
+        }
+        add_filter('site_status_tests', [SiteHealth::class, 'register']);
+        if (defined('WP_CLI') && WP_CLI && class_exists(Cli::class)) {
+            \WP_CLI::add_command('redis-persona', new Cli($this));
+        }
+    }
+
+    public function init(): void
+    {
+        load_plugin_textdomain('redis-persona', false, dirname(plugin_basename(REDIS_PERSONA_FILE)) . '/languages');
+        add_shortcode('persona', [$this->persona(), 'shortcode']);
+        add_shortcode('persona_switcher', [$this->persona(), 'switcher_shortcode']);
+        add_shortcode('redis_persona_booking', [self::class, 'booking_shortcode']);
+        $this->persona()->handle_switch();
+        if (!wp_next_scheduled(self::PURGE_HOOK)) {
+            wp_schedule_event(time() + HOUR_IN_SECONDS, 'hourly', self::PURGE_HOOK);
+        }
+    }
+
+    public function register_routes(): void
+    {
+        foreach ([RestStatusController::class, RestCacheController::class, RestSlotsController::class, RestOtpController::class] as $class) {
+            (new $class($this))->register_routes();
+        }
+    }
+
+    /**
+     * `[redis_persona_booking resource="room-1" times="09:00,10:00"]`: the
+     * booking widget's markup. It holds no nonce or user data, so it can be
+     * cached with the page; booking.js does the rest over the public routes.
+     *
+     * @param array<string, string>|string $atts
+     */
+    public static function booking_shortcode($atts): string
+    {
+        $atts = shortcode_atts([
+            'resource' => 'default',
+            'times' => '09:00,10:00,11:00,12:00,14:00,15:00,16:00,17:00',
+        ], is_array($atts) ? $atts : [], 'redis_persona_booking');
+        $resource = preg_match('/' . Booking::RESOURCE_PATTERN . '/', $atts['resource']) === 1 ? $atts['resource'] : 'default';
+        $times = array_values(array_filter(
+            array_map('trim', explode(',', $atts['times'])),
+            static fn (string $t): bool => preg_match('/' . Booking::TIME_PATTERN . '/', $t) === 1
+        ));
+        return sprintf(
+            '<div class="rp-booking" data-resource="%s" data-times="%s"><noscript>%s</noscript></div>',
+            esc_attr($resource),
+            esc_attr(implode(',', $times)),
+            esc_html__('Booking needs JavaScript.', 'redis-persona')
+        );
+    }
+
+    /** Loads the booking widget's script where the shortcode is used (also on cache hits). */
+    public function enqueue_booking(): void
+    {
+        $post = get_queried_object();
+        if (!is_singular() || !$post instanceof \WP_Post || !has_shortcode($post->post_content, 'redis_persona_booking')) {
+            return;
+        }
+        $base = plugins_url('assets/', REDIS_PERSONA_FILE);
+        wp_enqueue_style('redis-persona-booking', $base . 'booking.css', [], REDIS_PERSONA_VERSION);
+        wp_enqueue_script('redis-persona-booking', $base . 'booking.js', ['heartbeat'], REDIS_PERSONA_VERSION, true);
+        wp_localize_script('redis-persona-booking', 'redisPersonaBooking', [
+            'root' => esc_url_raw(rest_url('redis-persona/v1/')),
+            'i18n' => [
+                'held' => __('Held for you until %s. Verify your email to confirm.', 'redis-persona'),
+                'taken' => __('Sorry, someone else just took this slot.', 'redis-persona'),
+                'sent' => __('We sent a code to your email.', 'redis-persona'),
+                'verified' => __('Verified. Your booking reference is %s.', 'redis-persona'),
+                'wrong' => __('That code did not work.', 'redis-persona'),
+                'wait' => __('Too many attempts; try again in %s seconds.', 'redis-persona'),
+                'error' => __('Something went wrong; please try again.', 'redis-persona'),
+            ],
+        ]);
+    }
+
+    /**
+     * Everything the dashboard, REST and Site Health report.
+     *
+     * @return array<string, mixed>
+     */
+    public function health(): array
+    {
+        $backend = $this->backend();
+        $mode = $backend->mode();
+        $client = $backend->client();
+        $redis = null;
+        if ($client !== null) {
+            try {
+                $redis = $client->health();
+            } catch (\Throwable $e) {
+                $redis = ['status' => 'down', 'error' => $e->getMessage()];
+            }
+        }
+        $outage = $backend->outage();
+        return [
+            'status' => $mode === 'redis' ? 'ok' : 'degraded',
+            'mode' => $mode,
+            'reason' => $backend->reason(),
+            'extension' => extension_loaded('redis_persona') ? (string) phpversion('redis_persona') : null,
+            'url' => $this->config->display_url(),
+            'prefix' => $this->config->prefix(),
+            'personas' => $this->config->personas(),
+            'default_persona' => $this->config->default_persona(),
+            'outage_since' => $outage !== null ? $outage['since'] : null,
+            'redis' => $redis,
+        ];
+    }
+
+    public static function activate(): void
+    {
+        delete_option(StateTable::VERSION_OPTION);
+        StateTable::install();
+        if (!wp_next_scheduled(self::PURGE_HOOK)) {
+            wp_schedule_event(time() + HOUR_IN_SECONDS, 'hourly', self::PURGE_HOOK);
+        }
+    }
+
+    public static function deactivate(): void
+    {
+        wp_clear_scheduled_hook(self::PURGE_HOOK);
+        wp_clear_scheduled_hook(Preload::HOOK);
+    }
+}

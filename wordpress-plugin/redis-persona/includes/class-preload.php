@@ -1,0 +1,217 @@
+<?php
+
+/**
+ * Renders every persona variant of changed posts in the background (WP-Cron),
+ * so visitors after an edit get a hit.
+ *
+ * - The queue (option `redis_persona_preload_queue`) is keyed by post id:
+ *   enqueueing a post twice keeps one entry, and one cron event serves the
+ *   whole queue (`wp_next_scheduled` deduplicates it).
+ * - Each run takes one batch (filter `redis_persona_preload_batch`, default
+ *   10 posts), most-viewed first, renders all personas of each post and
+ *   stores them in one pipelined round trip; then it schedules itself again
+ *   while work is left.
+ * - A post whose render fails is retried after 30 s, 60 s, 120 s, 240 s, then
+ *   dropped (and counted as failed in the warm-all progress).
+ * - One runner at a time: a lock row in the state table.
+ */
+
+declare(strict_types=1);
+
+namespace RedisPersona\WordPress;
+
+if (!defined('ABSPATH')) {
+    exit;
+}
+
+final class Preload
+{
+    public const HOOK = 'redis_persona_preload';
+    public const QUEUE_OPTION = 'redis_persona_preload_queue';
+    public const JOB_OPTION = 'redis_persona_warm_job';
+    private const MAX_ATTEMPTS = 5;
+    private const RETRY_BASE = 30;
+    private const RUN_LOCK = 'preload:runner';
+
+    private Plugin $plugin;
+
+    public function __construct(Plugin $plugin)
+    {
+        $this->plugin = $plugin;
+    }
+
+    /** @param list<int> $post_ids */
+    public function enqueue(array $post_ids, int $delay = 0): void
+    {
+        if ($post_ids === []) {
+            return;
+        }
+        $queue = $this->queue();
+        foreach ($post_ids as $id) {
+            $id = (int) $id;
+            if ($id > 0 && !isset($queue[$id])) {
+                $queue[$id] = ['attempts' => 0, 'not_before' => 0];
+            }
+        }
+        update_option(self::QUEUE_OPTION, $queue, false);
+        $this->schedule(time() + $delay);
+    }
+
+    /** @return array<int, array{attempts: int, not_before: int}> */
+    public function queue(): array
+    {
+        wp_cache_delete(self::QUEUE_OPTION, 'options');
+        $queue = get_option(self::QUEUE_OPTION, []);
+        return is_array($queue) ? $queue : [];
+    }
+
+    private function schedule(int $at): void
+    {
+        $next = wp_next_scheduled(self::HOOK);
+        if ($next !== false && $next <= $at) {
+            return;
+        }
+        if ($next !== false) {
+            wp_unschedule_event($next, self::HOOK);
+        }
+        wp_schedule_single_event($at, self::HOOK);
+    }
+
+    /** Starts "warm all": every published post of a public type. */
+    public function warm_all(): array
+    {
+        $ids = get_posts([
+            'post_type' => get_post_types(['public' => true]),
+            'post_status' => 'publish',
+            'fields' => 'ids',
+            'posts_per_page' => -1,
+            'no_found_rows' => true,
+            'suppress_filters' => true,
+        ]);
+        $ids = array_map('intval', $ids);
+        update_option(self::JOB_OPTION, [
+            'total' => count($ids),
+            'done' => 0,
+            'failed' => 0,
+            'started' => time(),
+            'finished' => 0,
+        ], false);
+        $this->enqueue($ids);
+        return $this->progress();
+    }
+
+    /** @return array<string, int|bool> */
+    public function progress(): array
+    {
+        wp_cache_delete(self::JOB_OPTION, 'options');
+        $job = get_option(self::JOB_OPTION, []);
+        $job = is_array($job) ? $job : [];
+        $next = wp_next_scheduled(self::HOOK);
+        return [
+            'total' => (int) ($job['total'] ?? 0),
+            'done' => (int) ($job['done'] ?? 0),
+            'failed' => (int) ($job['failed'] ?? 0),
+            'queued' => count($this->queue()),
+            'running' => !empty($job) && empty($job['finished']),
+            'started' => (int) ($job['started'] ?? 0),
+            'finished' => (int) ($job['finished'] ?? 0),
+            'next_run' => $next === false ? 0 : (int) $next,
+        ];
+    }
+
+    /** The cron event: one batch. */
+    public function run(): int
+    {
+        $table = new StateTable();
+        $token = bin2hex(random_bytes(8));
+        if (!$table->insert(self::RUN_LOCK, $token, 0, StateTable::now_ms() + 300000)) {
+            return 0;
+        }
+        try {
+            return $this->run_batch();
+        } finally {
+            $table->delete_if(self::RUN_LOCK, $token);
+        }
+    }
+
+    private function run_batch(): int
+    {
+        $now = time();
+        $queue = $this->queue();
+        $due = array_filter($queue, static fn (array $item): bool => $item['not_before'] <= $now);
+        $batch_size = max(1, (int) apply_filters('redis_persona_preload_batch', 10));
+        $batch = array_slice($this->most_viewed_first(array_keys($due)), 0, $batch_size);
+        $done = [];
+        $failed = [];
+        $retry = [];
+        foreach ($batch as $id) {
+            try {
+                $this->preload($id);
+                $done[] = $id;
+            } catch (\Throwable $e) {
+                $attempts = $queue[$id]['attempts'] + 1;
+                if ($attempts >= self::MAX_ATTEMPTS) {
+                    $failed[] = $id;
+                } else {
+                    $retry[$id] = ['attempts' => $attempts, 'not_before' => $now + self::RETRY_BASE * (2 ** ($attempts - 1))];
+                }
+                $this->plugin->backend()->report($e);
+            }
+        }
+        // Merge with what was enqueued meanwhile.
+        $queue = $this->queue();
+        foreach (array_merge($done, $failed) as $id) {
+            unset($queue[$id]);
+        }
+        foreach ($retry as $id => $item) {
+            $queue[$id] = $item;
+        }
+        update_option(self::QUEUE_OPTION, $queue, false);
+        $this->count_progress(count($done), count($failed), $queue === []);
+        if ($queue !== []) {
+            $this->schedule(min(array_column($queue, 'not_before')) > $now ? min(array_column($queue, 'not_before')) : $now);
+        }
+        return count($done);
+    }
+
+    /** Renders every persona of one post and stores them in one round trip. */
+    public function preload(int $post_id): void
+    {
+        $post = get_post($post_id);
+        if (!$post instanceof \WP_Post || $post->post_status !== 'publish' || $post->post_password !== '') {
+            return;
+        }
+        $variants = $this->plugin->content()->render_all($post);
+        $ttl = $this->plugin->config()->ttl();
+        $this->plugin->backend()->run(fn (Store $store) => $store->warm($post_id, $variants, $ttl));
+    }
+
+    /**
+     * @param list<int> $ids
+     * @return list<int>
+     */
+    private function most_viewed_first(array $ids): array
+    {
+        $views = [];
+        foreach ($this->plugin->backend()->run(fn (Store $store) => $store->popular(1000)) as $row) {
+            $views[(int) $row['post_id']] = (int) $row['views'];
+        }
+        usort($ids, static fn (int $a, int $b): int => [$views[$b] ?? 0, $a] <=> [$views[$a] ?? 0, $b]);
+        return $ids;
+    }
+
+    private function count_progress(int $done, int $failed, bool $empty): void
+    {
+        wp_cache_delete(self::JOB_OPTION, 'options');
+        $job = get_option(self::JOB_OPTION);
+        if (!is_array($job) || !empty($job['finished'])) {
+            return;
+        }
+        $job['done'] = min((int) $job['total'], (int) $job['done'] + $done);
+        $job['failed'] = (int) $job['failed'] + $failed;
+        if ($empty) {
+            $job['finished'] = time();
+        }
+        update_option(self::JOB_OPTION, $job, false);
+    }
+}

@@ -1,0 +1,197 @@
+<?php
+
+/**
+ * Shared plumbing of the plugin's REST controllers (namespace
+ * `redis-persona/v1`): the capability check, per-IP rate limits answered with
+ * 429 and `Retry-After`, argument schemas, and a guard that turns anything
+ * the backend throws into a proper status instead of a 500 page.
+ */
+
+declare(strict_types=1);
+
+namespace RedisPersona\WordPress;
+
+use WP_Error;
+use WP_REST_Request;
+use WP_REST_Response;
+
+if (!defined('ABSPATH')) {
+    exit;
+}
+
+abstract class RestController extends \WP_REST_Controller
+{
+    protected Plugin $plugin;
+
+    public function __construct(Plugin $plugin)
+    {
+        $this->plugin = $plugin;
+        $this->namespace = 'redis-persona/v1';
+    }
+
+    /** permission_callback of administrative routes. */
+    public function can_manage(): bool|WP_Error
+    {
+        if (current_user_can(Plugin::capability())) {
+            return true;
+        }
+        return new WP_Error(
+            'rest_forbidden',
+            __('Sorry, you are not allowed to do that.', 'redis-persona'),
+            ['status' => rest_authorization_required_code()]
+        );
+    }
+
+    /** permission_callback of public routes (they are rate-limited instead). */
+    public function is_public(): bool
+    {
+        return true;
+    }
+
+    protected function is_manager(): bool
+    {
+        return current_user_can(Plugin::capability());
+    }
+
+    /** The client's address; proxies can supply it through `redis_persona_client_ip`. */
+    protected static function client_ip(): string
+    {
+        $ip = isset($_SERVER['REMOTE_ADDR']) && is_string($_SERVER['REMOTE_ADDR']) ? $_SERVER['REMOTE_ADDR'] : '';
+        $ip = (string) apply_filters('redis_persona_client_ip', $ip);
+        return filter_var($ip, FILTER_VALIDATE_IP) !== false ? $ip : '0.0.0.0';
+    }
+
+    /**
+     * Counts one request against a limit (filter `redis_persona_rate_limit`
+     * adjusts it per name); a 429 response when it is exceeded.
+     */
+    protected function limit(string $name, int $limit, int $window, ?string $key = null): ?WP_REST_Response
+    {
+        /**
+         * Filters a REST rate limit: [requests, window seconds].
+         *
+         * @param array{0: int, 1: int} $limit
+         * @param string                $name
+         */
+        $filtered = apply_filters('redis_persona_rate_limit', [$limit, $window], $name);
+        if (is_array($filtered) && count($filtered) === 2) {
+            [$limit, $window] = array_map('intval', array_values($filtered));
+        }
+        if ($limit <= 0) {
+            return null;
+        }
+        $key ??= self::client_ip();
+        $result = $this->plugin->backend()->run(fn (Store $s) => $s->attempt($name, $limit, max(1, $window), $key));
+        if ($result['allowed']) {
+            return null;
+        }
+        return self::too_many($result['retry_after']);
+    }
+
+    protected static function too_many(int $retry_after): WP_REST_Response
+    {
+        $retry_after = max(1, $retry_after);
+        return new WP_REST_Response(
+            [
+                'code' => 'rp_rate_limited',
+                'message' => __('Too many requests. Try again later.', 'redis-persona'),
+                'data' => ['status' => 429, 'retry_after' => $retry_after],
+            ],
+            429,
+            ['Retry-After' => (string) $retry_after]
+        );
+    }
+
+    /**
+     * Runs a route's work; a bad argument that got past the schema is a 400,
+     * any other failure a 503 (and `redis_persona_error`), never a fatal error.
+     *
+     * @param callable(): (WP_REST_Response|WP_Error) $work
+     */
+    protected function guard(callable $work): WP_REST_Response|WP_Error
+    {
+        try {
+            return $work();
+        } catch (\ValueError | \InvalidArgumentException | \TypeError $e) {
+            return new WP_Error('rest_invalid_param', $e->getMessage(), ['status' => 400]);
+        } catch (LimitExceeded $e) {
+            return self::too_many($e->retry_after());
+        } catch (\Throwable $e) {
+            $this->plugin->backend()->report($e);
+            return new WP_Error(
+                'rp_unavailable',
+                __('The service is temporarily unavailable.', 'redis-persona'),
+                ['status' => 503]
+            );
+        }
+    }
+
+    /** @return array<string, mixed> */
+    protected static function date_arg(): array
+    {
+        return [
+            'description' => __('Day as YYYY-MM-DD.', 'redis-persona'),
+            'type' => 'string',
+            'required' => true,
+            'pattern' => Booking::DATE_PATTERN,
+            'validate_callback' => static function ($value, WP_REST_Request $request, string $param) {
+                $valid = rest_validate_request_arg($value, $request, $param);
+                if ($valid !== true) {
+                    return $valid;
+                }
+                return Booking::valid_date((string) $value)
+                    ? true
+                    : new WP_Error('rest_invalid_param', __('date must be a real calendar day.', 'redis-persona'), ['status' => 400]);
+            },
+        ];
+    }
+
+    /** @return array<string, mixed> */
+    protected static function time_arg(): array
+    {
+        return [
+            'description' => __('Time of day as HH:MM.', 'redis-persona'),
+            'type' => 'string',
+            'required' => true,
+            'pattern' => Booking::TIME_PATTERN,
+        ];
+    }
+
+    /** @return array<string, mixed> */
+    protected static function resource_arg(): array
+    {
+        return [
+            'description' => __('What is booked (room, table, practitioner): letters, digits, _ . -', 'redis-persona'),
+            'type' => 'string',
+            'required' => true,
+            'pattern' => Booking::RESOURCE_PATTERN,
+        ];
+    }
+
+    /** @return array<string, mixed> */
+    protected static function token_arg(): array
+    {
+        return [
+            'description' => __('The token returned when the slot was locked.', 'redis-persona'),
+            'type' => 'string',
+            'required' => true,
+            'pattern' => '^[A-Za-z0-9]{16,64}$',
+        ];
+    }
+
+    /** @return array<string, mixed> */
+    protected static function ttl_arg(bool $required): array
+    {
+        $arg = [
+            'description' => __('Lock lifetime in seconds.', 'redis-persona'),
+            'type' => 'integer',
+            'required' => $required,
+            'minimum' => 30,
+            'maximum' => 3600,
+        ];
+        if (!$required) {
+            $arg['default'] = 600;
+        }
+        return $arg;
+    }
+}

@@ -1,0 +1,149 @@
+<?php
+
+/**
+ * POST /otp/request {identity} and POST /otp/verify {identity, code}.
+ *
+ * A request always answers 202 with the same body, whether or not the
+ * identity may receive codes (filter `redis_persona_otp_allowed`), so the
+ * route does not reveal who is known. Issuing is limited per identity (the
+ * store) and per IP; verifying per IP, and every code burns after its
+ * attempt limit. A verified identity gets a signed token (valid 30 minutes)
+ * that other routes can check with RestOtpController::check_token().
+ */
+
+declare(strict_types=1);
+
+namespace RedisPersona\WordPress;
+
+use WP_Error;
+use WP_REST_Request;
+use WP_REST_Response;
+use WP_REST_Server;
+
+if (!defined('ABSPATH')) {
+    exit;
+}
+
+final class RestOtpController extends RestController
+{
+    private const TOKEN_TTL = 1800;
+
+    public function register_routes(): void
+    {
+        $identity = [
+            'description' => __('The email address to verify.', 'redis-persona'),
+            'type' => 'string',
+            'format' => 'email',
+            'required' => true,
+            'maxLength' => 254,
+        ];
+        register_rest_route($this->namespace, '/otp/request', [
+            [
+                'methods' => WP_REST_Server::CREATABLE,
+                'callback' => [$this, 'request_code'],
+                'permission_callback' => [$this, 'is_public'],
+                'args' => ['identity' => $identity],
+            ],
+        ]);
+        register_rest_route($this->namespace, '/otp/verify', [
+            [
+                'methods' => WP_REST_Server::CREATABLE,
+                'callback' => [$this, 'verify_code'],
+                'permission_callback' => [$this, 'is_public'],
+                'args' => [
+                    'identity' => $identity,
+                    'code' => [
+                        'description' => __('The code that was mailed.', 'redis-persona'),
+                        'type' => 'string',
+                        'required' => true,
+                        'pattern' => '^[0-9]{4,10}$',
+                    ],
+                ],
+            ],
+        ]);
+    }
+
+    private static function identity(WP_REST_Request $request): string
+    {
+        return strtolower(trim((string) $request['identity']));
+    }
+
+    public function request_code(WP_REST_Request $request)
+    {
+        return $this->guard(function () use ($request) {
+            $limited = $this->limit('otp-request-ip', 10, 3600);
+            if ($limited !== null) {
+                return $limited;
+            }
+            $identity = self::identity($request);
+            $options = Backend::otp_options();
+            /**
+             * Filters whether an identity may receive one-time codes. The
+             * response is the same either way.
+             *
+             * @param bool   $allowed
+             * @param string $identity Lower-cased email address.
+             */
+            if (apply_filters('redis_persona_otp_allowed', true, $identity)) {
+                $code = $this->plugin->backend()->run(fn (Store $s) => $s->otp_issue($identity));
+                wp_mail(
+                    $identity,
+                    /* translators: %s: site name */
+                    sprintf(__('Your code for %s', 'redis-persona'), wp_specialchars_decode(get_bloginfo('name'), ENT_QUOTES)),
+                    /* translators: 1: the code, 2: minutes it is valid */
+                    sprintf(__("Your verification code is %1\$s\n\nIt is valid for %2\$d minutes.", 'redis-persona'), $code, (int) ceil($options['ttl'] / 60))
+                );
+            }
+            return new WP_REST_Response(['status' => 'sent', 'expires_in' => $options['ttl']], 202);
+        });
+    }
+
+    public function verify_code(WP_REST_Request $request)
+    {
+        return $this->guard(function () use ($request) {
+            $limited = $this->limit('otp-verify-ip', 30, 600);
+            if ($limited !== null) {
+                return $limited;
+            }
+            $identity = self::identity($request);
+            $code = (string) $request['code'];
+            $verified = $this->plugin->backend()->run(fn (Store $s) => $s->otp_verify($identity, $code));
+            if (!$verified) {
+                return new WP_Error(
+                    'rp_otp_invalid',
+                    __('The code is wrong, expired, already used, or has had too many attempts.', 'redis-persona'),
+                    ['status' => 401]
+                );
+            }
+            $expires = time() + self::TOKEN_TTL;
+            return new WP_REST_Response([
+                'verified' => true,
+                'token' => self::issue_token($identity, $expires),
+                'expires_at' => $expires,
+            ], 200);
+        });
+    }
+
+    public static function issue_token(string $identity, int $expires): string
+    {
+        $payload = rtrim(strtr(base64_encode((string) wp_json_encode([
+            'i' => hash_hmac('sha256', $identity, wp_salt('auth')),
+            'e' => $expires,
+        ])), '+/', '-_'), '=');
+        return $payload . '.' . hash_hmac('sha256', $payload, wp_salt('auth'));
+    }
+
+    /** Whether $token proves that $identity was verified in the last 30 minutes. */
+    public static function check_token(string $token, string $identity): bool
+    {
+        $parts = explode('.', $token);
+        if (count($parts) !== 2 || !hash_equals(hash_hmac('sha256', $parts[0], wp_salt('auth')), $parts[1])) {
+            return false;
+        }
+        $data = json_decode((string) base64_decode(strtr($parts[0], '-_', '+/')), true);
+        return is_array($data)
+            && isset($data['i'], $data['e'])
+            && (int) $data['e'] >= time()
+            && hash_equals(hash_hmac('sha256', strtolower(trim($identity)), wp_salt('auth')), (string) $data['i']);
+    }
+}

@@ -1,0 +1,63 @@
+<?php
+
+/**
+ * Tools → Site Health: one direct test that says whether content, locks and
+ * codes are served by Redis or by the database fallback, and why.
+ */
+
+declare(strict_types=1);
+
+namespace RedisPersona\WordPress;
+
+if (!defined('ABSPATH')) {
+    exit;
+}
+
+final class SiteHealth
+{
+    /**
+     * @param array<string, mixed> $tests
+     * @return array<string, mixed>
+     */
+    public static function register($tests): array
+    {
+        $tests = is_array($tests) ? $tests : [];
+        $tests['direct']['redis_persona'] = [
+            'label' => __('Redis Persona', 'redis-persona'),
+            'test' => [self::class, 'run'],
+        ];
+        return $tests;
+    }
+
+    /** @return array<string, mixed> */
+    public static function run(): array
+    {
+        $health = Plugin::instance()->health();
+        $ok = $health['mode'] === 'redis';
+        $result = [
+            'label' => $ok
+                ? __('Persona content, booking locks and codes are served from Redis', 'redis-persona')
+                : __('Redis Persona is running on its database fallback', 'redis-persona'),
+            'status' => $ok ? 'good' : 'recommended',
+            'badge' => ['label' => __('Performance', 'redis-persona'), 'color' => $ok ? 'blue' : 'orange'],
+            'description' => '<p>' . esc_html($ok
+                ? sprintf(
+                    /* translators: %s: Redis version */
+                    __('Connected to Redis %s.', 'redis-persona'),
+                    (string) ($health['redis']['server_version'] ?? '?')
+                )
+                : sprintf(
+                    /* translators: %s: the reason */
+                    __('Everything keeps working with the same guarantees, but slower: %s.', 'redis-persona'),
+                    (string) $health['reason']
+                )) . '</p>',
+            'actions' => sprintf(
+                '<p><a href="%s">%s</a></p>',
+                esc_url(admin_url('options-general.php?page=redis-persona')),
+                esc_html__('Open Redis Persona status', 'redis-persona')
+            ),
+            'test' => 'redis_persona',
+        ];
+        return $result;
+    }
+}

@@ -1,0 +1,45 @@
+<?php
+
+/**
+ * Removes everything the plugin stored: its options, transients and table,
+ * and its Redis state (the cache is flushed, locks, codes and limits are
+ * deleted by prefix; all of them also carry TTLs).
+ */
+
+declare(strict_types=1);
+
+if (!defined('WP_UNINSTALL_PLUGIN')) {
+    exit;
+}
+
+require_once __DIR__ . '/redis-persona.php';
+
+use RedisPersona\WordPress\Backend;
+use RedisPersona\WordPress\Config;
+use RedisPersona\WordPress\FallbackStore;
+use RedisPersona\WordPress\Plugin;
+use RedisPersona\WordPress\Preload;
+use RedisPersona\WordPress\StateTable;
+
+$redis_persona_client = Plugin::instance()->backend()->client();
+if ($redis_persona_client !== null) {
+    try {
+        (new \RedisPersona\Invalidator($redis_persona_client))->flush();
+        if (method_exists($redis_persona_client, 'purge')) {
+            $redis_persona_client->purge();
+        }
+    } catch (\Throwable $e) {
+        // Redis unreachable: every key expires on its own.
+    }
+}
+
+global $wpdb;
+foreach ([Config::OPTION, Backend::OUTAGE_OPTION, FallbackStore::GENERATION_OPTION, Preload::QUEUE_OPTION, Preload::JOB_OPTION] as $redis_persona_option) {
+    delete_option($redis_persona_option);
+}
+$wpdb->query(
+    "DELETE FROM {$wpdb->options} WHERE option_name LIKE '\\_transient\\_rp\\_%' OR option_name LIKE '\\_transient\\_timeout\\_rp\\_%'"
+);
+StateTable::uninstall();
+wp_clear_scheduled_hook(Plugin::PURGE_HOOK);
+wp_clear_scheduled_hook(Preload::HOOK);
