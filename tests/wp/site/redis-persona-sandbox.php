@@ -23,19 +23,12 @@ add_filter('pre_http_request', static function ($preempt, array $args, string $u
     if (in_array($host, ['127.0.0.1', 'localhost'], true)) {
         return $preempt;
     }
+    if ($host === 'api.wordpress.org') {
+        // Update checks: "nothing new" (an error here makes core log a warning).
+        return ['headers' => [], 'body' => '{}', 'response' => ['code' => 200, 'message' => 'OK'], 'cookies' => [], 'filename' => null];
+    }
     return new WP_Error('http_request_blocked', 'External HTTP is blocked in the sandbox: ' . $url);
 }, 10, 3);
-
-// Update checks would fail (no internet) and log a warning each time:
-// report them as just done.
-foreach (['update_core', 'update_plugins', 'update_themes'] as $redis_persona_transient) {
-    add_filter('pre_site_transient_' . $redis_persona_transient, static function () {
-        global $wp_version;
-        return (object) ['last_checked' => time(), 'version_checked' => $wp_version, 'updates' => [],
-            'translations' => [], 'response' => [], 'no_update' => [], 'checked' => []];
-    });
-}
-unset($redis_persona_transient);
 
 // Mail goes to a JSON-lines file the tests read (the one-time codes).
 add_filter('pre_wp_mail', static function ($short, array $atts) {
@@ -56,3 +49,16 @@ add_shortcode('rp_slow', static function ($atts): string {
     file_put_contents(REDIS_PERSONA_SANDBOX_DIR . '/slow.log', get_the_ID() . "\n", FILE_APPEND | LOCK_EX);
     return '<p class="rp-slow">rendered slowly in ' . $ms . ' ms</p>';
 });
+
+// Tests give each scenario its own client address (X-RP-Test-IP) so that
+// rate-limit counters do not leak between them; nothing else may set it.
+add_filter('redis_persona_client_ip', static function (string $ip): string {
+    $test_ip = $_SERVER['HTTP_X_RP_TEST_IP'] ?? '';
+    return is_string($test_ip) && filter_var($test_ip, FILTER_VALIDATE_IP) !== false ? $test_ip : $ip;
+});
+
+// Booked slots for the availability route: an option the tests write.
+add_filter('redis_persona_booked_slots', static function (array $times, string $date, string $resource): array {
+    $booked = get_option('rp_sandbox_booked', []);
+    return is_array($booked) && isset($booked[$date . '/' . $resource]) ? (array) $booked[$date . '/' . $resource] : $times;
+}, 10, 3);

@@ -67,12 +67,14 @@ final class Admin
         $input = is_array($input) ? wp_unslash($input) : [];
         $previous = get_option(Config::OPTION, []);
         $previous = is_array($previous) ? $previous : [];
+        // The form's textarea has one persona per line; Config reads commas.
+        $input['personas'] = str_replace(["\r\n", "\n"], ',', is_string($input['personas'] ?? null) ? $input['personas'] : '');
         $clean = Config::sanitize($input);
         $url = is_string($input['url'] ?? null) ? trim($input['url']) : '';
         if ($url !== '' && $clean['url'] === '') {
             add_settings_error(Config::OPTION, 'url', __('The Redis URL must start with redis://, rediss:// or unix:///.', 'redis-persona'));
         }
-        $personas = Config::parse_personas(str_replace(["\r\n", "\n"], ',', (string) ($input['personas'] ?? '')));
+        $personas = Config::parse_personas($input['personas']);
         if ($personas === []) {
             add_settings_error(Config::OPTION, 'personas', __('Enter at least one persona as "slug: Label" (slug: a-z, 0-9, _ and -).', 'redis-persona'));
             $personas = $previous['personas'] ?? [];

@@ -33,7 +33,7 @@ final class Booking
     /** A real calendar day, years 2000–2999 (what the extension accepts). */
     public static function valid_date(string $date): bool
     {
-        if (preg_match('/' . self::DATE_PATTERN . '/', $date) !== 1) {
+        if (preg_match('/' . self::DATE_PATTERN . '/D', $date) !== 1) {
             return false;
         }
         [$y, $m, $d] = array_map('intval', explode('-', $date));
@@ -93,7 +93,7 @@ final class Booking
         $times = apply_filters('redis_persona_booked_slots', [], $date, $resource);
         $times = array_values(array_unique(array_filter(
             is_array($times) ? $times : [],
-            static fn ($t): bool => is_string($t) && preg_match('/' . self::TIME_PATTERN . '/', $t) === 1
+            static fn ($t): bool => is_string($t) && preg_match('/' . self::TIME_PATTERN . '/D', $t) === 1
         )));
         sort($times);
         $this->backend->run(fn (Store $s) => $s->value_set($key, (string) wp_json_encode($times), self::BOOKED_TTL));
@@ -120,7 +120,7 @@ final class Booking
     public function booking_changed($date, $resource): void
     {
         if (is_string($date) && is_string($resource) && self::valid_date($date)
-            && preg_match('/' . self::RESOURCE_PATTERN . '/', $resource) === 1) {
+            && preg_match('/' . self::RESOURCE_PATTERN . '/D', $resource) === 1) {
             $key = self::booked_key($date, $resource);
             $this->backend->run(fn (Store $s) => $s->value_delete($key));
         }
@@ -143,7 +143,7 @@ final class Booking
         }
         $date = is_string($watch['date'] ?? null) ? $watch['date'] : '';
         $resource = is_string($watch['resource'] ?? null) ? $watch['resource'] : '';
-        if (!self::valid_date($date) || preg_match('/' . self::RESOURCE_PATTERN . '/', $resource) !== 1) {
+        if (!self::valid_date($date) || preg_match('/' . self::RESOURCE_PATTERN . '/D', $resource) !== 1) {
             return $response;
         }
         $response['redis_persona_locked'] = [

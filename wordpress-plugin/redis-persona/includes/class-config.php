@@ -19,7 +19,7 @@ final class Config
     public const OPTION = 'redis_persona_settings';
 
     /** Persona slugs: what the extension accepts as a persona, kept short for cookies. */
-    public const PERSONA_PATTERN = '/^[a-z0-9][a-z0-9_-]{0,31}$/';
+    public const PERSONA_PATTERN = '/^[a-z0-9][a-z0-9_-]{0,31}$/D';
 
     /** Setting => the constant that overrides it. */
     public const CONSTANTS = [
@@ -160,7 +160,7 @@ final class Config
             $url = '';
         }
         $prefix = isset($raw['prefix']) && is_string($raw['prefix']) ? trim($raw['prefix']) : '';
-        if (preg_match('/^[A-Za-z0-9_.:-]{1,64}$/', $prefix) !== 1) {
+        if (preg_match('/^[A-Za-z0-9_.:-]{1,64}$/D', $prefix) !== 1) {
             $prefix = self::default_prefix();
         }
         $personas = self::parse_personas($raw['personas'] ?? null);
@@ -172,7 +172,7 @@ final class Config
             $default = (string) array_key_first($personas);
         }
         $cookie = isset($raw['cookie']) && is_string($raw['cookie']) ? trim($raw['cookie']) : '';
-        if (preg_match('/^[A-Za-z0-9_-]{1,64}$/', $cookie) !== 1) {
+        if (preg_match('/^[A-Za-z0-9_-]{1,64}$/D', $cookie) !== 1) {
             $cookie = 'rp_persona';
         }
         $ttl = isset($raw['ttl']) && is_numeric($raw['ttl']) ? (int) $raw['ttl'] : 0;

@@ -126,10 +126,36 @@ abstract class RestController extends \WP_REST_Controller
         }
     }
 
+    /**
+     * A schema `pattern` plus a strict re-check: in PHP (and so in WordPress's
+     * schema validation) `$` also matches before a trailing newline, and
+     * "2031-05-05\n" must not pass as a date.
+     *
+     * @param array<string, mixed> $arg
+     * @return array<string, mixed>
+     */
+    protected static function strict(array $arg): array
+    {
+        $pattern = (string) $arg['pattern'];
+        $then = $arg['validate_callback'] ?? 'rest_validate_request_arg';
+        $arg['validate_callback'] = static function ($value, WP_REST_Request $request, string $param) use ($pattern, $then) {
+            if (is_string($value) && preg_match('/' . str_replace('/', '\\/', $pattern) . '/D', $value) !== 1) {
+                return new WP_Error(
+                    'rest_invalid_param',
+                    /* translators: 1: parameter, 2: pattern */
+                    sprintf(__('%1$s does not match pattern %2$s.', 'redis-persona'), $param, $pattern),
+                    ['status' => 400]
+                );
+            }
+            return $then($value, $request, $param);
+        };
+        return $arg;
+    }
+
     /** @return array<string, mixed> */
     protected static function date_arg(): array
     {
-        return [
+        return self::strict([
             'description' => __('Day as YYYY-MM-DD.', 'redis-persona'),
             'type' => 'string',
             'required' => true,
@@ -143,40 +169,40 @@ abstract class RestController extends \WP_REST_Controller
                     ? true
                     : new WP_Error('rest_invalid_param', __('date must be a real calendar day.', 'redis-persona'), ['status' => 400]);
             },
-        ];
+        ]);
     }
 
     /** @return array<string, mixed> */
     protected static function time_arg(): array
     {
-        return [
+        return self::strict([
             'description' => __('Time of day as HH:MM.', 'redis-persona'),
             'type' => 'string',
             'required' => true,
             'pattern' => Booking::TIME_PATTERN,
-        ];
+        ]);
     }
 
     /** @return array<string, mixed> */
     protected static function resource_arg(): array
     {
-        return [
+        return self::strict([
             'description' => __('What is booked (room, table, practitioner): letters, digits, _ . -', 'redis-persona'),
             'type' => 'string',
             'required' => true,
             'pattern' => Booking::RESOURCE_PATTERN,
-        ];
+        ]);
     }
 
     /** @return array<string, mixed> */
     protected static function token_arg(): array
     {
-        return [
+        return self::strict([
             'description' => __('The token returned when the slot was locked.', 'redis-persona'),
             'type' => 'string',
             'required' => true,
             'pattern' => '^[A-Za-z0-9]{16,64}$',
-        ];
+        ]);
     }
 
     /** @return array<string, mixed> */

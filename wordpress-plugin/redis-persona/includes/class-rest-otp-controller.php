@@ -52,12 +52,12 @@ final class RestOtpController extends RestController
                 'permission_callback' => [$this, 'is_public'],
                 'args' => [
                     'identity' => $identity,
-                    'code' => [
+                    'code' => self::strict([
                         'description' => __('The code that was mailed.', 'redis-persona'),
                         'type' => 'string',
                         'required' => true,
                         'pattern' => '^[0-9]{4,10}$',
-                    ],
+                    ]),
                 ],
             ],
         ]);

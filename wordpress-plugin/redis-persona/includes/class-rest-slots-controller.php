@@ -39,13 +39,13 @@ final class RestSlotsController extends RestController
                 'callback' => [$this, 'lock'],
                 'permission_callback' => [$this, 'is_public'],
                 'args' => $slot + [
-                    'owner' => [
+                    'owner' => self::strict([
                         'description' => __('Who holds the lock (shown to managers only).', 'redis-persona'),
                         'type' => 'string',
                         'minLength' => 1,
                         'maxLength' => 64,
                         'pattern' => '^[^\x00-\x1f\x7f]+$',
-                    ],
+                    ]),
                     'ttl' => self::ttl_arg(false),
                 ],
             ],

@@ -1,0 +1,107 @@
+<?php
+
+declare(strict_types=1);
+
+namespace RedisPersona\WpTests;
+
+use RedisPersona\WpTests\Support\Site;
+use RedisPersona\WpTests\Support\SiteTestCase;
+
+final class AdminTest extends SiteTestCase
+{
+    /** @return array<string, string> an administrator's login cookies */
+    private static function login(): array
+    {
+        $cookies = Site::wp(<<<'PHP'
+            $user = get_user_by('login', 'admin');
+            $expiration = time() + 3600;
+            echo LOGGED_IN_COOKIE, '=', wp_generate_auth_cookie($user->ID, $expiration, 'logged_in'), "\n";
+            echo AUTH_COOKIE, '=', wp_generate_auth_cookie($user->ID, $expiration, 'auth'), "\n";
+            PHP);
+        $jar = [];
+        foreach (explode("\n", trim($cookies)) as $line) {
+            [$name, $value] = explode('=', $line, 2);
+            $jar[$name] = $value;
+        }
+        return $jar;
+    }
+
+    public function testTheStatusTabShowsModeChartAndActions(): void
+    {
+        $page = Site::get('/wp-admin/options-general.php?page=redis-persona', ['cookies' => self::login()]);
+        $this->assertSame(200, $page['status']);
+        $this->assertStringContainsString(Site::mode() === 'redis' ? 'rp-ok' : 'rp-warn', $page['body']);
+        $this->assertStringContainsString('id="rp-warm"', $page['body']);
+        $this->assertStringContainsString('id="rp-flush"', $page['body']);
+        if (Site::mode() === 'redis') {
+            $this->assertMatchesRegularExpression('/<svg class="rp-chart"[^>]+role="img"[^>]+aria-label="[^"]*hits/', $page['body']);
+            $this->assertSame(7, substr_count($page['body'], '<g><title>'), 'one bar per day');
+        }
+    }
+
+    public function testThePasswordIsWriteOnlyAndConstantsAreReadOnly(): void
+    {
+        Site::wp(<<<'PHP'
+            $settings = get_option('redis_persona_settings', []);
+            $settings['password'] = 'correct-horse-battery';
+            update_option('redis_persona_settings', $settings);
+            PHP);
+        try {
+            $page = Site::get('/wp-admin/options-general.php?page=redis-persona&tab=settings', ['cookies' => self::login()]);
+            $this->assertSame(200, $page['status']);
+            $this->assertStringNotContainsString('correct-horse-battery', $page['body']);
+            $this->assertMatchesRegularExpression('/id="rp-password"[^>]*value=""/', $page['body']);
+            $this->assertMatchesRegularExpression('/id="rp-url"[^>]*readonly/', $page['body'], 'REDIS_PERSONA_URL is set in wp-config.php');
+            $this->assertStringContainsString('Set by REDIS_PERSONA_URL in wp-config.php', $page['body']);
+            $this->assertStringContainsString('name="_wpnonce"', $page['body']);
+            $health = Site::rest('GET', 'redis-persona/v1/health', null, ['auth' => Site::admin()]);
+            $this->assertStringNotContainsString('correct-horse-battery', $health['body']);
+        } finally {
+            Site::wp(<<<'PHP'
+                $settings = get_option('redis_persona_settings', []);
+                unset($settings['password']);
+                update_option('redis_persona_settings', $settings);
+                PHP);
+        }
+    }
+
+    public function testSettingsArePersistedThroughTheFormWithItsNonce(): void
+    {
+        $cookies = self::login();
+        $form = Site::get('/wp-admin/options-general.php?page=redis-persona&tab=settings', ['cookies' => $cookies]);
+        $this->assertSame(1, preg_match('/name="_wpnonce" value="([^"]+)"/', $form['body'], $m));
+        $post = static fn (string $nonce, string $personas) => Site::get('/wp-admin/options.php', [
+            'method' => 'POST',
+            'cookies' => $cookies,
+            'headers' => ['Content-Type' => 'application/x-www-form-urlencoded'],
+            'body' => http_build_query([
+                'option_page' => 'redis_persona',
+                'action' => 'update',
+                '_wpnonce' => $nonce,
+                '_wp_http_referer' => '/wp-admin/options-general.php?page=redis-persona&tab=settings',
+                'redis_persona_settings' => [
+                    'personas' => $personas,
+                    'default_persona' => 'solo',
+                    'cookie' => 'rp_persona',
+                    'ttl' => '3600',
+                ],
+            ]),
+        ]);
+        $this->assertSame(403, $post('forged', "evil: Evil")['status'], 'a forged nonce is refused');
+        $saved = $post($m[1], "family: Families\nsolo: Solo travellers\nbusiness: Business guests\nBAD SLUG: x");
+        $this->assertSame(302, $saved['status'], $saved['body']);
+        $stored = Site::wp("echo wp_json_encode(get_option('redis_persona_settings'));");
+        $stored = json_decode($stored, true);
+        $this->assertSame(['family' => 'Families', 'solo' => 'Solo travellers', 'business' => 'Business guests'], $stored['personas']);
+        $this->assertSame(3600, $stored['ttl']);
+    }
+
+    public function testSiteHealthReportsTheMode(): void
+    {
+        $result = json_decode(Site::wp("echo wp_json_encode(RedisPersona\\WordPress\\SiteHealth::run());"), true);
+        $this->assertSame(Site::mode() === 'redis' ? 'good' : 'recommended', $result['status']);
+        $this->assertSame('redis_persona', $result['test']);
+        $tests = json_decode(Site::wp("echo wp_json_encode(array_keys(apply_filters('site_status_tests', ['direct' => [], 'async' => []])['direct']));"), true);
+        $this->assertContains('redis_persona', $tests);
+    }
+}

@@ -1,0 +1,225 @@
+<?php
+
+declare(strict_types=1);
+
+namespace RedisPersona\WpTests\Support;
+
+/**
+ * The private WordPress site the suite runs against (started by
+ * tests/wp/run.sh): its URL, credentials, sample content, logs, and control
+ * of its Redis server.
+ */
+final class Site
+{
+    /** @var array<string, string>|null */
+    private static ?array $env = null;
+
+    public static function dir(): string
+    {
+        $dir = getenv('RP_WP_STATE');
+        if (!is_string($dir) || !is_dir($dir)) {
+            throw new \RuntimeException('RP_WP_STATE must name the site directory (tests/wp/run.sh sets it)');
+        }
+        return rtrim($dir, '/');
+    }
+
+    /** 'redis' or 'fallback': whether php-fpm loads the extension in this run. */
+    public static function mode(): string
+    {
+        return getenv('RP_WP_MODE') === 'fallback' ? 'fallback' : 'redis';
+    }
+
+    public static function env(string $name): string
+    {
+        if (self::$env === null) {
+            self::$env = [];
+            foreach (['site.env', 'content.env'] as $file) {
+                foreach (file(self::dir() . '/' . $file, FILE_IGNORE_NEW_LINES | FILE_SKIP_EMPTY_LINES) ?: [] as $line) {
+                    [$key, $value] = explode('=', $line, 2);
+                    self::$env[$key] = trim($value, "'");
+                }
+            }
+        }
+        if (!isset(self::$env[$name])) {
+            throw new \RuntimeException("site setting $name is missing");
+        }
+        return self::$env[$name];
+    }
+
+    public static function url(string $path = '/'): string
+    {
+        return self::env('SITE_URL') . $path;
+    }
+
+    /** @return array{0: string, 1: string} */
+    public static function admin(): array
+    {
+        return ['admin', self::env('APP_PASSWORD')];
+    }
+
+    /**
+     * @param array<string, mixed> $options see Http::request
+     * @return array{status: int, headers: array<string, string>, body: string, json: mixed, time: float}
+     */
+    public static function get(string $path, array $options = []): array
+    {
+        return Http::request(self::url($path), $options);
+    }
+
+    /**
+     * A REST call to /wp-json/<route>.
+     *
+     * @param array<string, mixed>|string|null $body
+     * @param array<string, mixed> $options
+     * @return array{status: int, headers: array<string, string>, body: string, json: mixed, time: float}
+     */
+    public static function rest(string $method, string $route, $body = null, array $options = []): array
+    {
+        return Http::request(self::rest_url($route), self::rest_options($method, $body, $options));
+    }
+
+    public static function rest_url(string $route): string
+    {
+        return self::url('/wp-json/' . ltrim($route, '/'));
+    }
+
+    /**
+     * @param array<string, mixed>|string|null $body
+     * @param array<string, mixed> $options
+     * @return array<string, mixed>
+     */
+    public static function rest_options(string $method, $body = null, array $options = []): array
+    {
+        $options['method'] = $method;
+        if ($body !== null) {
+            $options['body'] = $body;
+        }
+        return $options;
+    }
+
+    /** Runs a PHP snippet inside WordPress (tests/wp/site.sh wp) and returns its output. */
+    public static function wp(string $php): string
+    {
+        $file = tempnam(sys_get_temp_dir(), 'rp-wp-');
+        file_put_contents($file, "<?php\n" . $php);
+        try {
+            $root = dirname(__DIR__, 3);
+            $command = sprintf('%s/tests/wp/site.sh wp %s %s 2>&1', $root, escapeshellarg(self::dir()), escapeshellarg($file));
+            exec($command, $output, $status);
+            if ($status !== 0) {
+                throw new \RuntimeException("wp runner failed ($status): " . implode("\n", $output));
+            }
+            return implode("\n", $output);
+        } finally {
+            unlink($file);
+        }
+    }
+
+    /** How many times the [rp_slow] shortcode has run. */
+    public static function slow_runs(): int
+    {
+        $file = self::dir() . '/slow.log';
+        return is_file($file) ? count(file($file) ?: []) : 0;
+    }
+
+    /** @return list<array{to: string, subject: string, message: string}> */
+    public static function mails(): array
+    {
+        $file = self::dir() . '/mail.log';
+        $mails = [];
+        foreach (is_file($file) ? (file($file, FILE_IGNORE_NEW_LINES) ?: []) : [] as $line) {
+            $mails[] = json_decode($line, true);
+        }
+        return $mails;
+    }
+
+    /** The code in the latest mail to $identity. */
+    public static function mailed_code(string $identity): ?string
+    {
+        foreach (array_reverse(self::mails()) as $mail) {
+            if ($mail['to'] === $identity && preg_match('/code is (\d+)/', $mail['message'], $m) === 1) {
+                return $m[1];
+            }
+        }
+        return null;
+    }
+
+    /** Log lines since $offset that are PHP warnings, notices or errors, or deprecations in our code. */
+    public static function log_problems(int $offset): array
+    {
+        $problems = [];
+        foreach (['wp-debug.log', 'php-error.log', 'fpm.log'] as $name) {
+            $file = self::dir() . '/' . $name;
+            if (!is_file($file)) {
+                continue;
+            }
+            $text = (string) file_get_contents($file, false, null, $name === 'wp-debug.log' ? $offset : 0);
+            foreach (explode("\n", $text) as $line) {
+                $ours = str_contains($line, 'redis-persona');
+                if (preg_match('/PHP (Warning|Notice|Fatal error|Parse error|Recoverable)/', $line) === 1
+                    || (str_contains($line, 'PHP Deprecated') && $ours)
+                    || preg_match('/WordPress database error/', $line) === 1) {
+                    $problems[] = $line;
+                }
+            }
+        }
+        return $problems;
+    }
+
+    public static function log_size(): int
+    {
+        $file = self::dir() . '/wp-debug.log';
+        clearstatcache();
+        return is_file($file) ? (int) filesize($file) : 0;
+    }
+
+    public static function redis_port(): int
+    {
+        return (int) trim((string) file_get_contents(self::dir() . '/redis/redis.port'));
+    }
+
+    public static function stop_redis(): void
+    {
+        self::run(sprintf('%s/scripts/redis.sh stop %s', dirname(__DIR__, 3), escapeshellarg(self::dir() . '/redis')));
+    }
+
+    public static function start_redis(): void
+    {
+        self::run(sprintf(
+            'REDIS_EXTRA_ARGS=%s %s/scripts/redis.sh start %s',
+            escapeshellarg('--port ' . self::redis_port()),
+            dirname(__DIR__, 3),
+            escapeshellarg(self::dir() . '/redis')
+        ));
+    }
+
+    /**
+     * Runs due WP-Cron events now and waits for them: wp-cron.php itself,
+     * in a PHP process with the site's settings. (Over HTTP, wp-cron.php
+     * answers before it runs the events, with fastcgi_finish_request.)
+     */
+    public static function run_cron(): void
+    {
+        // A preload batch reschedules itself while work is left: run those
+        // follow-up events too, as the next cron runs would.
+        self::wp(<<<'PHP'
+            require ABSPATH . 'wp-cron.php';
+            for ($i = 0; $i < 50; $i++) {
+                $next = wp_next_scheduled('redis_persona_preload');
+                if ($next === false || $next > time()) {
+                    break;
+                }
+                wp_unschedule_event($next, 'redis_persona_preload');
+                do_action('redis_persona_preload');
+            }
+            PHP);
+    }
+
+    private static function run(string $command): void
+    {
+        exec($command . ' 2>&1', $output, $status);
+        if ($status !== 0) {
+            throw new \RuntimeException("$command failed: " . implode("\n", $output));
+        }
+    }
+}

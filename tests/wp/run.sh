@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# End-to-end tests of the WordPress plugin over HTTP against a private site
+# (tests/wp/site.sh): the same suite twice, first with php-fpm loading the
+# extension under test, then without it (the plugin's database fallback).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+state=$root/tests/.run/wp
+so=${RP_EXTENSION_UNDER_TEST:-$root/target/release/libredis_persona.so}
+site=$root/tests/wp/site.sh
+phpunit=(php -n -c "$root/tests/php/php.ini" -d extension=curl /usr/bin/phpunit -c "$root/tests/wp/phpunit.xml")
+
+trap '"$site" stop "$state"' EXIT
+# Tests run WP-Cron themselves, so a page view never races a preload.
+export RP_DISABLE_CRON=1
+RP_EXTENSION=$so "$site" start "$state" >/dev/null
+"$site" wp "$state" "$root/tests/wp/site/content.php" >"$state/content.env"
+: >"$state/wp-debug.log"
+rm -f "$state/mail.log" "$state/slow.log"
+export RP_WP_STATE=$state
+
+echo "== WordPress end-to-end: extension loaded ($(php -r 'echo PHP_VERSION;'), $(basename "$so"))"
+status=0
+RP_WP_MODE=redis "${phpunit[@]}" "$@" || status=$?
+
+echo "== WordPress end-to-end: extension not loaded (database fallback)"
+RP_EXTENSION=none "$site" php "$state"
+RP_WP_MODE=fallback "${phpunit[@]}" "$@" || status=$?
+exit $status
