@@ -4,7 +4,7 @@ SO := target/release/libredis_persona.so
 PHP_TEST := php -n -c tests/php/php.ini -d extension=$(CURDIR)/$(SO)
 PHP_FILES = $(shell git ls-files '*.php' 2>/dev/null || find . -name '*.php' -not -path './target/*')
 
-.PHONY: deps build install demo test lint rust-test php-test bench clean
+.PHONY: deps build install demo demo-cli test lint rust-test php-test wp-test bench clean
 
 deps:
 	@scripts/deps.sh
@@ -15,8 +15,13 @@ build: deps
 install: build
 	scripts/install.sh
 
+# A WordPress site on loopback with the plugin, personas, posts and booking.
 demo: install
 	scripts/demo.sh
+
+# The extension alone, from the command line, through a Redis outage.
+demo-cli: install
+	scripts/demo-cli.sh
 
 lint: deps
 	cargo fmt --all --check
@@ -30,7 +35,12 @@ rust-test: deps
 php-test: build
 	RP_EXTENSION=$(CURDIR)/$(SO) $(PHP_TEST) /usr/bin/phpunit -c tests/php/phpunit.xml
 
-test: lint rust-test php-test
+# End-to-end over HTTP against a private WordPress (MariaDB, php-fpm, nginx
+# on loopback), once with the extension loaded and once without.
+wp-test: build
+	tests/wp/run.sh
+
+test: lint rust-test php-test wp-test
 
 bench: build
 	benches/run.sh

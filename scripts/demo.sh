@@ -1,20 +1,38 @@
 #!/usr/bin/env bash
-# `make demo`: the installed extension against a private redis-server, then
-# the same calls while Redis is down and after it comes back.
+# `make demo`: a real WordPress site on loopback showing the whole product,
+# on the installed extension: three personas, sample posts whose content
+# varies by persona, a booking page using the slot-lock and one-time-code
+# routes, and the admin dashboard. Idempotent; the site keeps running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-state=.build/demo
-port=$(scripts/redis.sh start "$state")
-url="redis://127.0.0.1:$port"
-trap 'scripts/redis.sh stop "$state"' EXIT
+state=.build/demo-site
+site=tests/wp/site.sh
 
-echo "== Redis up on $url"
-php examples/demo.php up "$url"
+# php-fpm restarts so that it loads the extension just installed.
+url=$(RP_EXTENSION=redis_persona.so "$site" start "$state")
+"$site" wp "$state" tests/wp/site/content.php >"$state/content.env"
+# Render every persona of every post now, as "Warm all" does.
+"$site" wp "$state" scripts/demo-warm.php
+# shellcheck disable=SC1091
+source "$state/site.env"
+# shellcheck disable=SC1091
+source "$state/content.env"
+
+show() { # show PERSONA PATH
+  curl -s -o /dev/null -D - -b "rp_persona=$1" "$url$2" | tr -d '\r' | grep -i '^x-redis-persona:' | sed "s|^|  $2 as $1 -> |"
+}
 echo
-echo "== Redis stopped"
-scripts/redis.sh stop "$state"
-php examples/demo.php down "$url"
+echo "Redis Persona demo is running at $url"
 echo
-echo "== Redis restarted on the same port"
-REDIS_EXTRA_ARGS="--port $port" scripts/redis.sh start "$state" >/dev/null
-php examples/demo.php back "$url"
+echo "  Admin:     $url/wp-admin/options-general.php?page=redis-persona"
+echo "  Login:     $ADMIN_USER / $ADMIN_PASSWORD"
+echo "  Posts:     $WELCOME_URL  (switch persona with the links on the page)"
+echo "             $SLOW_URL  (a 50 ms shortcode; free on a hit)"
+echo "  Booking:   $BOOK_URL  (codes are written to $PWD/$state/mail.log)"
+echo "  REST:      $url/wp-json/redis-persona/v1/health"
+echo
+echo "What a visitor gets (X-Redis-Persona header):"
+for persona in family solo business; do show "$persona" "${WELCOME_URL#"$url"}"; done
+show family "${SLOW_URL#"$url"}"
+echo
+echo "Stop it with: tests/wp/site.sh stop $state"

@@ -101,7 +101,10 @@ final class AdminTest extends SiteTestCase
         $result = json_decode(Site::wp("echo wp_json_encode(RedisPersona\\WordPress\\SiteHealth::run());"), true);
         $this->assertSame(Site::mode() === 'redis' ? 'good' : 'recommended', $result['status']);
         $this->assertSame('redis_persona', $result['test']);
-        $tests = json_decode(Site::wp("echo wp_json_encode(array_keys(apply_filters('site_status_tests', ['direct' => [], 'async' => []])['direct']));"), true);
+        $tests = json_decode(
+            Site::wp("echo wp_json_encode(array_keys(apply_filters('site_status_tests', ['direct' => [], 'async' => []])['direct']));"),
+            true
+        );
         $this->assertContains('redis_persona', $tests);
     }
 }

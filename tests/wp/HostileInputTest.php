@@ -20,13 +20,17 @@ final class HostileInputTest extends SiteTestCase
     {
         $good = ['date' => '2031-05-05', 'time' => '10:00', 'resource' => 'room-1'];
         $token = str_repeat('b', 32);
-        $hostile = ["room*", "{b1}", "room 1", "room\r\nx", "../x", str_repeat('r', 65), '', "room\0", 'rööm', "a'; DROP TABLE wp_posts; --"];
+        $hostile = [
+            "room*", "{b1}", "room 1", "room\r\nx", "../x", str_repeat('r', 65), '', "room\0", 'rööm', "a'; DROP TABLE wp_posts; --",
+        ];
         foreach ($hostile as $i => $resource) {
             yield "lock resource $i" => ['POST', 'slots/lock', ['resource' => $resource] + $good];
             yield "slots resource $i" => ['GET', 'slots?' . http_build_query(['date' => '2031-05-05', 'resource' => $resource]), null];
-            yield "availability resource $i" => ['GET', 'availability?' . http_build_query(['date' => '2031-05-05', 'resource' => $resource]), null];
+            $query = http_build_query(['date' => '2031-05-05', 'resource' => $resource]);
+            yield "availability resource $i" => ['GET', 'availability?' . $query, null];
         }
-        foreach (['2031-02-30', '2031-13-01', '31-05-05', '2031-5-5', '1999-01-01', '3000-01-01', 'today', "2031-05-05\n", ''] as $i => $date) {
+        $dates = ['2031-02-30', '2031-13-01', '31-05-05', '2031-5-5', '1999-01-01', '3000-01-01', 'today', "2031-05-05\n", ''];
+        foreach ($dates as $i => $date) {
             yield "lock date $i" => ['POST', 'slots/lock', ['date' => $date] + $good];
             yield "availability date $i" => ['GET', 'availability?' . http_build_query(['date' => $date, 'resource' => 'room-1']), null];
         }
@@ -46,7 +50,8 @@ final class HostileInputTest extends SiteTestCase
         yield 'extend bad token' => ['POST', 'slots/extend', ['token' => 'abc*', 'ttl' => 60] + $good];
         yield 'unlock token injection' => ['DELETE', 'slots/lock', ['token' => "$token\r\nDEL *"] + $good];
         yield 'unlock token too long' => ['DELETE', 'slots/lock', ['token' => str_repeat('a', 65)] + $good];
-        foreach (['not-an-email', '', str_repeat('a', 250) . '@x.test', "a@b.test\r\nBcc: x@y.test", ['a@b.test'], 'a@b'] as $i => $identity) {
+        $identities = ['not-an-email', '', str_repeat('a', 250) . '@x.test', "a@b.test\r\nBcc: x@y.test", ['a@b.test'], 'a@b'];
+        foreach ($identities as $i => $identity) {
             yield "otp request identity $i" => ['POST', 'otp/request', ['identity' => $identity]];
             yield "otp verify identity $i" => ['POST', 'otp/verify', ['identity' => $identity, 'code' => '123456']];
         }
@@ -106,7 +111,8 @@ final class HostileInputTest extends SiteTestCase
     {
         $requests = [];
         for ($i = 0; $i < 24; $i++) {
-            $requests[] = [Site::rest_url('redis-persona/v1/slots/lock'), Site::rest_options('POST', ['date' => 'x', 'time' => [], 'resource' => str_repeat('*', 200)])];
+            $body = ['date' => 'x', 'time' => [], 'resource' => str_repeat('*', 200)];
+            $requests[] = [Site::rest_url('redis-persona/v1/slots/lock'), Site::rest_options('POST', $body)];
         }
         foreach (Http::parallel($requests) as $response) {
             $this->assertSame(400, $response['status']);

@@ -73,7 +73,8 @@ final class OutageTest extends SiteTestCase
         $this->assertSame(409, self::lock($slot('09:00'), $ip)['status'], 'a lock held in Redis survives the switch');
         $requests = [];
         for ($i = 0; $i < 16; $i++) {
-            $requests[] = [Site::rest_url('redis-persona/v1/slots/lock'), Site::rest_options('POST', $slot('10:00'), ['headers' => ['X-RP-Test-IP' => self::ip()]])];
+            $options = Site::rest_options('POST', $slot('10:00'), ['headers' => ['X-RP-Test-IP' => self::ip()]]);
+            $requests[] = [Site::rest_url('redis-persona/v1/slots/lock'), $options];
         }
         $statuses = array_count_values(array_column(Http::parallel($requests), 'status'));
         ksort($statuses);
@@ -105,7 +106,12 @@ final class OutageTest extends SiteTestCase
         // Locks taken during the outage are honoured, and only their token releases them.
         $this->assertSame(409, self::lock($slot('11:00'), $ip)['status'], 'a fallback lock is honoured by Redis mode');
         $this->assertSame(409, self::lock($slot('10:00'), $ip)['status']);
-        $released = Site::rest('DELETE', 'redis-persona/v1/slots/lock', $slot('11:00') + ['token' => $fallback_lock['json']['token']], ['headers' => ['X-RP-Test-IP' => $ip]]);
+        $released = Site::rest(
+            'DELETE',
+            'redis-persona/v1/slots/lock',
+            $slot('11:00') + ['token' => $fallback_lock['json']['token']],
+            ['headers' => ['X-RP-Test-IP' => $ip]]
+        );
         $this->assertSame(200, $released['status'], $released['body']);
         $this->assertSame(201, self::lock($slot('11:00'), $ip)['status']);
         $this->assertSame(409, self::lock($slot('09:00'), $ip)['status'], 'the Redis lock from before the outage is still held');

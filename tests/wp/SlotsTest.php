@@ -48,7 +48,8 @@ final class SlotsTest extends SiteTestCase
         $token = $lock['json']['token'];
         $wrong = str_repeat('a', 32);
 
-        $this->assertSame(409, Site::rest('POST', 'redis-persona/v1/slots/extend', $slot + ['token' => $wrong, 'ttl' => 300], $ip)['status']);
+        $refused = Site::rest('POST', 'redis-persona/v1/slots/extend', $slot + ['token' => $wrong, 'ttl' => 300], $ip);
+        $this->assertSame(409, $refused['status']);
         $extended = Site::rest('POST', 'redis-persona/v1/slots/extend', $slot + ['token' => $token, 'ttl' => 300], $ip);
         $this->assertSame(200, $extended['status'], $extended['body']);
         $this->assertTrue($extended['json']['extended']);
@@ -57,7 +58,8 @@ final class SlotsTest extends SiteTestCase
         $this->assertSame(409, Site::rest('POST', 'redis-persona/v1/slots/lock', $slot, $ip)['status'], 'still held');
         $released = Site::rest('DELETE', 'redis-persona/v1/slots/lock', $slot + ['token' => $token], $ip);
         $this->assertSame(200, $released['status'], $released['body']);
-        $this->assertSame(409, Site::rest('DELETE', 'redis-persona/v1/slots/lock', $slot + ['token' => $token], $ip)['status'], 'released once');
+        $again = Site::rest('DELETE', 'redis-persona/v1/slots/lock', $slot + ['token' => $token], $ip);
+        $this->assertSame(409, $again['status'], 'released once');
         $this->assertSame(201, Site::rest('POST', 'redis-persona/v1/slots/lock', $slot, $ip)['status'], 'free again');
     }
 
@@ -127,7 +129,8 @@ final class SlotsTest extends SiteTestCase
         $day = self::day();
         $statuses = [];
         for ($i = 0; $i < 62; $i++) {
-            $response = Site::rest('POST', 'redis-persona/v1/slots/lock', self::slot($day, sprintf('%02d:%02d', intdiv($i, 4), ($i % 4) * 15)), $ip);
+            $time = sprintf('%02d:%02d', intdiv($i, 4), ($i % 4) * 15);
+            $response = Site::rest('POST', 'redis-persona/v1/slots/lock', self::slot($day, $time), $ip);
             $statuses[] = $response['status'];
         }
         $this->assertSame(array_fill(0, 60, 201), array_slice($statuses, 0, 60));
@@ -135,7 +138,8 @@ final class SlotsTest extends SiteTestCase
         $this->assertGreaterThanOrEqual(1, (int) $response['headers']['retry-after']);
         $this->assertSame('rp_rate_limited', $response['json']['code']);
         // Another client is not affected.
-        $other = Site::rest('POST', 'redis-persona/v1/slots/lock', self::slot($day, '23:45'), ['headers' => ['X-RP-Test-IP' => self::ip()]]);
+        $other_client = ['headers' => ['X-RP-Test-IP' => self::ip()]];
+        $other = Site::rest('POST', 'redis-persona/v1/slots/lock', self::slot($day, '23:45'), $other_client);
         $this->assertSame(201, $other['status']);
     }
 }

@@ -3,7 +3,7 @@
 /**
  * Plugin Name:       Redis Persona
  * Plugin URI:        https://github.com/redis-persona/redis-persona
- * Description:       Serves pre-rendered persona variants of your content from Redis, locks booking slots without double-booking and issues one-time codes. Falls back to the database, with the same guarantees, when Redis or the extension is unavailable.
+ * Description:       Persona variants of your content from Redis, booking slot locks and one-time codes, with a database fallback.
  * Version:           0.1.0
  * Requires at least: 6.1
  * Requires PHP:      8.2

@@ -34,7 +34,14 @@ if ($redis_persona_client !== null) {
 }
 
 global $wpdb;
-foreach ([Config::OPTION, Backend::OUTAGE_OPTION, FallbackStore::GENERATION_OPTION, Preload::QUEUE_OPTION, Preload::JOB_OPTION] as $redis_persona_option) {
+$redis_persona_options = [
+    Config::OPTION,
+    Backend::OUTAGE_OPTION,
+    FallbackStore::GENERATION_OPTION,
+    Preload::QUEUE_OPTION,
+    Preload::JOB_OPTION,
+];
+foreach ($redis_persona_options as $redis_persona_option) {
     delete_option($redis_persona_option);
 }
 $wpdb->query(

@@ -156,9 +156,11 @@ final class Site
             $text = (string) file_get_contents($file, false, null, $name === 'wp-debug.log' ? $offset : 0);
             foreach (explode("\n", $text) as $line) {
                 $ours = str_contains($line, 'redis-persona');
-                if (preg_match('/PHP (Warning|Notice|Fatal error|Parse error|Recoverable)/', $line) === 1
+                if (
+                    preg_match('/PHP (Warning|Notice|Fatal error|Parse error|Recoverable)/', $line) === 1
                     || (str_contains($line, 'PHP Deprecated') && $ours)
-                    || preg_match('/WordPress database error/', $line) === 1) {
+                    || preg_match('/WordPress database error/', $line) === 1
+                ) {
                     $problems[] = $line;
                 }
             }

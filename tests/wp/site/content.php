@@ -66,7 +66,7 @@ $welcome = redis_persona_sample('lakeside-welcome', 'post', 'Welcome to Lakeside
 
 <p>Lakeside is a small hotel by the water.</p>
 
-[persona is="family"]<p class="persona-family">Families: the kids' club is open daily from 9 to 17, and children under 6 stay free.</p>[/persona]
+[persona is="family"]<p class="persona-family">Families: the kids' club is open daily, and under-6s stay free.</p>[/persona]
 [persona is="solo"]<p class="persona-solo">Solo travellers: join the Tuesday lake walk and the shared supper table.</p>[/persona]
 [persona is="business"]<p class="persona-business">Business guests: meeting rooms with screens, and breakfast from 6:30.</p>[/persona]
 [persona not="business"]<p class="persona-not-business">Unwind in the lakeside spa.</p>[/persona]

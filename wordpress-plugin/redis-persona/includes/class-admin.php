@@ -72,11 +72,19 @@ final class Admin
         $clean = Config::sanitize($input);
         $url = is_string($input['url'] ?? null) ? trim($input['url']) : '';
         if ($url !== '' && $clean['url'] === '') {
-            add_settings_error(Config::OPTION, 'url', __('The Redis URL must start with redis://, rediss:// or unix:///.', 'redis-persona'));
+            add_settings_error(
+                Config::OPTION,
+                'url',
+                __('The Redis URL must start with redis://, rediss:// or unix:///.', 'redis-persona')
+            );
         }
         $personas = Config::parse_personas($input['personas']);
         if ($personas === []) {
-            add_settings_error(Config::OPTION, 'personas', __('Enter at least one persona as "slug: Label" (slug: a-z, 0-9, _ and -).', 'redis-persona'));
+            add_settings_error(
+                Config::OPTION,
+                'personas',
+                __('Enter at least one persona as "slug: Label" (slug: a-z, 0-9, _ and -).', 'redis-persona')
+            );
             $personas = $previous['personas'] ?? [];
         }
         // The password field is write-only: empty keeps the stored one.
@@ -153,8 +161,10 @@ final class Admin
         $this->card(__('Mode', 'redis-persona'), $health['mode'] === 'redis'
             ? __('Redis', 'redis-persona')
             : __('Database fallback', 'redis-persona'), $health['mode'] === 'redis' ? 'ok' : 'warn', (string) $health['reason']);
-        $this->card(__('Server', 'redis-persona'), isset($redis['server_version']) ? 'Redis ' . $redis['server_version'] : '—', 'plain', (string) $health['url']);
-        $this->card(__('Latency', 'redis-persona'), isset($redis['latency_ms']) ? sprintf('%.2f ms', $redis['latency_ms']) : '—', 'plain', '');
+        $server = isset($redis['server_version']) ? 'Redis ' . $redis['server_version'] : '—';
+        $this->card(__('Server', 'redis-persona'), $server, 'plain', (string) $health['url']);
+        $latency = isset($redis['latency_ms']) ? sprintf('%.2f ms', $redis['latency_ms']) : '—';
+        $this->card(__('Latency', 'redis-persona'), $latency, 'plain', '');
         $this->card(
             __('Memory', 'redis-persona'),
             isset($memory['used']) ? size_format((int) $memory['used'], 1) : '—',
@@ -186,7 +196,10 @@ final class Admin
                     esc_url((string) get_permalink((int) $row['post_id'])),
                     esc_html(get_the_title((int) $row['post_id']) ?: '#' . (int) $row['post_id']),
                     /* translators: %s: number of views */
-                    esc_html(sprintf(_n('%s view', '%s views', (int) $row['views'], 'redis-persona'), number_format_i18n((int) $row['views'])))
+                    esc_html(sprintf(
+                        _n('%s view', '%s views', (int) $row['views'], 'redis-persona'),
+                        number_format_i18n((int) $row['views'])
+                    ))
                 );
             }
             echo '</ol>';
@@ -239,10 +252,12 @@ final class Admin
         echo '<form method="post" action="options.php">';
         settings_fields('redis_persona');
         echo '<table class="form-table" role="presentation">';
-        $this->text_row('url', __('Redis URL', 'redis-persona'), $config->is_constant('url') ? $config->display_url() : (string) ($saved['url'] ?? ''), Config::default_url());
+        $url = $config->is_constant('url') ? $config->display_url() : (string) ($saved['url'] ?? '');
+        $this->text_row('url', __('Redis URL', 'redis-persona'), $url, Config::default_url());
         echo '<tr><th scope="row"><label for="rp-password">' . esc_html__('Password', 'redis-persona') . '</label></th><td>';
         printf(
-            '<input type="password" id="rp-password" name="%s[password]" value="" autocomplete="new-password" class="regular-text" placeholder="%s"/>',
+            '<input type="password" id="rp-password" name="%s[password]" value="" autocomplete="new-password"'
+            . ' class="regular-text" placeholder="%s"/>',
             esc_attr($name),
             esc_attr($config->has_password() ? __('(set; leave empty to keep)', 'redis-persona') : '')
         );
@@ -251,8 +266,11 @@ final class Admin
             esc_attr($name),
             esc_html__('Clear', 'redis-persona')
         );
-        echo '<p class="description">' . esc_html__('Never shown again once saved. WP_REDIS_PASSWORD is used when empty.', 'redis-persona') . '</p></td></tr>';
-        $this->text_row('prefix', __('Key prefix', 'redis-persona'), $config->is_constant('prefix') ? $config->prefix() : (string) ($saved['prefix'] ?? ''), Config::default_prefix());
+        echo '<p class="description">'
+            . esc_html__('Never shown again once saved. WP_REDIS_PASSWORD is used when empty.', 'redis-persona')
+            . '</p></td></tr>';
+        $prefix = $config->is_constant('prefix') ? $config->prefix() : (string) ($saved['prefix'] ?? '');
+        $this->text_row('prefix', __('Key prefix', 'redis-persona'), $prefix, Config::default_prefix());
         $this->text_row('ttl', __('Cache lifetime (seconds)', 'redis-persona'), (string) $config->ttl(), (string) Config::DEFAULT_TTL);
         $lines = [];
         foreach ($config->personas() as $slug => $label) {
@@ -265,13 +283,24 @@ final class Admin
             $config->is_constant('personas') ? ' readonly' : '',
             esc_textarea(implode("\n", $lines))
         );
-        echo '<p class="description">' . esc_html__('One per line, "slug: Label". Use [persona is="slug"]…[/persona] in content.', 'redis-persona') . '</p>';
+        echo '<p class="description">'
+            . esc_html__('One per line, "slug: Label". Use [persona is="slug"]…[/persona] in content.', 'redis-persona')
+            . '</p>';
         $this->constant_note('personas');
         echo '</td></tr>';
         echo '<tr><th scope="row"><label for="rp-default">' . esc_html__('Default persona', 'redis-persona') . '</label></th><td>';
-        printf('<select id="rp-default" name="%s[default_persona]"%s>', esc_attr($name), $config->is_constant('default_persona') ? ' disabled' : '');
+        printf(
+            '<select id="rp-default" name="%s[default_persona]"%s>',
+            esc_attr($name),
+            $config->is_constant('default_persona') ? ' disabled' : ''
+        );
         foreach ($config->personas() as $slug => $label) {
-            printf('<option value="%s"%s>%s</option>', esc_attr($slug), selected($slug, $config->default_persona(), false), esc_html($label));
+            printf(
+                '<option value="%s"%s>%s</option>',
+                esc_attr($slug),
+                selected($slug, $config->default_persona(), false),
+                esc_html($label)
+            );
         }
         echo '</select>';
         $this->constant_note('default_persona');
@@ -295,7 +324,8 @@ final class Admin
     {
         $readonly = $this->plugin->config()->is_constant($setting);
         printf(
-            '<tr><th scope="row"><label for="rp-%1$s">%2$s</label></th><td><input type="text" id="rp-%1$s" name="%3$s[%1$s]" value="%4$s" placeholder="%5$s" class="regular-text"%6$s/>',
+            '<tr><th scope="row"><label for="rp-%1$s">%2$s</label></th><td>'
+            . '<input type="text" id="rp-%1$s" name="%3$s[%1$s]" value="%4$s" placeholder="%5$s" class="regular-text"%6$s/>',
             esc_attr($setting),
             esc_html($label),
             esc_attr(Config::OPTION),

@@ -119,8 +119,10 @@ final class Booking
     /** action redis_persona_booking_changed */
     public function booking_changed($date, $resource): void
     {
-        if (is_string($date) && is_string($resource) && self::valid_date($date)
-            && preg_match('/' . self::RESOURCE_PATTERN . '/D', $resource) === 1) {
+        if (
+            is_string($date) && is_string($resource) && self::valid_date($date)
+            && preg_match('/' . self::RESOURCE_PATTERN . '/D', $resource) === 1
+        ) {
             $key = self::booked_key($date, $resource);
             $this->backend->run(fn (Store $s) => $s->value_delete($key));
         }

@@ -41,7 +41,8 @@ final class Chart
         foreach ([0, 0.5, 1] as $f) {
             $y = self::PAD_TOP + $plot_h * (1 - $f);
             $parts[] = sprintf(
-                '<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#dcdcde"/><text x="%d" y="%.1f" font-size="11" text-anchor="end" fill="#50575e">%s</text>',
+                '<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#dcdcde"/>'
+                . '<text x="%d" y="%.1f" font-size="11" text-anchor="end" fill="#50575e">%s</text>',
                 self::PAD_LEFT,
                 $y,
                 self::WIDTH - 8,
@@ -98,7 +99,8 @@ final class Chart
         );
         $alt = $summary === [] ? __('No traffic recorded yet.', 'redis-persona') : implode('; ', $summary);
         return sprintf(
-            '<svg class="rp-chart" xmlns="http://www.w3.org/2000/svg" width="%1$d" height="%2$d" viewBox="0 0 %1$d %2$d" role="img" aria-label="%3$s">%4$s</svg>',
+            '<svg class="rp-chart" xmlns="http://www.w3.org/2000/svg" width="%1$d" height="%2$d" viewBox="0 0 %1$d %2$d"'
+            . ' role="img" aria-label="%3$s">%4$s</svg>',
             self::WIDTH,
             self::HEIGHT,
             esc_attr($alt),

@@ -31,7 +31,8 @@ final class Cli
     public function status(): void
     {
         foreach ($this->plugin->health() as $key => $value) {
-            \WP_CLI::line(sprintf('%-16s %s', $key . ':', is_scalar($value) || $value === null ? var_export($value, true) : wp_json_encode($value)));
+            $shown = is_scalar($value) || $value === null ? var_export($value, true) : wp_json_encode($value);
+            \WP_CLI::line(sprintf('%-16s %s', $key . ':', $shown));
         }
     }
 
@@ -57,7 +58,12 @@ final class Cli
         }
         $bar->finish();
         $progress = $preload->progress();
-        \WP_CLI::success(sprintf('%d posts warmed, %d failed, %d queued for retry.', $progress['done'], $progress['failed'], $progress['queued']));
+        \WP_CLI::success(sprintf(
+            '%d posts warmed, %d failed, %d queued for retry.',
+            $progress['done'],
+            $progress['failed'],
+            $progress['queued']
+        ));
     }
 
     /**

@@ -109,7 +109,8 @@ final class Invalidation
          * @param \WP_Post $post
          */
         $depends = apply_filters('redis_persona_dependencies', $depends, $post);
-        $depends = array_values(array_unique(array_filter(array_map('intval', (array) $depends), static fn (int $id): bool => $id > 0 && $id !== $post->ID)));
+        $depends = array_filter(array_map('intval', (array) $depends), static fn (int $id): bool => $id > 0 && $id !== $post->ID);
+        $depends = array_values(array_unique($depends));
         $tags = array_values(array_unique($tags));
         if ($depends === [] && $tags === []) {
             return;

@@ -135,7 +135,8 @@ final class Plugin
 
     public function register_routes(): void
     {
-        foreach ([RestStatusController::class, RestCacheController::class, RestSlotsController::class, RestOtpController::class] as $class) {
+        $controllers = [RestStatusController::class, RestCacheController::class, RestSlotsController::class, RestOtpController::class];
+        foreach ($controllers as $class) {
             (new $class($this))->register_routes();
         }
     }

@@ -91,7 +91,11 @@ final class RestOtpController extends RestController
                     /* translators: %s: site name */
                     sprintf(__('Your code for %s', 'redis-persona'), wp_specialchars_decode(get_bloginfo('name'), ENT_QUOTES)),
                     /* translators: 1: the code, 2: minutes it is valid */
-                    sprintf(__("Your verification code is %1\$s\n\nIt is valid for %2\$d minutes.", 'redis-persona'), $code, (int) ceil($options['ttl'] / 60))
+                    sprintf(
+                        __("Your verification code is %1\$s\n\nIt is valid for %2\$d minutes.", 'redis-persona'),
+                        $code,
+                        (int) ceil($options['ttl'] / 60)
+                    )
                 );
             }
             return new WP_REST_Response(['status' => 'sent', 'expires_in' => $options['ttl']], 202);
