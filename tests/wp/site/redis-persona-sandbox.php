@@ -25,7 +25,8 @@ add_filter('pre_http_request', static function ($preempt, array $args, string $u
     }
     if ($host === 'api.wordpress.org') {
         // Update checks: "nothing new" (an error here makes core log a warning).
-        return ['headers' => [], 'body' => '{}', 'response' => ['code' => 200, 'message' => 'OK'], 'cookies' => [], 'filename' => null];
+        $body = '{"plugins":{},"themes":{},"no_update":{},"translations":[],"offers":[]}';
+        return ['headers' => [], 'body' => $body, 'response' => ['code' => 200, 'message' => 'OK'], 'cookies' => [], 'filename' => null];
     }
     return new WP_Error('http_request_blocked', 'External HTTP is blocked in the sandbox: ' . $url);
 }, 10, 3);
