@@ -100,6 +100,13 @@ impl Client {
             .or_throw()
     }
 
+    /// Deletes every key under this client's prefix (uninstalling a site);
+    /// the number deleted.
+    pub fn purge(&self) -> PhpResult<i64> {
+        let deleted = self.inner.purge().or_throw()?;
+        Ok(i64::try_from(deleted).unwrap_or(i64::MAX))
+    }
+
     /// The key prefix every feature of this client writes under.
     pub fn prefix(&self) -> String {
         self.inner.prefix().to_owned()

@@ -73,6 +73,37 @@ impl Client {
         Ok(start.elapsed())
     }
 
+    /// Deletes every key of this prefix (`{prefix}:*`), walking the keyspace
+    /// with `SCAN` and deleting each batch with one `UNLINK`. For uninstalling
+    /// a site: it is O(keyspace) and never on a request path. The prefix has
+    /// no glob characters (see `validate_prefix`), so the pattern matches
+    /// exactly the prefix's keys. Returns how many keys were deleted.
+    pub fn purge(&self) -> Result<u64> {
+        let pattern = format!("{}:*", self.config.prefix);
+        let mut cursor: u64 = 0;
+        let mut deleted = 0;
+        loop {
+            let (next, keys): (u64, Vec<Vec<u8>>) = self.run(Retry::Idempotent, |con| {
+                redis::cmd("SCAN")
+                    .arg(cursor)
+                    .arg("MATCH")
+                    .arg(&pattern)
+                    .arg("COUNT")
+                    .arg(1000)
+                    .query(con)
+            })?;
+            if !keys.is_empty() {
+                deleted += self.run(Retry::Idempotent, |con| {
+                    redis::cmd("UNLINK").arg(&keys).query::<u64>(con)
+                })?;
+            }
+            if next == 0 {
+                return Ok(deleted);
+            }
+            cursor = next;
+        }
+    }
+
     /// Whether Redis can be used now. Never fails. No I/O while the breaker is
     /// open; no I/O either when the server answered within the last retry
     /// interval (a page calling this per request adds no round trip).

@@ -114,6 +114,20 @@ final class Client
     }
 
     /**
+     * Deletes every key under this client's prefix: cache, locks, codes,
+     * rate limits and values. Walks the keyspace with SCAN (never KEYS) and
+     * deletes in batches with UNLINK; meant for uninstalling a site, not for
+     * a request path. Keys of other prefixes are untouched.
+     *
+     * @return int How many keys were deleted.
+     * @throws ConnectionException When Redis is unavailable.
+     * @example $deleted = (new RedisPersona\Client(null, ['prefix' => 'site1']))->purge();
+     */
+    public function purge(): int
+    {
+    }
+
+    /**
      * The key prefix this client writes under (option `prefix`, INI
      * `redis_persona.prefix`, default `rp`). Never throws.
      *

@@ -95,6 +95,29 @@ final class ClientTest extends RedisTestCase
         }
     }
 
+    public function testPurgeDeletesExactlyThePrefixsKeys(): void
+    {
+        $admin = self::$redis->admin();
+        $admin->command('SELECT', '6');
+        $admin->command('FLUSHDB');
+        $site = new Client(self::$redis->url('/6'), ['prefix' => 'site.1']);
+        $other = new Client(self::$redis->url('/6'), ['prefix' => 'site.10']);
+        for ($i = 0; $i < 2500; $i++) {
+            $site->set("k$i", 'v', 100);
+        }
+        (new \RedisPersona\SlotLock($site))->acquire('2030-01-01', '10:00', 'room', 'me');
+        $other->set('keep', 'v', 100);
+        $admin->command('SET', 'unprefixed', 'v');
+        $before = (int) $admin->command('DBSIZE');
+        $deleted = $site->purge();
+        $this->assertGreaterThan(2500, $deleted);
+        $this->assertSame($before - $deleted, (int) $admin->command('DBSIZE'));
+        $this->assertSame('v', $other->get('keep'));
+        $this->assertSame('v', $admin->command('GET', 'unprefixed'));
+        $this->assertSame(0, $site->purge());
+        $this->assertSame(2, (int) $admin->command('DBSIZE'));
+    }
+
     public function testPhpinfoShowsVersionSettingsAndPoolsWithThePasswordMasked(): void
     {
         ini_set('redis_persona.url', 'redis://:hunter2@127.0.0.1:1/0');

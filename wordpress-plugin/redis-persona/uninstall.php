@@ -2,8 +2,7 @@
 
 /**
  * Removes everything the plugin stored: its options, transients and table,
- * and its Redis state (the cache is flushed, locks, codes and limits are
- * deleted by prefix; all of them also carry TTLs).
+ * and every Redis key under its prefix (Client::purge(): SCAN + UNLINK).
  */
 
 declare(strict_types=1);
@@ -24,10 +23,7 @@ use RedisPersona\WordPress\StateTable;
 $redis_persona_client = Plugin::instance()->backend()->client();
 if ($redis_persona_client !== null) {
     try {
-        (new \RedisPersona\Invalidator($redis_persona_client))->flush();
-        if (method_exists($redis_persona_client, 'purge')) {
-            $redis_persona_client->purge();
-        }
+        $redis_persona_client->purge();
     } catch (\Throwable $e) {
         // Redis unreachable: every key expires on its own.
     }
