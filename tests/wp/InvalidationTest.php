@@ -66,6 +66,38 @@ final class InvalidationTest extends SiteTestCase
         $this->assertSame($runs + 3, Site::slow_runs());
     }
 
+    public function testAFailedPreloadIsRetriedWithBackoff(): void
+    {
+        $post = self::create_post('<p>retry me</p>');
+        $id = $post['id'];
+        Site::wp("update_option('rp_sandbox_fail_render', [$id]);");
+        $queue = static fn (): array => json_decode(Site::wp(
+            "echo wp_json_encode(get_option('redis_persona_preload_queue', []));"
+        ), true) ?: [];
+        try {
+            Site::run_cron();
+            $entry = $queue()[$id] ?? null;
+            $this->assertNotNull($entry, 'the failed post stays queued');
+            $this->assertSame(1, $entry['attempts']);
+            $this->assertEqualsWithDelta(time() + 30, $entry['not_before'], 5, 'first retry after 30 s');
+            Site::run_cron();
+            $this->assertSame(1, $queue()[$id]['attempts'], 'not retried before its time');
+        } finally {
+            Site::wp("delete_option('rp_sandbox_fail_render');");
+        }
+        // Time passes: the retry is due now.
+        Site::wp(<<<PHP
+            \$queue = get_option('redis_persona_preload_queue');
+            \$queue[$id]['not_before'] = 0;
+            update_option('redis_persona_preload_queue', \$queue, false);
+            wp_clear_scheduled_hook('redis_persona_preload');
+            wp_schedule_single_event(time(), 'redis_persona_preload');
+            PHP);
+        Site::run_cron();
+        $this->assertArrayNotHasKey($id, $queue());
+        $this->assertSame('hit', self::status(Site::get($post['path'])));
+    }
+
     public function testEditingATermInvalidatesItsPosts(): void
     {
         $term = Site::rest('POST', 'wp/v2/categories', ['name' => 'Term ' . bin2hex(random_bytes(3))], ['auth' => Site::admin()]);

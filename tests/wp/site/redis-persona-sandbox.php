@@ -63,3 +63,12 @@ add_filter('redis_persona_booked_slots', static function (array $times, string $
     $booked = get_option('rp_sandbox_booked', []);
     return is_array($booked) && isset($booked[$date . '/' . $resource]) ? (array) $booked[$date . '/' . $resource] : $times;
 }, 10, 3);
+
+// Preload failures on demand: posts listed in this option fail to render in
+// WP-Cron (tests of the retry with backoff).
+add_filter('redis_persona_render', static function (string $html, WP_Post $post): string {
+    if (wp_doing_cron() && in_array($post->ID, (array) get_option('rp_sandbox_fail_render', []), true)) {
+        throw new RuntimeException('sandbox: render of post ' . $post->ID . ' fails');
+    }
+    return $html;
+}, 10, 2);

@@ -65,7 +65,7 @@ abstract class RestController extends \WP_REST_Controller
      * Counts one request against a limit (filter `redis_persona_rate_limit`
      * adjusts it per name); a 429 response when it is exceeded.
      */
-    protected function limit(string $name, int $limit, int $window, ?string $key = null): ?WP_REST_Response
+    protected function limit(string $name, int $limit, int $window): ?WP_REST_Response
     {
         /**
          * Filters a REST rate limit: [requests, window seconds].
@@ -80,7 +80,7 @@ abstract class RestController extends \WP_REST_Controller
         if ($limit <= 0) {
             return null;
         }
-        $key ??= self::client_ip();
+        $key = self::client_ip();
         $result = $this->plugin->backend()->run(fn (Store $s) => $s->attempt($name, $limit, max(1, $window), $key));
         if ($result['allowed']) {
             return null;
@@ -150,6 +150,16 @@ abstract class RestController extends \WP_REST_Controller
             return $then($value, $request, $param);
         };
         return $arg;
+    }
+
+    /**
+     * guard() behind a per-client rate limit: a 429 when it is exceeded.
+     *
+     * @param callable(): (WP_REST_Response|WP_Error) $work
+     */
+    protected function limited(string $name, int $limit, int $window, callable $work): WP_REST_Response|WP_Error
+    {
+        return $this->guard(fn () => $this->limit($name, $limit, $window) ?? $work());
     }
 
     /** @return array<string, mixed> */

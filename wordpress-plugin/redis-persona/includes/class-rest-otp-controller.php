@@ -70,11 +70,7 @@ final class RestOtpController extends RestController
 
     public function request_code(WP_REST_Request $request)
     {
-        return $this->guard(function () use ($request) {
-            $limited = $this->limit('otp-request-ip', 10, 3600);
-            if ($limited !== null) {
-                return $limited;
-            }
+        return $this->limited('otp-request-ip', 10, 3600, function () use ($request) {
             $identity = self::identity($request);
             $options = Backend::otp_options();
             /**
@@ -104,11 +100,7 @@ final class RestOtpController extends RestController
 
     public function verify_code(WP_REST_Request $request)
     {
-        return $this->guard(function () use ($request) {
-            $limited = $this->limit('otp-verify-ip', 30, 600);
-            if ($limited !== null) {
-                return $limited;
-            }
+        return $this->limited('otp-verify-ip', 30, 600, function () use ($request) {
             $identity = self::identity($request);
             $code = (string) $request['code'];
             $verified = $this->plugin->backend()->run(fn (Store $s) => $s->otp_verify($identity, $code));

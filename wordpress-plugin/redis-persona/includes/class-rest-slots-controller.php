@@ -76,11 +76,7 @@ final class RestSlotsController extends RestController
 
     public function list_locked(WP_REST_Request $request)
     {
-        return $this->guard(function () use ($request) {
-            $limited = $this->limit('rest-read', 240, 60);
-            if ($limited !== null) {
-                return $limited;
-            }
+        return $this->limited('rest-read', 240, 60, function () use ($request) {
             $manager = $this->is_manager();
             $locked = [];
             foreach ($this->plugin->booking()->locked($request['date'], $request['resource']) as $lock) {
@@ -100,14 +96,8 @@ final class RestSlotsController extends RestController
 
     public function lock(WP_REST_Request $request)
     {
-        return $this->guard(function () use ($request) {
-            $limited = $this->limit('rest-lock', 60, 60);
-            if ($limited !== null) {
-                return $limited;
-            }
-            $owner = is_string($request['owner']) && $request['owner'] !== ''
-                ? sanitize_text_field($request['owner'])
-                : self::default_owner();
+        return $this->limited('rest-lock', 60, 60, function () use ($request) {
+            $owner = sanitize_text_field(is_string($request['owner']) ? $request['owner'] : '');
             if ($owner === '') {
                 $owner = self::default_owner();
             }
@@ -134,11 +124,7 @@ final class RestSlotsController extends RestController
 
     public function extend(WP_REST_Request $request)
     {
-        return $this->guard(function () use ($request) {
-            $limited = $this->limit('rest-lock', 60, 60);
-            if ($limited !== null) {
-                return $limited;
-            }
+        return $this->limited('rest-lock', 60, 60, function () use ($request) {
             $ttl = (int) $request['ttl'];
             $extended = $this->plugin->booking()->extend(
                 $request['date'],
@@ -156,11 +142,7 @@ final class RestSlotsController extends RestController
 
     public function unlock(WP_REST_Request $request)
     {
-        return $this->guard(function () use ($request) {
-            $limited = $this->limit('rest-lock', 60, 60);
-            if ($limited !== null) {
-                return $limited;
-            }
+        return $this->limited('rest-lock', 60, 60, function () use ($request) {
             $released = $this->plugin->booking()->unlock(
                 $request['date'],
                 $request['time'],
@@ -173,11 +155,7 @@ final class RestSlotsController extends RestController
 
     public function availability(WP_REST_Request $request)
     {
-        return $this->guard(function () use ($request) {
-            $limited = $this->limit('rest-read', 240, 60);
-            if ($limited !== null) {
-                return $limited;
-            }
+        return $this->limited('rest-read', 240, 60, function () use ($request) {
             return new WP_REST_Response(
                 $this->plugin->booking()->availability($request['date'], $request['resource']),
                 200
