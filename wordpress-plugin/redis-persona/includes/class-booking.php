@@ -40,6 +40,18 @@ final class Booking
         return $y >= 2000 && $y <= 2999 && checkdate($m, $d, $y);
     }
 
+    /** HH:MM, 00:00 to 23:59. */
+    public static function valid_time($time): bool
+    {
+        return is_string($time) && preg_match('/' . self::TIME_PATTERN . '/D', $time) === 1;
+    }
+
+    /** 1 to 64 bytes of letters, digits, _ . - */
+    public static function valid_resource($resource): bool
+    {
+        return is_string($resource) && preg_match('/' . self::RESOURCE_PATTERN . '/D', $resource) === 1;
+    }
+
     /** @return array{token: string, fence: int, expires_at: float}|null */
     public function lock(string $date, string $time, string $resource, string $owner, int $ttl): ?array
     {
@@ -93,7 +105,7 @@ final class Booking
         $times = apply_filters('redis_persona_booked_slots', [], $date, $resource);
         $times = array_values(array_unique(array_filter(
             is_array($times) ? $times : [],
-            static fn ($t): bool => is_string($t) && preg_match('/' . self::TIME_PATTERN . '/D', $t) === 1
+            [self::class, 'valid_time']
         )));
         sort($times);
         $this->backend->run(fn (Store $s) => $s->value_set($key, (string) wp_json_encode($times), self::BOOKED_TTL));
@@ -120,8 +132,7 @@ final class Booking
     public function booking_changed($date, $resource): void
     {
         if (
-            is_string($date) && is_string($resource) && self::valid_date($date)
-            && preg_match('/' . self::RESOURCE_PATTERN . '/D', $resource) === 1
+            is_string($date) && self::valid_date($date) && self::valid_resource($resource)
         ) {
             $key = self::booked_key($date, $resource);
             $this->backend->run(fn (Store $s) => $s->value_delete($key));
@@ -145,7 +156,7 @@ final class Booking
         }
         $date = is_string($watch['date'] ?? null) ? $watch['date'] : '';
         $resource = is_string($watch['resource'] ?? null) ? $watch['resource'] : '';
-        if (!self::valid_date($date) || preg_match('/' . self::RESOURCE_PATTERN . '/D', $resource) !== 1) {
+        if (!self::valid_date($date) || !self::valid_resource($resource)) {
             return $response;
         }
         $response['redis_persona_locked'] = [

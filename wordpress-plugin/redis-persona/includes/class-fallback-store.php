@@ -227,9 +227,19 @@ final class FallbackStore implements Store
 
     public function locked(string $date, string $resource): array
     {
+        return self::locks_in($this->table, $date, $resource);
+    }
+
+    /**
+     * The live lock rows of a day and resource, whichever store wrote them.
+     *
+     * @return array<string, array{time: string, owner: string, fence: int, expires_at: float}>
+     */
+    public static function locks_in(StateTable $table, string $date, string $resource): array
+    {
         $prefix = self::lock_name($date, $resource);
         $locked = [];
-        foreach ($this->table->with_prefix($prefix) as $row) {
+        foreach ($table->with_prefix($prefix) as $row) {
             $time = substr($row['name'], strlen($prefix));
             $data = json_decode($row['data'], true);
             $locked[$time] = [

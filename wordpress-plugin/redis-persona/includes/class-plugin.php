@@ -154,10 +154,10 @@ final class Plugin
             'resource' => 'default',
             'times' => '09:00,10:00,11:00,12:00,14:00,15:00,16:00,17:00',
         ], is_array($atts) ? $atts : [], 'redis_persona_booking');
-        $resource = preg_match('/' . Booking::RESOURCE_PATTERN . '/D', $atts['resource']) === 1 ? $atts['resource'] : 'default';
+        $resource = Booking::valid_resource($atts['resource']) ? $atts['resource'] : 'default';
         $times = array_values(array_filter(
             array_map('trim', explode(',', $atts['times'])),
-            static fn (string $t): bool => preg_match('/' . Booking::TIME_PATTERN . '/D', $t) === 1
+            [Booking::class, 'valid_time']
         ));
         return sprintf(
             '<div class="rp-booking" data-resource="%s" data-times="%s"><noscript>%s</noscript></div>',

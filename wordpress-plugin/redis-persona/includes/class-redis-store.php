@@ -198,7 +198,7 @@ final class RedisStore implements Store
             ];
         }
         // Locks taken during an outage stay held until they expire.
-        foreach ((new FallbackStore($this->table, $this->otp_options))->locked($date, $resource) as $time => $lock) {
+        foreach (FallbackStore::locks_in($this->table, $date, $resource) as $time => $lock) {
             $locked[$time] ??= $lock;
         }
         ksort($locked);
