@@ -18,18 +18,22 @@ final class HostileInputTest extends SiteTestCase
     /** @return iterable<string, array{0: string, 1: string, 2: mixed}> */
     public static function badRequests(): iterable
     {
-        $good = ['date' => '2031-05-05', 'time' => '10:00', 'resource' => 'room-1'];
+        $day = gmdate('Y-m-d', time() + 10 * 86400);
+        $good = ['date' => $day, 'time' => '10:00', 'resource' => 'room-1'];
         $token = str_repeat('b', 32);
         $hostile = [
             "room*", "{b1}", "room 1", "room\r\nx", "../x", str_repeat('r', 65), '', "room\0", 'rööm', "a'; DROP TABLE wp_posts; --",
         ];
         foreach ($hostile as $i => $resource) {
             yield "lock resource $i" => ['POST', 'slots/lock', ['resource' => $resource] + $good];
-            yield "slots resource $i" => ['GET', 'slots?' . http_build_query(['date' => '2031-05-05', 'resource' => $resource]), null];
-            $query = http_build_query(['date' => '2031-05-05', 'resource' => $resource]);
+            yield "slots resource $i" => ['GET', 'slots?' . http_build_query(['date' => $day, 'resource' => $resource]), null];
+            $query = http_build_query(['date' => $day, 'resource' => $resource]);
             yield "availability resource $i" => ['GET', 'availability?' . $query, null];
         }
-        $dates = ['2031-02-30', '2031-13-01', '31-05-05', '2031-5-5', '1999-01-01', '3000-01-01', 'today', "2031-05-05\n", ''];
+        $dates = ['2031-02-30', '2031-13-01', '31-05-05', '2031-5-5', '1999-01-01', '3000-01-01', 'today', "$day\n", ''];
+        // Real days outside the bookable window (today to +90 days).
+        $dates[] = gmdate('Y-m-d', time() - 2 * 86400);
+        $dates[] = gmdate('Y-m-d', time() + 200 * 86400);
         foreach ($dates as $i => $date) {
             yield "lock date $i" => ['POST', 'slots/lock', ['date' => $date] + $good];
             yield "availability date $i" => ['GET', 'availability?' . http_build_query(['date' => $date, 'resource' => 'room-1']), null];

@@ -66,6 +66,21 @@ final class InvalidationTest extends SiteTestCase
         $this->assertSame($runs + 3, Site::slow_runs());
     }
 
+    public function testAnEditDuringItsOwnPreloadNeverLeavesPreEditHtml(): void
+    {
+        $post = self::create_post('<p>v1</p>');
+        // The preload queued by the publish renders v1; the edit lands in the middle of that render.
+        Site::wp(sprintf('update_option("rp_sandbox_edit_during_render", [%d, "<p>v2</p>"]);', $post['id']));
+        Site::run_cron();
+        $this->assertSame('', trim(Site::wp('echo get_option("rp_sandbox_edit_during_render") ? "pending" : "";')), 'the edit happened');
+        foreach (['family', 'solo', 'business'] as $persona) {
+            $page = Site::get($post['path'], ['cookies' => ['rp_persona' => $persona]]);
+            $this->assertStringContainsString('<p>v2</p>', $page['body'], $persona);
+            $this->assertStringNotContainsString('<p>v1</p>', $page['body'], $persona);
+            $this->assertSame('hit', self::status($page), "$persona: preloaded again after the edit");
+        }
+    }
+
     public function testAFailedPreloadIsRetriedWithBackoff(): void
     {
         $post = self::create_post('<p>retry me</p>');

@@ -32,14 +32,16 @@ final class OutageTest extends SiteTestCase
 
     private static function lock(array $slot, string $ip): array
     {
-        return Site::rest('POST', 'redis-persona/v1/slots/lock', $slot, ['headers' => ['X-RP-Test-IP' => $ip]]);
+        // Holds more slots at once than the default cap allows.
+        return Site::rest('POST', 'redis-persona/v1/slots/lock', $slot, ['headers' => ['X-RP-Test-IP' => $ip, 'X-RP-Test-Max-Holds' => '10']]);
     }
 
     public function testTheSiteKeepsItsGuaranteesThroughAnOutage(): void
     {
         $ip = self::ip();
         $day = self::day();
-        $slot = static fn (string $time): array => ['date' => $day, 'time' => $time, 'resource' => 'room-1'];
+        $room = self::room();
+        $slot = static fn (string $time): array => ['date' => $day, 'time' => $time, 'resource' => $room];
         $created = Site::rest('POST', 'wp/v2/posts', [
             'title' => 'Outage ' . bin2hex(random_bytes(4)),
             'status' => 'publish',
@@ -116,7 +118,7 @@ final class OutageTest extends SiteTestCase
         $this->assertSame(201, self::lock($slot('11:00'), $ip)['status']);
         $this->assertSame(409, self::lock($slot('09:00'), $ip)['status'], 'the Redis lock from before the outage is still held');
 
-        $public = Site::rest('GET', "redis-persona/v1/slots?date=$day&resource=room-1", null, ['headers' => ['X-RP-Test-IP' => $ip]]);
+        $public = Site::rest('GET', "redis-persona/v1/slots?date=$day&resource=$room", null, ['headers' => ['X-RP-Test-IP' => $ip]]);
         $this->assertSame(['09:00', '10:00', '11:00'], array_column($public['json']['locked'], 'time'));
         $this->assertSame(['status' => 'ok', 'mode' => 'redis'], Site::rest('GET', 'redis-persona/v1/health')['json']);
     }

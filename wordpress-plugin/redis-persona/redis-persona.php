@@ -26,7 +26,9 @@ define('REDIS_PERSONA_FILE', __FILE__);
 // dozen files that every request uses anyway (opcache keeps them compiled).
 foreach (
     [
+        'class-policy',
         'class-config',
+        'class-client-address',
         'class-state-table',
         'class-limit-exceeded',
         'class-store',
@@ -34,6 +36,7 @@ foreach (
         'class-redis-store',
         'class-backend',
         'class-persona',
+        'class-do-not-cache',
         'class-content',
         'class-preload',
         'class-invalidation',

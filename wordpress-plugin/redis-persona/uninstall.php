@@ -1,8 +1,9 @@
 <?php
 
 /**
- * Removes everything the plugin stored: its options, transients and table,
- * and every Redis key under its prefix (Client::purge(): SCAN + UNLINK).
+ * Removes everything the plugin stored, on every blog of a network: its
+ * options, its own transients (and no other plugin's), its table, and every
+ * Redis key under each blog's prefix (Client::purge(): SCAN + UNLINK).
  */
 
 declare(strict_types=1);
@@ -20,29 +21,37 @@ use RedisPersona\WordPress\Plugin;
 use RedisPersona\WordPress\Preload;
 use RedisPersona\WordPress\StateTable;
 
-$redis_persona_client = Plugin::instance()->backend()->client();
-if ($redis_persona_client !== null) {
-    try {
-        $redis_persona_client->purge();
-    } catch (\Throwable $e) {
-        // Redis unreachable: every key expires on its own.
+/** Everything of one blog (the current one). */
+function redis_persona_uninstall_blog(): void
+{
+    global $wpdb;
+    $config = new Config();
+    if (extension_loaded('redis_persona') && !$config->disabled()) {
+        try {
+            (new \RedisPersona\Client($config->url(), ['prefix' => $config->prefix()]))->purge();
+        } catch (\Throwable $e) {
+            // Redis unreachable or misconfigured: every key expires on its own.
+        }
     }
+    $options = [Config::OPTION, Backend::OUTAGE_OPTION, FallbackStore::GENERATION_OPTION, Preload::QUEUE_OPTION, Preload::JOB_OPTION];
+    foreach ($options as $option) {
+        delete_option($option);
+    }
+    // Only the plugin's own transient names: rp_c<generation>_<post>_<persona> and rp_v_<md5>.
+    $wpdb->query(
+        "DELETE FROM {$wpdb->options} WHERE option_name REGEXP '^_transient_(timeout_)?rp_(c[0-9]+_[0-9]+_[a-z0-9_-]+|v_[0-9a-f]{32})$'"
+    );
+    StateTable::uninstall();
+    wp_clear_scheduled_hook(Plugin::PURGE_HOOK);
+    wp_clear_scheduled_hook(Preload::HOOK);
 }
 
-global $wpdb;
-$redis_persona_options = [
-    Config::OPTION,
-    Backend::OUTAGE_OPTION,
-    FallbackStore::GENERATION_OPTION,
-    Preload::QUEUE_OPTION,
-    Preload::JOB_OPTION,
-];
-foreach ($redis_persona_options as $redis_persona_option) {
-    delete_option($redis_persona_option);
+if (is_multisite()) {
+    foreach (get_sites(['fields' => 'ids', 'number' => 0]) as $redis_persona_blog) {
+        switch_to_blog((int) $redis_persona_blog);
+        redis_persona_uninstall_blog();
+        restore_current_blog();
+    }
+} else {
+    redis_persona_uninstall_blog();
 }
-$wpdb->query(
-    "DELETE FROM {$wpdb->options} WHERE option_name LIKE '\\_transient\\_rp\\_%' OR option_name LIKE '\\_transient\\_timeout\\_rp\\_%'"
-);
-StateTable::uninstall();
-wp_clear_scheduled_hook(Plugin::PURGE_HOOK);
-wp_clear_scheduled_hook(Preload::HOOK);

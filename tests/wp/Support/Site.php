@@ -133,14 +133,26 @@ final class Site
         return $mails;
     }
 
-    /** The code in the latest mail to $identity. */
-    public static function mailed_code(string $identity): ?string
+    /**
+     * The code in the latest mail to $identity. Codes are mailed after the
+     * response has been sent, so this waits up to $wait_ms for a mail that
+     * is newer than $since (a microtime), or for any mail without it.
+     */
+    public static function mailed_code(string $identity, int $wait_ms = 3000, ?float $since = null): ?string
     {
-        foreach (array_reverse(self::mails()) as $mail) {
-            if ($mail['to'] === $identity && preg_match('/code is (\d+)/', $mail['message'], $m) === 1) {
-                return $m[1];
+        $deadline = microtime(true) + $wait_ms / 1000;
+        do {
+            foreach (array_reverse(self::mails()) as $mail) {
+                if (
+                    $mail['to'] === $identity
+                    && ($since === null || $mail['at'] >= $since)
+                    && preg_match('/code is (\d+)/', $mail['message'], $m) === 1
+                ) {
+                    return $m[1];
+                }
             }
-        }
+            usleep(20000);
+        } while (microtime(true) < $deadline);
         return null;
     }
 
@@ -196,25 +208,37 @@ final class Site
     }
 
     /**
-     * Runs due WP-Cron events now and waits for them: wp-cron.php itself,
-     * in a PHP process with the site's settings. (Over HTTP, wp-cron.php
-     * answers before it runs the events, with fastcgi_finish_request.)
+     * Runs due WP-Cron events now, and the follow-ups they schedule for now,
+     * as wp-cron.php would over several requests, and waits for them. (Not by
+     * including wp-cron.php: it ends with die(), and over HTTP it answers
+     * before it runs the events, with fastcgi_finish_request.)
      */
     public static function run_cron(): void
     {
-        // A preload batch reschedules itself while work is left: run those
-        // follow-up events too, as the next cron runs would.
-        self::wp(<<<'PHP'
-            require ABSPATH . 'wp-cron.php';
-            for ($i = 0; $i < 50; $i++) {
-                $next = wp_next_scheduled('redis_persona_preload');
-                if ($next === false || $next > time()) {
-                    break;
+        // One process per round, as WP-Cron runs one request after another
+        // (a page that defined DONOTCACHEPAGE ends its round's preload).
+        for ($round = 0; $round < 100; $round++) {
+            $ran = (int) self::wp(<<<'PHP'
+                define('DOING_CRON', true);
+                $ran = 0;
+                foreach (wp_get_ready_cron_jobs() as $timestamp => $hooks) {
+                    foreach ($hooks as $hook => $events) {
+                        foreach ($events as $event) {
+                            if ($event['schedule'] !== false) {
+                                wp_reschedule_event($timestamp, $event['schedule'], $hook, $event['args']);
+                            }
+                            wp_unschedule_event($timestamp, $hook, $event['args']);
+                            do_action_ref_array($hook, $event['args']);
+                            $ran++;
+                        }
+                    }
                 }
-                wp_unschedule_event($next, 'redis_persona_preload');
-                do_action('redis_persona_preload');
+                echo $ran;
+                PHP);
+            if ($ran === 0) {
+                return;
             }
-            PHP);
+        }
     }
 
     private static function run(string $command): void

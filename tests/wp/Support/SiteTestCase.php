@@ -30,10 +30,16 @@ abstract class SiteTestCase extends TestCase
         return '10.' . random_int(0, 255) . '.' . random_int(0, 255) . '.' . random_int(1, 254);
     }
 
-    /** A date far enough ahead that no other test uses it. */
+    /** A day inside the bookable window (today to +90 days), not today. */
     protected static function day(): string
     {
-        return sprintf('%04d-%02d-%02d', random_int(2100, 2999), random_int(1, 12), random_int(1, 28));
+        return gmdate('Y-m-d', time() + random_int(2, 80) * 86400);
+    }
+
+    /** A resource no other test uses, so tests can share days. */
+    protected static function room(): string
+    {
+        return 'room-' . bin2hex(random_bytes(5));
     }
 
     /** The persona classes present in a page's HTML. */

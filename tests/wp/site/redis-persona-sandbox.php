@@ -72,3 +72,48 @@ add_filter('redis_persona_render', static function (string $html, WP_Post $post)
     }
     return $html;
 }, 10, 2);
+
+// Tests that hold more slots than the default cap (the rate-limit test) say
+// so per request with X-RP-Test-Max-Holds.
+add_filter('redis_persona_max_holds', static function (int $max): int {
+    $test = $_SERVER['HTTP_X_RP_TEST_MAX_HOLDS'] ?? '';
+    return is_string($test) && ctype_digit($test) ? (int) $test : $max;
+});
+
+// [rp_whoami] prints who the page was rendered for: a cached page must never
+// show a logged-in visitor's name to anybody else.
+add_shortcode('rp_whoami', static function (): string {
+    $user = wp_get_current_user();
+    return '<p class="rp-whoami">' . esc_html($user->exists() ? 'user:' . $user->user_login : 'anonymous') . '</p>';
+});
+
+// [rp_donotcache] marks its page as one that no cache may keep.
+add_shortcode('rp_donotcache', static function (): string {
+    if (!defined('DONOTCACHEPAGE')) {
+        define('DONOTCACHEPAGE', true);
+    }
+    return '<p class="rp-donotcache">private page</p>';
+});
+
+// An edit that lands while a preload renders the post (option
+// rp_sandbox_edit_during_render = [post id, new content]), once.
+add_filter('redis_persona_render', static function (string $html, WP_Post $post): string {
+    $edit = get_option('rp_sandbox_edit_during_render');
+    if (wp_doing_cron() && is_array($edit) && (int) $edit[0] === $post->ID) {
+        delete_option('rp_sandbox_edit_during_render');
+        wp_update_post(['ID' => $post->ID, 'post_content' => (string) $edit[1]]);
+    }
+    return $html;
+}, 20, 2);
+
+// Rate limits a test lowers or raises: option rp_sandbox_rate_limits, name => [limit, window].
+add_filter('redis_persona_rate_limit', static function (array $limit, string $name): array {
+    $limits = get_option('rp_sandbox_rate_limits', []);
+    return is_array($limits) && isset($limits[$name]) && is_array($limits[$name]) ? $limits[$name] : $limit;
+}, 10, 2);
+
+// nginx talks to php-fpm from loopback: X-Forwarded-For from it is trusted
+// (tests without X-RP-Test-IP exercise REDIS_PERSONA_TRUSTED_PROXIES).
+if (!defined('REDIS_PERSONA_TRUSTED_PROXIES')) {
+    define('REDIS_PERSONA_TRUSTED_PROXIES', '127.0.0.1, ::1');
+}

@@ -87,16 +87,29 @@ final class Admin
             );
             $personas = $previous['personas'] ?? [];
         }
-        // The password field is write-only: empty keeps the stored one.
+        $prefix = is_string($input['prefix'] ?? null) ? trim($input['prefix']) : '';
+        if ($prefix !== '' && preg_match(Config::PREFIX_PATTERN, $prefix) !== 1) {
+            add_settings_error(
+                Config::OPTION,
+                'prefix',
+                __('The key prefix may hold 1 to 64 letters, digits, _ . and - (no ":"); the default is used instead.', 'redis-persona')
+            );
+        }
+        // The password field is write-only: empty keeps the stored one. A
+        // password typed into the URL moves to it, so the page never prints
+        // it back ('***' is the page's own mask, not a password).
+        [$url, $url_password] = Config::split_password($clean['url']);
         $password = $previous['password'] ?? '';
         if (!empty($input['clear_password'])) {
             $password = '';
         } elseif (is_string($input['password'] ?? null) && $input['password'] !== '') {
             $password = $input['password'];
+        } elseif ($url_password !== '' && $url_password !== '***') {
+            $password = $url_password;
         }
         $this->plugin->config()->reset();
         return [
-            'url' => $clean['url'],
+            'url' => $url,
             'password' => $password,
             'prefix' => is_string($input['prefix'] ?? null) && trim($input['prefix']) !== '' ? $clean['prefix'] : '',
             'personas' => $personas,
@@ -252,7 +265,7 @@ final class Admin
         echo '<form method="post" action="options.php">';
         settings_fields('redis_persona');
         echo '<table class="form-table" role="presentation">';
-        $url = $config->is_constant('url') ? $config->display_url() : (string) ($saved['url'] ?? '');
+        $url = $config->is_constant('url') ? $config->display_url() : Config::mask_url((string) ($saved['url'] ?? ''));
         $this->text_row('url', __('Redis URL', 'redis-persona'), $url, Config::default_url());
         echo '<tr><th scope="row"><label for="rp-password">' . esc_html__('Password', 'redis-persona') . '</label></th><td>';
         printf(

@@ -19,6 +19,18 @@
  *   were recorded), so HTML cached in Redis before the outage is not served
  *   stale afterwards.
  * Slot locks need no replay: both stores share the database lock rows.
+ *
+ * What counts as "Redis failed": any \RedisPersona\Exception, the runtime
+ * failures of the extension: unreachable, timed out, breaker open, and the
+ * replies that mean the server cannot serve (READONLY, OOM, MISCONF, NOPERM,
+ * NOAUTH, LOADING…). Bad arguments (\ValueError, \TypeError) are not
+ * failures of Redis and propagate. An error that `remember()` survived by
+ * rendering uncached counts too: the rest of the request uses the fallback
+ * from the first failure on.
+ *
+ * Invalidations go through invalidate_post(), invalidate_tag() and flush()
+ * here, which record them for replay whenever they ran on the fallback:
+ * callers cannot forget to.
  */
 
 declare(strict_types=1);
@@ -34,8 +46,6 @@ if (!defined('ABSPATH')) {
 final class Backend
 {
     public const OUTAGE_OPTION = 'redis_persona_outage';
-    /** Past this many recorded invalidations, reconciliation flushes instead. */
-    private const MAX_REPLAY = 200;
 
     private Config $config;
     private StateTable $table;
@@ -48,19 +58,6 @@ final class Backend
     {
         $this->config = $config;
         $this->table = $table;
-    }
-
-    /** @return array<string, int> */
-    public static function otp_options(): array
-    {
-        $options = apply_filters('redis_persona_otp_options', [
-            'ttl' => 600,
-            'digits' => 6,
-            'max_attempts' => 5,
-            'issue_limit' => 3,
-            'issue_window' => 600,
-        ]);
-        return array_map('intval', is_array($options) ? $options : []);
     }
 
     /** The store for this request (decided once, then only on failure). */
@@ -77,7 +74,7 @@ final class Backend
             $this->reason = __('Redis is unavailable', 'redis-persona');
             return $this->use_fallback();
         }
-        $this->store = new RedisStore($client, $this->table, self::otp_options());
+        $this->store = new RedisStore($client, $this->table);
         $this->reconcile();
         return $this->store;
     }
@@ -130,25 +127,64 @@ final class Backend
     {
         $store = $this->store();
         try {
-            return $operation($store);
-        } catch (\RedisPersona\ConnectionException $e) {
-            $this->report($e);
-            $this->reason = __('Redis failed during the request', 'redis-persona');
+            $result = $operation($store);
+        } catch (\RedisPersona\Exception $e) {
+            $this->fail($e);
             return $operation($this->use_fallback());
         }
+        $swallowed = $store instanceof RedisStore ? $store->take_swallowed() : null;
+        if ($swallowed !== null) {
+            // The operation degraded on its own (rendered uncached); what
+            // follows in this request goes to the fallback at once.
+            $this->fail($swallowed);
+            $this->use_fallback();
+        }
+        return $result;
+    }
+
+    /** Invalidates a post (and its dependents) wherever the store is, recorded for replay. */
+    public function invalidate_post(int $post_id): array
+    {
+        $ids = $this->run(fn (Store $store) => $store->invalidate_post($post_id));
+        $this->record_for_replay('post', (string) $post_id);
+        return $ids;
+    }
+
+    /** @return list<int> */
+    public function invalidate_tag(string $tag): array
+    {
+        $ids = $this->run(fn (Store $store) => $store->invalidate_tag($tag));
+        $this->record_for_replay('tag', $tag);
+        return $ids;
+    }
+
+    public function flush(): void
+    {
+        $this->run(fn (Store $store) => $store->flush());
+        $this->record_for_replay('flush', '');
+        // The fallback never keeps copies across a Redis-mode flush.
+        FallbackStore::bump_generation();
+    }
+
+    private function fail(\Throwable $error): void
+    {
+        $this->report($error);
+        $this->reason = __('Redis failed during the request', 'redis-persona') . ': ' . $error->getMessage();
     }
 
     /** Records a fallback-mode invalidation for replay when Redis returns. */
-    public function record_for_replay(string $kind, string $target): void
+    private function record_for_replay(string $kind, string $target): void
     {
         if ($this->store()->mode() !== 'fallback') {
             return;
         }
         $outage = $this->outage() ?? ['since' => time(), 'posts' => [], 'tags' => [], 'flush' => false];
-        if ($kind === 'flush' || count($outage['posts']) + count($outage['tags']) >= self::MAX_REPLAY) {
+        if ($kind === 'flush' || count($outage['posts']) + count($outage['tags']) >= Policy::MAX_REPLAY) {
             $outage['flush'] = true;
             $outage['posts'] = [];
             $outage['tags'] = [];
+        } elseif ($outage['flush']) {
+            // A flush is already recorded: it covers this too.
         } elseif ($kind === 'post') {
             $outage['posts'][(int) $target] = true;
         } else {
@@ -174,7 +210,7 @@ final class Backend
 
     private function use_fallback(): Store
     {
-        $this->fallback ??= new FallbackStore($this->table, self::otp_options());
+        $this->fallback ??= new FallbackStore($this->table);
         if ($this->outage() === null) {
             // A new outage: nothing the fallback cached before may be served.
             FallbackStore::bump_generation();

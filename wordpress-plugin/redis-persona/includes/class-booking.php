@@ -6,6 +6,13 @@
  * system through the `redis_persona_booked_slots` filter; they are cached
  * for 30 s per date and resource and dropped when the site fires
  * `do_action('redis_persona_booking_changed', $date, $resource)`.
+ *
+ * Hoarding is capped: a client address (ClientAddress::limit_key) holds at
+ * most Policy::max_holds() slots at once, each for at most
+ * Policy::max_hold_seconds(), on days from today to Policy::booking_window_days()
+ * ahead in the site's timezone. The cap counts "hold" rows in the state
+ * table in both modes; it is approximate under a race (two parallel holds
+ * may both see room for one more), which is fine for a cap.
  */
 
 declare(strict_types=1);
@@ -24,10 +31,73 @@ final class Booking
     private const BOOKED_TTL = 30;
 
     private Backend $backend;
+    private StateTable $table;
 
-    public function __construct(Backend $backend)
+    public function __construct(Backend $backend, StateTable $table)
     {
         $this->backend = $backend;
+        $this->table = $table;
+    }
+
+    /** Today in the site's timezone, as YYYY-MM-DD. */
+    public static function today(): string
+    {
+        return (new \DateTimeImmutable('now', wp_timezone()))->format('Y-m-d');
+    }
+
+    /** Whether a day lies in the bookable window: today to N days ahead (site timezone). */
+    public static function bookable_date(string $date): bool
+    {
+        $today = new \DateTimeImmutable('today', wp_timezone());
+        $last = $today->modify('+' . Policy::booking_window_days() . ' days')->format('Y-m-d');
+        return $date >= $today->format('Y-m-d') && $date <= $last;
+    }
+
+    /** Whether a slot's start lies in the past (today, earlier time). */
+    public static function is_past(string $date, string $time): bool
+    {
+        $now = new \DateTimeImmutable('now', wp_timezone());
+        return $date < $now->format('Y-m-d') || ($date === $now->format('Y-m-d') && $time <= $now->format('H:i'));
+    }
+
+    /**
+     * One attempt against a named limit of Policy::RATE_LIMITS for a client
+     * key; null when the limit is switched off.
+     *
+     * @return array{allowed: bool, remaining: int, retry_after: int}|null
+     */
+    public function attempt(string $name, string $client_key): ?array
+    {
+        [$limit, $window] = Policy::rate_limit($name);
+        if ($limit <= 0) {
+            return null;
+        }
+        return $this->backend->run(fn (Store $s) => $s->attempt($name, $limit, $window, $client_key));
+    }
+
+    /** Seconds until one of the client's holds ends, or 0 when it may hold another slot. */
+    public function hold_cap_wait(string $client_key): int
+    {
+        $max = Policy::max_holds();
+        if ($max === 0) {
+            return 0;
+        }
+        $holds = $this->table->with_prefix(self::hold_prefix($client_key), $max + 1);
+        if (count($holds) < $max) {
+            return 0;
+        }
+        $first = min(array_column($holds, 'expires_at'));
+        return max(1, (int) ceil(($first - StateTable::now_ms()) / 1000));
+    }
+
+    private static function hold_prefix(string $client_key): string
+    {
+        return 'hold:' . substr(hash('sha256', $client_key), 0, 24) . ':';
+    }
+
+    private static function hold_name(string $client_key, string $date, string $time, string $resource): string
+    {
+        return self::hold_prefix($client_key) . $date . ':' . $resource . ':' . $time;
     }
 
     /** A real calendar day, years 2000–2999 (what the extension accepts). */
@@ -53,9 +123,14 @@ final class Booking
     }
 
     /** @return array{token: string, fence: int, expires_at: float}|null */
-    public function lock(string $date, string $time, string $resource, string $owner, int $ttl): ?array
+    public function lock(string $date, string $time, string $resource, string $owner, int $ttl, string $client_key = ''): ?array
     {
+        $ttl = max(Policy::HOLD_MIN_TTL, min(Policy::max_hold_seconds(), $ttl));
         $lock = $this->backend->run(fn (Store $s) => $s->lock($date, $time, $resource, $owner, $ttl));
+        if ($lock !== null && $client_key !== '') {
+            $hold = self::hold_name($client_key, $date, $time, $resource);
+            $this->table->put($hold, $lock['token'], 0, (int) ceil($lock['expires_at'] * 1000));
+        }
         if ($lock !== null) {
             /** Fires after a slot was locked (token not included). */
             do_action('redis_persona_slot_locked', $date, $time, $resource, $owner);
@@ -63,9 +138,12 @@ final class Booking
         return $lock;
     }
 
-    public function unlock(string $date, string $time, string $resource, string $token): bool
+    public function unlock(string $date, string $time, string $resource, string $token, string $client_key = ''): bool
     {
         $released = $this->backend->run(fn (Store $s) => $s->unlock($date, $time, $resource, $token));
+        if ($released && $client_key !== '') {
+            $this->table->delete_if(self::hold_name($client_key, $date, $time, $resource), $token);
+        }
         if ($released) {
             /** Fires after a slot was released by its holder. */
             do_action('redis_persona_slot_released', $date, $time, $resource);
@@ -73,9 +151,14 @@ final class Booking
         return $released;
     }
 
-    public function extend(string $date, string $time, string $resource, string $token, int $ttl): bool
+    public function extend(string $date, string $time, string $resource, string $token, int $ttl, string $client_key = ''): bool
     {
-        return $this->backend->run(fn (Store $s) => $s->extend($date, $time, $resource, $token, $ttl));
+        $ttl = max(Policy::HOLD_MIN_TTL, min(Policy::max_hold_seconds(), $ttl));
+        $extended = $this->backend->run(fn (Store $s) => $s->extend($date, $time, $resource, $token, $ttl));
+        if ($extended && $client_key !== '') {
+            $this->table->extend_if(self::hold_name($client_key, $date, $time, $resource), $token, StateTable::now_ms() + $ttl * 1000);
+        }
+        return $extended;
     }
 
     /** @return array<string, array{time: string, owner: string, fence: int, expires_at: float}> */
@@ -157,6 +240,12 @@ final class Booking
         $date = is_string($watch['date'] ?? null) ? $watch['date'] : '';
         $resource = is_string($watch['resource'] ?? null) ? $watch['resource'] : '';
         if (!self::valid_date($date) || !self::valid_resource($resource)) {
+            return $response;
+        }
+        // Every beat costs a lookup: limited per client like the REST routes.
+        $limit = $this->attempt('heartbeat', ClientAddress::limit_key());
+        if ($limit !== null && !$limit['allowed']) {
+            $response['redis_persona_locked'] = ['date' => $date, 'resource' => $resource, 'retry_after' => $limit['retry_after']];
             return $response;
         }
         $response['redis_persona_locked'] = [

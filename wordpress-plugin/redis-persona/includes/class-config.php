@@ -18,8 +18,13 @@ final class Config
 {
     public const OPTION = 'redis_persona_settings';
 
-    /** Persona slugs: what the extension accepts as a persona, kept short for cookies. */
-    public const PERSONA_PATTERN = '/^[a-z0-9][a-z0-9_-]{0,31}$/D';
+    /** Persona slugs: what the extension accepts as a persona (Policy). */
+    public const PERSONA_PATTERN = Policy::PERSONA_PATTERN;
+    /**
+     * Key prefixes: no ':' (the separator), so no namespace can be a prefix
+     * of another's key space (`shop` would otherwise read `shop:eu`'s keys).
+     */
+    public const PREFIX_PATTERN = '/^[A-Za-z0-9_.-]{1,64}$/D';
 
     /** Setting => the constant that overrides it. */
     public const CONSTANTS = [
@@ -32,9 +37,9 @@ final class Config
         'disabled' => 'REDIS_PERSONA_DISABLED',
     ];
 
-    public const DEFAULT_TTL = 604800;
-    public const MIN_TTL = 60;
-    public const MAX_TTL = 2592000;
+    public const DEFAULT_TTL = Policy::CACHE_TTL;
+    public const MIN_TTL = Policy::CACHE_MIN_TTL;
+    public const MAX_TTL = Policy::CACHE_MAX_TTL;
 
     /** @var array<string, mixed>|null */
     private ?array $resolved = null;
@@ -49,8 +54,14 @@ final class Config
     {
         $url = (string) $this->get('url');
         $password = $this->password();
-        if ($password !== '' && preg_match('#^(rediss?://)([^@/]*@)?(.*)$#', $url, $m) === 1 && $m[2] === '') {
-            $url = $m[1] . ':' . rawurlencode($password) . '@' . $m[3];
+        if ($password === '') {
+            return $url;
+        }
+        if (preg_match('#^(rediss?://)([^@/]*@)?(.*)$#', $url, $m) === 1) {
+            return $m[2] === '' ? $m[1] . ':' . rawurlencode($password) . '@' . $m[3] : $url;
+        }
+        if (str_starts_with($url, 'unix://') && !preg_match('#[?&]password=#', $url)) {
+            return $url . (str_contains($url, '?') ? '&' : '?') . 'password=' . rawurlencode($password);
         }
         return $url;
     }
@@ -58,7 +69,31 @@ final class Config
     /** The URL as it may be shown: any password masked. */
     public function display_url(): string
     {
-        return (string) preg_replace('#//([^:@/]*):[^@/]*@#', '//$1:***@', (string) $this->get('url'));
+        return self::mask_url((string) $this->get('url'));
+    }
+
+    /** Masks a password in a URL's userinfo and in a `password=` query parameter. */
+    public static function mask_url(string $url): string
+    {
+        $url = (string) preg_replace('#//([^:@/]*):[^@/]*@#', '//$1:***@', $url);
+        return (string) preg_replace('#([?&](?:password|pass|auth)=)[^&\#]*#i', '$1***', $url);
+    }
+
+    /**
+     * Splits a URL into [URL without password, password]: the settings page
+     * stores the password apart, write-only, and never prints it back.
+     *
+     * @return array{0: string, 1: string}
+     */
+    public static function split_password(string $url): array
+    {
+        if (preg_match('#^(rediss?://)([^:@/]*):([^@/]*)@(.*)$#', $url, $m) === 1) {
+            return [$m[1] . ($m[2] !== '' ? $m[2] . '@' : '') . $m[4], rawurldecode($m[3])];
+        }
+        if (preg_match('#^(.*[?&])password=([^&\#]*)&?(.*)$#', $url, $m) === 1) {
+            return [rtrim($m[1] . $m[3], '?&'), rawurldecode($m[2])];
+        }
+        return [$url, ''];
     }
 
     public function password(): string
@@ -160,8 +195,11 @@ final class Config
             $url = '';
         }
         $prefix = isset($raw['prefix']) && is_string($raw['prefix']) ? trim($raw['prefix']) : '';
-        if (preg_match('/^[A-Za-z0-9_.:-]{1,64}$/D', $prefix) !== 1) {
+        if (preg_match(self::PREFIX_PATTERN, $prefix) !== 1) {
             $prefix = self::default_prefix();
+        } elseif (is_multisite() && defined('REDIS_PERSONA_PREFIX') && $prefix === REDIS_PERSONA_PREFIX) {
+            // One constant for a whole network: every blog still gets a namespace of its own.
+            $prefix = substr($prefix, 0, 54) . '.b' . get_current_blog_id();
         }
         $personas = self::parse_personas($raw['personas'] ?? null);
         if ($personas === []) {
@@ -221,7 +259,7 @@ final class Config
             }
             $label = is_string($label) && $label !== '' && !is_int($key) ? $label : ucfirst(str_replace(['-', '_'], ' ', $slug));
             $personas[$slug] = wp_strip_all_tags($label);
-            if (count($personas) >= 32) {
+            if (count($personas) >= Policy::MAX_PERSONAS) {
                 break;
             }
         }
@@ -240,13 +278,16 @@ final class Config
     }
 
     /**
-     * Per site and per blog, so sites sharing one Redis never share keys, and
-     * stable when the site's URL changes.
+     * Per install and per blog, so sites sharing one Redis never share keys:
+     * the database, the table prefix and the network's main URL (two copies
+     * of one site, say staging and production with the same database name,
+     * differ by URL). Changing the main URL starts an empty namespace.
      */
     public static function default_prefix(): string
     {
         global $wpdb;
-        $site = substr(md5(DB_NAME . '|' . $wpdb->base_prefix), 0, 8);
+        $main_url = is_multisite() ? network_site_url() : (string) get_option('siteurl');
+        $site = substr(md5(DB_NAME . '|' . $wpdb->base_prefix . '|' . untrailingslashit(strtolower($main_url))), 0, 10);
         return 'rp.' . $site . '.' . get_current_blog_id();
     }
 }

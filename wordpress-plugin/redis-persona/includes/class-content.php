@@ -50,14 +50,18 @@ final class Content
         $post = is_singular() ? get_queried_object() : null;
         if ($post instanceof \WP_Post && !$this->bypass($post)) {
             $backend = $this->plugin->backend();
-            [$html, $status] = $backend->run(
-                fn (Store $store) => $store->remember(
-                    $post->ID,
-                    $persona,
-                    fn (): string => $this->render($post, $persona),
-                    $this->plugin->config()->ttl()
-                )
-            );
+            try {
+                [$html, $status] = $backend->run(
+                    fn (Store $store) => $store->remember(
+                        $post->ID,
+                        $persona,
+                        fn (): string => $this->render($post, $persona, true),
+                        $this->plugin->config()->ttl()
+                    )
+                );
+            } catch (DoNotCache $e) {
+                [$html, $status] = [$e->html(), 'bypass'];
+            }
             $this->prepared[$post->ID] = $html;
             $this->cache_status = $status;
             $this->status = $backend->mode() === 'fallback' ? 'fallback' : $status;
@@ -81,13 +85,19 @@ final class Content
     /** Whether this view of the post must not use the cache. */
     public function bypass(\WP_Post $post): bool
     {
+        // A private view must never be read from or stored into the shared
+        // cache: any logged-in user (a subscriber's render can carry their
+        // nonce or name), a session cookie (commenter, post password, shop),
+        // or a page that said DONOTCACHEPAGE.
         $bypass = is_preview()
             || is_admin()
             || $post->post_status !== 'publish'
             || $post->post_password !== ''
             || str_contains($post->post_content, '<!--nextpage-->')
-            || ($_SERVER['REQUEST_METHOD'] ?? 'GET') !== 'GET'
-            || current_user_can('edit_posts');
+            || !in_array($_SERVER['REQUEST_METHOD'] ?? 'GET', ['GET', 'HEAD'], true)
+            || is_user_logged_in()
+            || Policy::has_session_cookie()
+            || self::do_not_cache();
         /**
          * Filters whether a view of a post bypasses the persona cache.
          *
@@ -95,6 +105,12 @@ final class Content
          * @param \WP_Post $post
          */
         return (bool) apply_filters('redis_persona_bypass', $bypass, $post);
+    }
+
+    /** Whether something on this request asked that nothing be cached. */
+    public static function do_not_cache(): bool
+    {
+        return defined('DONOTCACHEPAGE') && DONOTCACHEPAGE;
     }
 
     /** the_content, first callback. */
@@ -122,10 +138,14 @@ final class Content
         return $html ?? $content;
     }
 
-    /** The full content of a post as $persona sees it: the whole pipeline, once. */
-    public function render(\WP_Post $post, string $persona): string
+    /**
+     * The full content of a post as $persona sees it: the whole pipeline,
+     * once. With $for_cache, a render that defines DONOTCACHEPAGE throws
+     * DoNotCache (carrying its HTML) so that the store never keeps it.
+     */
+    public function render(\WP_Post $post, string $persona, bool $for_cache = false): string
     {
-        return $this->plugin->persona()->with($persona, function () use ($post, $persona): string {
+        return $this->plugin->persona()->with($persona, function () use ($post, $persona, $for_cache): string {
             global $more;
             $previous_post = $GLOBALS['post'] ?? null;
             $previous_more = $more;
@@ -152,21 +172,56 @@ final class Content
              * @param string   $persona
              */
             $html = apply_filters('redis_persona_render', $html, $post, $persona);
-            return is_string($html) ? $html : '';
+            $html = is_string($html) ? $html : '';
+            if ($for_cache && self::do_not_cache()) {
+                throw new DoNotCache($html);
+            }
+            return $html;
         });
     }
 
     /**
-     * Every persona's variant of a post (preloading).
+     * Every persona's variant of a post, as an anonymous visitor sees it
+     * (preloading, "warm all"): whoever triggered it, the render runs as
+     * user 0 without the request's cookies, so an admin's or a member's view
+     * is never stored for everybody. Personas whose render asked not to be
+     * cached are left out.
      *
      * @return array<string, string>
      */
     public function render_all(\WP_Post $post): array
     {
-        $variants = [];
-        foreach (array_keys($this->plugin->config()->personas()) as $persona) {
-            $variants[$persona] = $this->render($post, $persona);
+        return self::as_anonymous(function () use ($post): array {
+            $variants = [];
+            foreach (array_keys($this->plugin->config()->personas()) as $persona) {
+                try {
+                    $variants[$persona] = $this->render($post, $persona, true);
+                } catch (DoNotCache $e) {
+                    continue;
+                }
+            }
+            return $variants;
+        });
+    }
+
+    /**
+     * Runs $work as an anonymous visitor: user 0, no cookies.
+     *
+     * @template T
+     * @param callable(): T $work
+     * @return T
+     */
+    public static function as_anonymous(callable $work)
+    {
+        $user = get_current_user_id();
+        $cookies = $_COOKIE;
+        wp_set_current_user(0);
+        $_COOKIE = [];
+        try {
+            return $work();
+        } finally {
+            $_COOKIE = $cookies;
+            wp_set_current_user($user);
         }
-        return $variants;
     }
 }

@@ -16,7 +16,11 @@
  * - one-time codes: only an HMAC of the code is stored, attempts are reserved
  *   with a conditional UPDATE, a success is consumed with a conditional
  *   DELETE, and issuing is limited per identity;
- * - rate limits: fixed windows counted by one upsert.
+ * - rate limits: GCRA, the same algorithm as the extension (Policy), one
+ *   upsert per attempt on one row per key;
+ * - fences: one row per slot keeps the highest fence issued there, and a new
+ *   fence is max(that + 1, the clock in ms), the extension's rule too, so a
+ *   slot's fences only go up across both stores and a Redis data loss.
  *
  * Statistics, popularity and the invalidation log exist in Redis mode only.
  */
@@ -32,22 +36,18 @@ if (!defined('ABSPATH')) {
 final class FallbackStore implements Store
 {
     public const GENERATION_OPTION = 'redis_persona_fallback_generation';
-    /** How long a render lock lives when its holder dies before releasing it. */
-    private const RENDER_LOCK_MS = 30000;
-    /** How long others wait for the render lock's holder to store its HTML. */
-    private const RENDER_WAIT_MS = 5000;
-    /** How long an expired variant may still be served while one request re-renders it. */
-    private const STALE_SECONDS = 3600;
+
+    /** @var array<string, true> render locks this process holds (re-entry) */
+    private static array $rendering = [];
 
     private StateTable $table;
     /** @var array<string, int> */
     private array $otp;
 
-    /** @param array<string, int> $otp_options ttl, digits, max_attempts, issue_limit, issue_window */
-    public function __construct(StateTable $table, array $otp_options)
+    public function __construct(StateTable $table)
     {
         $this->table = $table;
-        $this->otp = $otp_options;
+        $this->otp = Policy::otp();
     }
 
     public function mode(): string
@@ -80,12 +80,19 @@ final class FallbackStore implements Store
             return [(string) $entry['h'], 'hit'];
         }
         $lock = 'render:' . $key;
+        if (isset(self::$rendering[$lock])) {
+            // Re-entered from its own render callback: waiting for our own
+            // lock would stall; render without storing.
+            return [$render(), 'bypass'];
+        }
         $token = bin2hex(random_bytes(8));
-        if ($this->table->insert($lock, $token, 0, StateTable::now_ms() + self::RENDER_LOCK_MS)) {
+        if ($this->table->insert($lock, $token, 0, StateTable::now_ms() + Policy::RENDER_LOCK_MS)) {
+            self::$rendering[$lock] = true;
             try {
                 $html = $render();
                 $this->store($key, $html, $ttl);
             } finally {
+                unset(self::$rendering[$lock]);
                 $this->table->delete_if($lock, $token);
             }
             return [$html, 'miss'];
@@ -93,7 +100,7 @@ final class FallbackStore implements Store
         if (is_array($entry) && isset($entry['h'])) {
             return [(string) $entry['h'], 'stale'];
         }
-        $deadline = StateTable::now_ms() + self::RENDER_WAIT_MS;
+        $deadline = StateTable::now_ms() + Policy::RENDER_WAIT_MS;
         while (StateTable::now_ms() < $deadline) {
             usleep(50000);
             $html = $this->peek($key);
@@ -111,7 +118,7 @@ final class FallbackStore implements Store
 
     private function store(string $key, string $html, int $ttl): void
     {
-        set_transient($key, ['h' => $html, 'f' => time() + $ttl], $ttl + self::STALE_SECONDS);
+        set_transient($key, ['h' => $html, 'f' => time() + $ttl], $ttl + Policy::CACHE_STALE_TTL);
     }
 
     /** Reads a transient past this request's option cache (another process writes it). */
@@ -130,8 +137,18 @@ final class FallbackStore implements Store
         return is_array($entry) && isset($entry['h']) ? (string) $entry['h'] : null;
     }
 
-    public function warm(int $post_id, array $html_by_persona, int $ttl): int
+    /** The fence of a post's variants: the fallback's generation (every invalidation moves it). */
+    public function observe(int $post_id): string
     {
+        return 'fb' . self::generation();
+    }
+
+    public function warm(int $post_id, array $html_by_persona, int $ttl, ?string $fence = null): int
+    {
+        if ($fence !== null && $fence !== $this->observe($post_id)) {
+            // Invalidated or flushed since the render began: that HTML may be stale.
+            return 0;
+        }
         foreach ($html_by_persona as $persona => $html) {
             $this->store($this->content_key($post_id, (string) $persona), $html, $ttl);
         }
@@ -204,11 +221,12 @@ final class FallbackStore implements Store
 
     public function lock(string $date, string $time, string $resource, string $owner, int $ttl): ?array
     {
+        $name = self::lock_name($date, $resource, $time);
         $token = 'fb' . bin2hex(random_bytes(16));
-        $fence = StateTable::now_ms();
-        $expires = $fence + $ttl * 1000;
+        $expires = StateTable::now_ms() + $ttl * 1000;
+        $fence = $this->table->next_fence($name, $expires);
         $data = (string) wp_json_encode(['owner' => $owner]);
-        if (!$this->table->insert(self::lock_name($date, $resource, $time), $token, $fence, $expires, $data)) {
+        if (!$this->table->insert($name, $token, $fence, $expires, $data)) {
             return null;
         }
         return ['token' => $token, 'fence' => $fence, 'expires_at' => $expires / 1000];
@@ -265,9 +283,9 @@ final class FallbackStore implements Store
     public function otp_issue(string $identity): string
     {
         $name = $this->otp_name($identity);
-        [$count, $ends] = $this->table->count_in_window('otp-issue:' . substr($name, 4), $this->otp['issue_window'] * 1000);
-        if ($count > $this->otp['issue_limit']) {
-            throw new LimitExceeded((int) ceil(($ends - StateTable::now_ms()) / 1000));
+        $limit = $this->table->gcra('otp-issue:' . substr($name, 4), $this->otp['issue_limit'], $this->otp['issue_window']);
+        if (!$limit['allowed']) {
+            throw new LimitExceeded($limit['retry_after']);
         }
         $digits = $this->otp['digits'];
         $code = str_pad((string) random_int(0, 10 ** $digits - 1), $digits, '0', STR_PAD_LEFT);
@@ -297,14 +315,7 @@ final class FallbackStore implements Store
 
     public function attempt(string $name, int $limit, int $window, string $key): array
     {
-        $row = 'rl:' . $name . ':' . substr(hash('sha256', $key), 0, 40);
-        [$count, $ends] = $this->table->count_in_window($row, $window * 1000);
-        $allowed = $count <= $limit;
-        return [
-            'allowed' => $allowed,
-            'remaining' => max(0, $limit - $count),
-            'retry_after' => $allowed ? 0 : max(1, (int) ceil(($ends - StateTable::now_ms()) / 1000)),
-        ];
+        return $this->table->gcra('rl:' . $name . ':' . substr(hash('sha256', $key), 0, 40), $limit, $window);
     }
 
     public function value_get(string $key): ?string

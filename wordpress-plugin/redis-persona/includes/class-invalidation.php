@@ -60,9 +60,7 @@ final class Invalidation
     /** edited_term */
     public function term_edited(int $term_id): void
     {
-        $tag = 'term-' . $term_id;
-        $ids = $this->plugin->backend()->run(fn (Store $store) => $store->invalidate_tag($tag));
-        $this->plugin->backend()->record_for_replay('tag', $tag);
+        $ids = $this->plugin->backend()->invalidate_tag('term-' . $term_id);
         $this->plugin->preload()->enqueue($ids);
     }
 
@@ -71,20 +69,14 @@ final class Invalidation
     {
         $backend = $this->plugin->backend();
         $popular = $backend->run(fn (Store $store) => $store->popular(100));
-        $backend->run(fn (Store $store) => $store->flush());
-        $backend->record_for_replay('flush', '');
-        // The fallback never keeps copies across a Redis-mode flush.
-        FallbackStore::bump_generation();
+        $backend->flush();
         $this->plugin->preload()->enqueue(array_map(static fn (array $row): int => (int) $row['post_id'], $popular));
     }
 
     /** @return list<int> */
     public function invalidate_post(int $post_id): array
     {
-        $backend = $this->plugin->backend();
-        $ids = $backend->run(fn (Store $store) => $store->invalidate_post($post_id));
-        $backend->record_for_replay('post', (string) $post_id);
-        return $ids;
+        return $this->plugin->backend()->invalidate_post($post_id);
     }
 
     private function declare_relations(\WP_Post $post): void

@@ -76,7 +76,7 @@ final class Plugin
 
     public function booking(): Booking
     {
-        return $this->booking ??= new Booking($this->backend());
+        return $this->booking ??= new Booking($this->backend(), new StateTable());
     }
 
     public function register_hooks(): void
@@ -85,25 +85,27 @@ final class Plugin
         add_action('init', [$this, 'init']);
 
         // Persona content.
-        add_action('template_redirect', fn () => $this->content()->prepare(), 99);
+        add_action('template_redirect', $this->safely(fn () => $this->content()->prepare()), 99);
         add_filter('the_content', fn ($content) => $this->content()->begin($content), PHP_INT_MIN);
         add_filter('the_content', fn ($content) => $this->content()->end($content), PHP_INT_MAX);
         add_action('wp_enqueue_scripts', [$this, 'enqueue_booking']);
 
-        // Invalidation and preloading.
-        add_action('save_post', fn ($id, $post) => $this->invalidation()->saved((int) $id, $post), 10, 2);
-        add_action('deleted_post', fn ($id) => $this->invalidation()->removed((int) $id));
-        add_action('trashed_post', fn ($id) => $this->invalidation()->removed((int) $id));
-        add_action('set_object_terms', fn ($id) => $this->invalidation()->terms_set((int) $id));
-        add_action('edited_term', fn ($term_id) => $this->invalidation()->term_edited((int) $term_id));
-        add_action('switch_theme', fn () => $this->invalidation()->flush());
-        add_action(Preload::HOOK, fn () => $this->preload()->run());
-        add_action(self::PURGE_HOOK, fn () => (new StateTable())->purge_expired());
+        // Invalidation and preloading: a failure here must never break saving a post.
+        add_action('save_post', $this->safely(fn ($id, $post) => $this->invalidation()->saved((int) $id, $post)), 10, 2);
+        add_action('deleted_post', $this->safely(fn ($id) => $this->invalidation()->removed((int) $id)));
+        add_action('trashed_post', $this->safely(fn ($id) => $this->invalidation()->removed((int) $id)));
+        add_action('set_object_terms', $this->safely(fn ($id) => $this->invalidation()->terms_set((int) $id)));
+        add_action('edited_term', $this->safely(fn ($term_id) => $this->invalidation()->term_edited((int) $term_id)));
+        add_action('switch_theme', $this->safely(fn () => $this->invalidation()->flush()));
+        add_action(Preload::HOOK, $this->safely(fn () => $this->preload()->run()));
+        add_action(self::PURGE_HOOK, $this->safely(fn () => (new StateTable())->purge_expired()));
 
         // Booking.
-        add_action('redis_persona_booking_changed', fn ($date, $resource) => $this->booking()->booking_changed($date, $resource), 10, 2);
-        add_filter('heartbeat_received', fn ($response, $data) => $this->booking()->heartbeat($response, $data), 10, 2);
-        add_filter('heartbeat_nopriv_received', fn ($response, $data) => $this->booking()->heartbeat($response, $data), 10, 2);
+        $booking_changed = $this->safely(fn ($date, $resource) => $this->booking()->booking_changed($date, $resource));
+        $heartbeat = $this->safely(fn ($response, $data) => $this->booking()->heartbeat($response, $data));
+        add_action('redis_persona_booking_changed', $booking_changed, 10, 2);
+        add_filter('heartbeat_received', $heartbeat, 10, 2);
+        add_filter('heartbeat_nopriv_received', $heartbeat, 10, 2);
 
         add_action('rest_api_init', [$this, 'register_routes']);
 
@@ -119,6 +121,23 @@ final class Plugin
         if (defined('WP_CLI') && WP_CLI && class_exists(Cli::class)) {
             \WP_CLI::add_command('redis-persona', new Cli($this));
         }
+    }
+
+    /**
+     * Wraps a hook callback so that nothing it throws escapes into WordPress
+     * (a post save, a theme switch, a page view): the error is reported
+     * through `redis_persona_error`, and a filter returns its input unchanged.
+     */
+    private function safely(callable $callback): \Closure
+    {
+        return function (...$args) use ($callback) {
+            try {
+                return $callback(...$args);
+            } catch (\Throwable $e) {
+                $this->backend()->report($e);
+                return $args[0] ?? null;
+            }
+        };
     }
 
     public function init(): void

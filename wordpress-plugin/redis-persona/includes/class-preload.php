@@ -14,6 +14,10 @@
  * - A post whose render fails is retried after 30 s, 60 s, 120 s, 240 s, then
  *   dropped (and counted as failed in the warm-all progress).
  * - One runner at a time: a lock row in the state table.
+ * - Never pre-edit HTML: each post's fence is observed before its personas
+ *   render, and the store refuses the batch when an edit or flush moved it
+ *   meanwhile. Every enqueue stamps the entry, so a post edited while its
+ *   preload ran stays queued and is preloaded again.
  */
 
 declare(strict_types=1);
@@ -47,17 +51,24 @@ final class Preload
             return;
         }
         $queue = $this->queue();
+        $stamp = self::stamp();
         foreach ($post_ids as $id) {
             $id = (int) $id;
-            if ($id > 0 && !isset($queue[$id])) {
-                $queue[$id] = ['attempts' => 0, 'not_before' => 0];
+            if ($id > 0) {
+                // A new stamp even when queued: a run that took the older entry keeps this one.
+                $queue[$id] = ['attempts' => 0, 'not_before' => 0, 'stamp' => $stamp];
             }
         }
         update_option(self::QUEUE_OPTION, $queue, false);
         $this->schedule(time() + $delay);
     }
 
-    /** @return array<int, array{attempts: int, not_before: int}> */
+    private static function stamp(): string
+    {
+        return bin2hex(random_bytes(6));
+    }
+
+    /** @return array<int, array{attempts: int, not_before: int, stamp?: string}> */
     public function queue(): array
     {
         wp_cache_delete(self::QUEUE_OPTION, 'options');
@@ -122,6 +133,11 @@ final class Preload
     /** The cron event: one batch. */
     public function run(): int
     {
+        if (Content::do_not_cache()) {
+            // Defined before any preload began (another plugin, in cron): try later.
+            $this->schedule(time() + 60);
+            return 0;
+        }
         $table = new StateTable();
         $token = bin2hex(random_bytes(8));
         if (!$table->insert(self::RUN_LOCK, $token, 0, StateTable::now_ms() + 300000)) {
@@ -145,45 +161,80 @@ final class Preload
         $failed = [];
         $retry = [];
         foreach ($batch as $id) {
+            if (Content::do_not_cache()) {
+                // A page rendered in this process defined DONOTCACHEPAGE, and a
+                // constant stays defined: nothing more can be stored here. The
+                // rest of the batch waits for the next run (a new process).
+                break;
+            }
+            $taken = $queue[$id];
             try {
-                $this->preload($id);
-                $done[] = $id;
-            } catch (\Throwable $e) {
-                $attempts = $queue[$id]['attempts'] + 1;
-                if ($attempts >= self::MAX_ATTEMPTS) {
-                    $failed[] = $id;
+                if ($this->preload($id)) {
+                    $done[$id] = $taken;
+                } elseif ($taken['attempts'] + 1 >= self::MAX_ATTEMPTS) {
+                    $failed[$id] = $taken;
                 } else {
-                    $retry[$id] = ['attempts' => $attempts, 'not_before' => $now + self::RETRY_BASE * (2 ** ($attempts - 1))];
+                    // Invalidated during its render: the edit's own entry (or this one) runs it again.
+                    $retry[$id] = ['attempts' => $taken['attempts'] + 1, 'not_before' => $now, 'stamp' => $taken['stamp'] ?? ''];
+                }
+            } catch (\Throwable $e) {
+                $attempts = $taken['attempts'] + 1;
+                if ($attempts >= self::MAX_ATTEMPTS) {
+                    $failed[$id] = $taken;
+                } else {
+                    $retry[$id] = [
+                        'attempts' => $attempts,
+                        'not_before' => $now + self::RETRY_BASE * (2 ** ($attempts - 1)),
+                        'stamp' => $taken['stamp'] ?? '',
+                    ];
                 }
                 $this->plugin->backend()->report($e);
             }
         }
-        // Merge with what was enqueued meanwhile.
+        // Merge with what was enqueued meanwhile: an entry stamped after this
+        // run took its own is an edit during the preload, and stays as it is.
         $queue = $this->queue();
-        foreach (array_merge($done, $failed) as $id) {
-            unset($queue[$id]);
-        }
-        foreach ($retry as $id => $item) {
-            $queue[$id] = $item;
+        foreach ($done + $failed + $retry as $id => $taken) {
+            $current = $queue[$id] ?? null;
+            if ($current !== null && ($current['stamp'] ?? '') !== ($taken['stamp'] ?? '')) {
+                continue;
+            }
+            if (isset($retry[$id])) {
+                $queue[$id] = $retry[$id];
+            } else {
+                unset($queue[$id]);
+            }
         }
         update_option(self::QUEUE_OPTION, $queue, false);
         $this->count_progress(count($done), count($failed), $queue === []);
         if ($queue !== []) {
-            $this->schedule(min(array_column($queue, 'not_before')) > $now ? min(array_column($queue, 'not_before')) : $now);
+            $next = min(array_column($queue, 'not_before'));
+            $this->schedule(max($next, $now));
         }
         return count($done);
     }
 
-    /** Renders every persona of one post and stores them in one round trip. */
-    public function preload(int $post_id): void
+    /**
+     * Renders every persona of one post as an anonymous visitor and stores
+     * them in one round trip, fenced: false when an edit or flush during the
+     * render made the store refuse it.
+     */
+    public function preload(int $post_id): bool
     {
         $post = get_post($post_id);
         if (!$post instanceof \WP_Post || $post->post_status !== 'publish' || $post->post_password !== '') {
-            return;
+            return true;
         }
+        $backend = $this->plugin->backend();
+        $fence = $backend->run(fn (Store $store) => $store->observe($post_id));
         $variants = $this->plugin->content()->render_all($post);
+        if ($variants === []) {
+            return true;
+        }
         $ttl = $this->plugin->config()->ttl();
-        $this->plugin->backend()->run(fn (Store $store) => $store->warm($post_id, $variants, $ttl));
+        // A switch of store between observe and warm makes the fence foreign: refused, retried.
+        $stored = $backend->run(fn (Store $store) => $store->warm($post_id, $variants, $ttl, $fence));
+        return $stored > 0;
     }
 
     /**

@@ -12,8 +12,11 @@
  * in the fallback during an outage makes Redis-mode acquires of that slot fail
  * until it expires or its holder releases it.
  *
- * Connection failures surface as \RedisPersona\ConnectionException; Backend
- * catches them and repeats the call on the fallback.
+ * Failures surface as \RedisPersona\Exception (ConnectionException when
+ * Redis is unreachable or cannot serve); Backend catches them and repeats the
+ * call on the fallback. `remember()` renders uncached instead of throwing
+ * when Redis fails under it; the error it swallowed is kept here for Backend
+ * (take_swallowed()), so the rest of the request moves to the fallback too.
  */
 
 declare(strict_types=1);
@@ -36,21 +39,26 @@ final class RedisStore implements Store
 {
     private Client $client;
     private StateTable $table;
-    /** @var array<string, int> */
-    private array $otp_options;
     private ?PersonaCache $cache = null;
     private ?Invalidator $invalidator = null;
     private ?SlotLock $slots = null;
     private ?Otp $otp = null;
     /** @var array<string, RateLimiter> */
     private array $limiters = [];
+    private ?\Throwable $swallowed = null;
 
-    /** @param array<string, int> $otp_options */
-    public function __construct(Client $client, StateTable $table, array $otp_options)
+    public function __construct(Client $client, StateTable $table)
     {
         $this->client = $client;
         $this->table = $table;
-        $this->otp_options = $otp_options;
+    }
+
+    /** The Redis failure that the last call survived by degrading, once. */
+    public function take_swallowed(): ?\Throwable
+    {
+        $error = $this->swallowed;
+        $this->swallowed = null;
+        return $error;
     }
 
     public function mode(): string
@@ -65,7 +73,11 @@ final class RedisStore implements Store
 
     private function cache(): PersonaCache
     {
-        return $this->cache ??= new PersonaCache($this->client);
+        return $this->cache ??= new PersonaCache($this->client, [
+            'stale_ttl' => Policy::CACHE_STALE_TTL,
+            'lock_ttl_ms' => Policy::RENDER_LOCK_MS,
+            'lock_wait_ms' => Policy::RENDER_WAIT_MS,
+        ]);
     }
 
     private function invalidator(): Invalidator
@@ -82,12 +94,22 @@ final class RedisStore implements Store
     {
         $cache = $this->cache();
         $html = $cache->remember($post_id, $persona, $render, $ttl);
+        $this->swallowed = $cache->lastError();
         return [$html, $cache->lastStatus() ?? 'miss'];
     }
 
-    public function warm(int $post_id, array $html_by_persona, int $ttl): int
+    public function observe(int $post_id): string
     {
-        return $this->cache()->warm($post_id, $html_by_persona, $ttl);
+        return $this->cache()->observe($post_id);
+    }
+
+    public function warm(int $post_id, array $html_by_persona, int $ttl, ?string $fence = null): int
+    {
+        if ($fence !== null && str_starts_with($fence, 'fb')) {
+            // Observed on the fallback: Redis may hold older HTML than that render saw.
+            return 0;
+        }
+        return $this->cache()->warm($post_id, $html_by_persona, $ttl, $fence);
     }
 
     public function cached_personas(int $post_id): array
@@ -142,22 +164,22 @@ final class RedisStore implements Store
 
     public function lock(string $date, string $time, string $resource, string $owner, int $ttl): ?array
     {
-        $lock = $this->slots()->acquire($date, $time, $resource, $owner, $ttl);
+        $name = FallbackStore::lock_name($date, $resource, $time);
+        // The database remembers fences the fallback issued (or a Redis that
+        // lost its data had issued): Redis must go above them.
+        $floor = $this->table->fence_floor($name);
+        $lock = $this->slots()->acquire($date, $time, $resource, $owner, $ttl, $floor);
         if ($lock === null) {
             return null;
         }
-        $mirrored = $this->table->insert(
-            FallbackStore::lock_name($date, $resource, $time),
-            $lock['token'],
-            $lock['fence'],
-            (int) ceil($lock['expires_at'] * 1000),
-            (string) wp_json_encode(['owner' => $owner])
-        );
+        $expires = (int) ceil($lock['expires_at'] * 1000);
+        $mirrored = $this->table->insert($name, $lock['token'], $lock['fence'], $expires, (string) wp_json_encode(['owner' => $owner]));
         if (!$mirrored) {
             // Taken in fallback mode during an outage and still held.
             $this->slots()->release($date, $time, $resource, $lock['token']);
             return null;
         }
+        $this->table->see_fence($name, $lock['fence'], $expires);
         return $lock;
     }
 
@@ -207,7 +229,7 @@ final class RedisStore implements Store
 
     public function otp_issue(string $identity): string
     {
-        $this->otp ??= new Otp($this->client, self::otp_secret(), $this->otp_options);
+        $this->otp ??= new Otp($this->client, self::otp_secret(), Policy::otp());
         try {
             return $this->otp->issue($identity);
         } catch (RateLimitedException $e) {
@@ -217,7 +239,7 @@ final class RedisStore implements Store
 
     public function otp_verify(string $identity, string $code): bool
     {
-        $this->otp ??= new Otp($this->client, self::otp_secret(), $this->otp_options);
+        $this->otp ??= new Otp($this->client, self::otp_secret(), Policy::otp());
         return $this->otp->verify($identity, $code);
     }
 

@@ -53,36 +53,21 @@ abstract class RestController extends \WP_REST_Controller
         return current_user_can(Plugin::capability());
     }
 
-    /** The client's address; proxies can supply it through `redis_persona_client_ip`. */
+    /** The client's address (ClientAddress: trusted proxies, then `redis_persona_client_ip`). */
     protected static function client_ip(): string
     {
-        $ip = isset($_SERVER['REMOTE_ADDR']) && is_string($_SERVER['REMOTE_ADDR']) ? $_SERVER['REMOTE_ADDR'] : '';
-        $ip = (string) apply_filters('redis_persona_client_ip', $ip);
-        return filter_var($ip, FILTER_VALIDATE_IP) !== false ? $ip : '0.0.0.0';
+        return ClientAddress::ip();
     }
 
     /**
-     * Counts one request against a limit (filter `redis_persona_rate_limit`
-     * adjusts it per name); a 429 response when it is exceeded.
+     * Counts one request against a limit of Policy::RATE_LIMITS (filter
+     * `redis_persona_rate_limit` adjusts it per name), per client address
+     * (IPv6 by /64); a 429 response when it is exceeded.
      */
-    protected function limit(string $name, int $limit, int $window): ?WP_REST_Response
+    protected function limit(string $name): ?WP_REST_Response
     {
-        /**
-         * Filters a REST rate limit: [requests, window seconds].
-         *
-         * @param array{0: int, 1: int} $limit
-         * @param string                $name
-         */
-        $filtered = apply_filters('redis_persona_rate_limit', [$limit, $window], $name);
-        if (is_array($filtered) && count($filtered) === 2) {
-            [$limit, $window] = array_map('intval', array_values($filtered));
-        }
-        if ($limit <= 0) {
-            return null;
-        }
-        $key = self::client_ip();
-        $result = $this->plugin->backend()->run(fn (Store $s) => $s->attempt($name, $limit, max(1, $window), $key));
-        if ($result['allowed']) {
+        $result = $this->plugin->booking()->attempt($name, ClientAddress::limit_key());
+        if ($result === null || $result['allowed']) {
             return null;
         }
         return self::too_many($result['retry_after']);
@@ -157,9 +142,9 @@ abstract class RestController extends \WP_REST_Controller
      *
      * @param callable(): (WP_REST_Response|WP_Error) $work
      */
-    protected function limited(string $name, int $limit, int $window, callable $work): WP_REST_Response|WP_Error
+    protected function limited(string $name, callable $work): WP_REST_Response|WP_Error
     {
-        return $this->guard(fn () => $this->limit($name, $limit, $window) ?? $work());
+        return $this->guard(fn () => $this->limit($name) ?? $work());
     }
 
     /** @return array<string, mixed> */
@@ -175,9 +160,18 @@ abstract class RestController extends \WP_REST_Controller
                 if ($valid !== true) {
                     return $valid;
                 }
-                return Booking::valid_date((string) $value)
-                    ? true
-                    : new WP_Error('rest_invalid_param', __('date must be a real calendar day.', 'redis-persona'), ['status' => 400]);
+                if (!Booking::valid_date((string) $value)) {
+                    return new WP_Error('rest_invalid_param', __('date must be a real calendar day.', 'redis-persona'), ['status' => 400]);
+                }
+                if (!Booking::bookable_date((string) $value)) {
+                    return new WP_Error(
+                        'rest_invalid_param',
+                        /* translators: %d: days ahead */
+                        sprintf(__('date must be between today and %d days ahead.', 'redis-persona'), Policy::booking_window_days()),
+                        ['status' => 400]
+                    );
+                }
+                return true;
             },
         ]);
     }
@@ -222,11 +216,11 @@ abstract class RestController extends \WP_REST_Controller
             'description' => __('Lock lifetime in seconds.', 'redis-persona'),
             'type' => 'integer',
             'required' => $required,
-            'minimum' => 30,
-            'maximum' => 3600,
+            'minimum' => Policy::HOLD_MIN_TTL,
+            'maximum' => Policy::max_hold_seconds(),
         ];
         if (!$required) {
-            $arg['default'] = 600;
+            $arg['default'] = min(Policy::HOLD_TTL, Policy::max_hold_seconds());
         }
         return $arg;
     }

@@ -3,11 +3,15 @@
 /**
  * POST /otp/request {identity} and POST /otp/verify {identity, code}.
  *
- * A request always answers 202 with the same body, whether or not the
- * identity may receive codes (filter `redis_persona_otp_allowed`), so the
- * route does not reveal who is known. Issuing is limited per identity (the
- * store) and per IP; verifying per IP, and every code burns after its
- * attempt limit. A verified identity gets a signed token (valid 30 minutes)
+ * A request always answers 202 with the same body, and in the same time,
+ * whether or not the identity may receive codes (filter
+ * `redis_persona_otp_allowed`) and whether or not its own issuing limit is
+ * reached: the code is issued and mailed after the response has been sent
+ * (at shutdown, after fastcgi_finish_request()), so neither the status, the
+ * body nor the timing tells who is known. Issuing is limited per identity
+ * (the store, silently) and per client address (429, the same for
+ * everyone); verifying per address, and every code burns after its attempt
+ * limit. A verified identity gets a signed token (valid 30 minutes)
  * that other routes can check with RestOtpController::check_token().
  */
 
@@ -70,37 +74,55 @@ final class RestOtpController extends RestController
 
     public function request_code(WP_REST_Request $request)
     {
-        return $this->limited('otp-request-ip', 10, 3600, function () use ($request) {
+        return $this->limited('otp-request-ip', function () use ($request) {
             $identity = self::identity($request);
-            $options = Backend::otp_options();
-            /**
-             * Filters whether an identity may receive one-time codes. The
-             * response is the same either way.
-             *
-             * @param bool   $allowed
-             * @param string $identity Lower-cased email address.
-             */
-            if (apply_filters('redis_persona_otp_allowed', true, $identity)) {
-                $code = $this->plugin->backend()->run(fn (Store $s) => $s->otp_issue($identity));
-                wp_mail(
-                    $identity,
-                    /* translators: %s: site name */
-                    sprintf(__('Your code for %s', 'redis-persona'), wp_specialchars_decode(get_bloginfo('name'), ENT_QUOTES)),
-                    /* translators: 1: the code, 2: minutes it is valid */
-                    sprintf(
-                        __("Your verification code is %1\$s\n\nIt is valid for %2\$d minutes.", 'redis-persona'),
-                        $code,
-                        (int) ceil($options['ttl'] / 60)
-                    )
-                );
-            }
-            return new WP_REST_Response(['status' => 'sent', 'expires_in' => $options['ttl']], 202);
+            add_action('shutdown', function () use ($identity): void {
+                if (function_exists('fastcgi_finish_request')) {
+                    fastcgi_finish_request();
+                }
+                $this->send_code($identity);
+            }, PHP_INT_MAX);
+            return new WP_REST_Response(['status' => 'sent', 'expires_in' => Policy::otp()['ttl']], 202);
         });
+    }
+
+    /** Issues and mails a code, if the identity may have one now; silent otherwise. */
+    public function send_code(string $identity): void
+    {
+        /**
+         * Filters whether an identity may receive one-time codes. The
+         * response is the same either way.
+         *
+         * @param bool   $allowed
+         * @param string $identity Lower-cased email address.
+         */
+        if (!apply_filters('redis_persona_otp_allowed', true, $identity)) {
+            return;
+        }
+        try {
+            $code = $this->plugin->backend()->run(fn (Store $s) => $s->otp_issue($identity));
+        } catch (LimitExceeded $e) {
+            return;
+        } catch (\Throwable $e) {
+            $this->plugin->backend()->report($e);
+            return;
+        }
+        wp_mail(
+            $identity,
+            /* translators: %s: site name */
+            sprintf(__('Your code for %s', 'redis-persona'), wp_specialchars_decode(get_bloginfo('name'), ENT_QUOTES)),
+            /* translators: 1: the code, 2: minutes it is valid */
+            sprintf(
+                __("Your verification code is %1\$s\n\nIt is valid for %2\$d minutes.", 'redis-persona'),
+                $code,
+                (int) ceil(Policy::otp()['ttl'] / 60)
+            )
+        );
     }
 
     public function verify_code(WP_REST_Request $request)
     {
-        return $this->limited('otp-verify-ip', 30, 600, function () use ($request) {
+        return $this->limited('otp-verify-ip', function () use ($request) {
             $identity = self::identity($request);
             $code = (string) $request['code'];
             $verified = $this->plugin->backend()->run(fn (Store $s) => $s->otp_verify($identity, $code));

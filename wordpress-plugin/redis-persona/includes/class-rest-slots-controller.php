@@ -76,7 +76,7 @@ final class RestSlotsController extends RestController
 
     public function list_locked(WP_REST_Request $request)
     {
-        return $this->limited('rest-read', 240, 60, function () use ($request) {
+        return $this->limited('rest-read', function () use ($request) {
             $manager = $this->is_manager();
             $locked = [];
             foreach ($this->plugin->booking()->locked($request['date'], $request['resource']) as $lock) {
@@ -96,17 +96,33 @@ final class RestSlotsController extends RestController
 
     public function lock(WP_REST_Request $request)
     {
-        return $this->limited('rest-lock', 60, 60, function () use ($request) {
+        return $this->limited('rest-lock', function () use ($request) {
+            $booking = $this->plugin->booking();
+            if (Booking::is_past($request['date'], $request['time'])) {
+                return new WP_Error('rest_invalid_param', __('This time has already passed.', 'redis-persona'), ['status' => 400]);
+            }
+            $client = ClientAddress::limit_key();
+            $wait = $booking->hold_cap_wait($client);
+            if ($wait > 0) {
+                $response = self::too_many($wait);
+                $response->set_data([
+                    'code' => 'rp_too_many_holds',
+                    'message' => __('You already hold as many slots as you may. Release one or book it first.', 'redis-persona'),
+                    'data' => ['status' => 429, 'retry_after' => $wait, 'max_holds' => Policy::max_holds()],
+                ]);
+                return $response;
+            }
             $owner = sanitize_text_field(is_string($request['owner']) ? $request['owner'] : '');
             if ($owner === '') {
                 $owner = self::default_owner();
             }
-            $lock = $this->plugin->booking()->lock(
+            $lock = $booking->lock(
                 $request['date'],
                 $request['time'],
                 $request['resource'],
                 $owner,
-                (int) $request['ttl']
+                (int) $request['ttl'],
+                $client
             );
             if ($lock === null) {
                 return new WP_Error('rp_slot_held', __('This slot is already held.', 'redis-persona'), ['status' => 409]);
@@ -124,14 +140,15 @@ final class RestSlotsController extends RestController
 
     public function extend(WP_REST_Request $request)
     {
-        return $this->limited('rest-lock', 60, 60, function () use ($request) {
+        return $this->limited('rest-lock', function () use ($request) {
             $ttl = (int) $request['ttl'];
             $extended = $this->plugin->booking()->extend(
                 $request['date'],
                 $request['time'],
                 $request['resource'],
                 $request['token'],
-                $ttl
+                $ttl,
+                ClientAddress::limit_key()
             );
             if (!$extended) {
                 return self::not_holder();
@@ -142,12 +159,13 @@ final class RestSlotsController extends RestController
 
     public function unlock(WP_REST_Request $request)
     {
-        return $this->limited('rest-lock', 60, 60, function () use ($request) {
+        return $this->limited('rest-lock', function () use ($request) {
             $released = $this->plugin->booking()->unlock(
                 $request['date'],
                 $request['time'],
                 $request['resource'],
-                $request['token']
+                $request['token'],
+                ClientAddress::limit_key()
             );
             return $released ? new WP_REST_Response(['released' => true], 200) : self::not_holder();
         });
@@ -155,7 +173,7 @@ final class RestSlotsController extends RestController
 
     public function availability(WP_REST_Request $request)
     {
-        return $this->limited('rest-read', 240, 60, function () use ($request) {
+        return $this->limited('rest-read', function () use ($request) {
             return new WP_REST_Response(
                 $this->plugin->booking()->availability($request['date'], $request['resource']),
                 200

@@ -21,7 +21,10 @@ if (!defined('ABSPATH')) {
 
 final class StateTable
 {
-    public const SCHEMA_VERSION = '1';
+    /** 2: names compare byte for byte (`Room-1` and `room-1` are two slots). */
+    public const SCHEMA_VERSION = '2';
+    /** Expired rows each write also deletes, so garbage never outgrows what is written. */
+    private const GC_PER_WRITE = 2;
     public const VERSION_OPTION = 'redis_persona_db_version';
 
     public static function name(): string
@@ -46,7 +49,7 @@ final class StateTable
         $charset = $wpdb->get_charset_collate();
         $wpdb->query(
             "CREATE TABLE IF NOT EXISTS `$table` (
-                name VARCHAR(191) NOT NULL,
+                name VARBINARY(191) NOT NULL,
                 value LONGTEXT NOT NULL,
                 counter BIGINT NOT NULL DEFAULT 0,
                 expires_at BIGINT NOT NULL,
@@ -55,6 +58,9 @@ final class StateTable
                 KEY expires_at (expires_at)
             ) $charset"
         );
+        // Schema 1 had a case-insensitive name: make it binary (no row can
+        // collide, case-insensitive names were already unique).
+        $wpdb->query("ALTER TABLE `$table` MODIFY name VARBINARY(191) NOT NULL");
         update_option(self::VERSION_OPTION, self::SCHEMA_VERSION, true);
     }
 
@@ -76,6 +82,7 @@ final class StateTable
         $table = self::name();
         $now = self::now_ms();
         $wpdb->query($wpdb->prepare("DELETE FROM `$table` WHERE name = %s AND expires_at <= %d", $name, $now));
+        $this->collect_garbage($now);
         $wpdb->query($wpdb->prepare(
             "INSERT IGNORE INTO `$table` (name, value, counter, expires_at, data) VALUES (%s, %s, %d, %d, %s)",
             $name,
@@ -165,31 +172,96 @@ final class StateTable
     }
 
     /**
-     * Counts one more event in a fixed window and returns the count including
-     * it, and when the window ends. One upsert; the count comes back through
-     * the connection's LAST_INSERT_ID, so concurrent callers each see their own.
-     *
-     * @return array{0: int, 1: int} [count, window end in ms]
+     * The next fence of a slot: max(highest fence issued there + 1, the clock
+     * in ms). One upsert on the slot's fence row, returned through the
+     * connection's LAST_INSERT_ID, so concurrent callers each get their own
+     * and fences only go up. The row lives as long as the lock may (it is
+     * only a floor: once it is gone, the clock still lies above every fence
+     * it held) and is garbage-collected like every expired row.
      */
-    public function count_in_window(string $name, int $window_ms): array
+    public function next_fence(string $lock_name, int $expires_at): int
     {
         global $wpdb;
         $table = self::name();
         $now = self::now_ms();
+        $this->collect_garbage($now);
         $wpdb->query($wpdb->prepare(
-            "INSERT INTO `$table` (name, value, counter, expires_at, data) VALUES (%s, '', 1, %d, '')
+            "INSERT INTO `$table` (name, value, counter, expires_at, data) VALUES (%s, '', LAST_INSERT_ID(%d), %d, '')
              ON DUPLICATE KEY UPDATE
-               counter = LAST_INSERT_ID(IF(expires_at <= %d, 1, counter + 1)),
-               expires_at = IF(expires_at <= %d, %d, expires_at)",
-            $name,
-            $now + $window_ms,
+               counter = LAST_INSERT_ID(GREATEST(counter + 1, %d)),
+               expires_at = GREATEST(expires_at, %d)",
+            'fence:' . $lock_name,
             $now,
+            $expires_at,
             $now,
-            $now + $window_ms
+            $expires_at
         ));
-        $count = $wpdb->rows_affected === 1 ? 1 : (int) $wpdb->get_var('SELECT LAST_INSERT_ID()');
-        $row = $this->get($name);
-        return [max(1, $count), $row !== null ? $row['expires_at'] : $now + $window_ms];
+        return (int) $wpdb->get_var('SELECT LAST_INSERT_ID()');
+    }
+
+    /** Raises a slot's fence floor to a fence issued elsewhere (Redis mode mirrors its fences here). */
+    public function see_fence(string $lock_name, int $fence, int $expires_at): void
+    {
+        global $wpdb;
+        $table = self::name();
+        $wpdb->query($wpdb->prepare(
+            "INSERT INTO `$table` (name, value, counter, expires_at, data) VALUES (%s, '', %d, %d, '')
+             ON DUPLICATE KEY UPDATE counter = GREATEST(counter, %d), expires_at = GREATEST(expires_at, %d)",
+            'fence:' . $lock_name,
+            $fence,
+            $expires_at,
+            $fence,
+            $expires_at
+        ));
+    }
+
+    /** The highest fence known for a slot (0 when none is remembered). */
+    public function fence_floor(string $lock_name): int
+    {
+        global $wpdb;
+        $table = self::name();
+        return (int) $wpdb->get_var($wpdb->prepare("SELECT counter FROM `$table` WHERE name = %s", 'fence:' . $lock_name));
+    }
+
+    /**
+     * One GCRA rate-limit attempt (Policy): emission interval T = window /
+     * limit, burst = limit. With tat = max(stored tat, now) and new = tat + T,
+     * the attempt is allowed iff new - now <= window; then new is stored.
+     * Refusals store nothing. One upsert: the decision and the new tat come
+     * back through LAST_INSERT_ID as 2 * tat + allowed, on the insert and
+     * on both update paths.
+     *
+     * @return array{allowed: bool, remaining: int, retry_after: int}
+     */
+    public function gcra(string $name, int $limit, int $window_seconds): array
+    {
+        global $wpdb;
+        $table = self::name();
+        $limit = max(1, $limit);
+        $window = max(1, $window_seconds) * 1000000;
+        $interval = intdiv($window, $limit);
+        $now = (int) floor(microtime(true) * 1000000);
+        $this->collect_garbage(intdiv($now, 1000));
+        $tat = "GREATEST(counter, $now) + $interval";
+        $wpdb->query($wpdb->prepare(
+            "INSERT INTO `$table` (name, value, counter, expires_at, data) VALUES (%s, '', LAST_INSERT_ID(%d) >> 1, %d, '')
+             ON DUPLICATE KEY UPDATE
+               expires_at = IF($tat - $now <= $window, CEIL(($tat) / 1000), expires_at),
+               counter = IF($tat - $now <= $window, (LAST_INSERT_ID(2 * ($tat) + 1) - 1) DIV 2, counter + 0 * LAST_INSERT_ID(2 * ($tat)))",
+            $name,
+            2 * ($now + $interval) + 1,
+            (int) ceil(($now + $interval) / 1000)
+        ));
+        // Every path of the upsert set LAST_INSERT_ID to 2 * tat + allowed.
+        $packed = (int) $wpdb->get_var('SELECT LAST_INSERT_ID()');
+        $allowed = ($packed & 1) === 1;
+        $new = $packed >> 1;
+        $ahead = $new - $now;
+        return [
+            'allowed' => $allowed,
+            'remaining' => $allowed ? intdiv($window - $ahead, $interval) : 0,
+            'retry_after' => $allowed ? 0 : max(1, (int) ceil(($ahead - $window) / 1000000)),
+        ];
     }
 
     /** Reserves one attempt on a live row if fewer than $max were made. */
@@ -206,13 +278,29 @@ final class StateTable
         return $wpdb->rows_affected === 1;
     }
 
-    /** Deletes expired rows, a bounded batch at a time (hourly cron). */
-    public function purge_expired(int $batch = 1000): int
+    /** Deletes a few expired rows: every insert pays for more than it may leave behind. */
+    private function collect_garbage(int $now): void
     {
         global $wpdb;
         $table = self::name();
-        $wpdb->query($wpdb->prepare("DELETE FROM `$table` WHERE expires_at <= %d LIMIT %d", self::now_ms(), $batch));
-        return (int) $wpdb->rows_affected;
+        $wpdb->query($wpdb->prepare("DELETE FROM `$table` WHERE expires_at <= %d LIMIT %d", $now, self::GC_PER_WRITE));
+    }
+
+    /** Deletes every expired row, in bounded batches (hourly cron). */
+    public function purge_expired(int $batch = 1000, int $max_batches = 100): int
+    {
+        global $wpdb;
+        $table = self::name();
+        $purged = 0;
+        for ($i = 0; $i < $max_batches; $i++) {
+            $wpdb->query($wpdb->prepare("DELETE FROM `$table` WHERE expires_at <= %d LIMIT %d", self::now_ms(), $batch));
+            $deleted = (int) $wpdb->rows_affected;
+            $purged += $deleted;
+            if ($deleted < $batch) {
+                break;
+            }
+        }
+        return $purged;
     }
 
     /**

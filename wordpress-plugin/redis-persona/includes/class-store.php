@@ -28,8 +28,19 @@ interface Store
      */
     public function remember(int $post_id, string $persona, callable $render, int $ttl): array;
 
-    /** @param array<string, string> $html_by_persona */
-    public function warm(int $post_id, array $html_by_persona, int $ttl): int;
+    /**
+     * What a preload must observe before it renders: an opaque fence that
+     * every invalidation of the post (or flush) moves.
+     */
+    public function observe(int $post_id): string;
+
+    /**
+     * Stores every persona's variant; stores nothing and returns 0 when the
+     * post was invalidated or the cache flushed since $fence was observed.
+     *
+     * @param array<string, string> $html_by_persona
+     */
+    public function warm(int $post_id, array $html_by_persona, int $ttl, ?string $fence = null): int;
 
     /** @return list<string> */
     public function cached_personas(int $post_id): array;
