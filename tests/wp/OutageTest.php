@@ -33,7 +33,8 @@ final class OutageTest extends SiteTestCase
     private static function lock(array $slot, string $ip): array
     {
         // Holds more slots at once than the default cap allows.
-        return Site::rest('POST', 'redis-persona/v1/slots/lock', $slot, ['headers' => ['X-RP-Test-IP' => $ip, 'X-RP-Test-Max-Holds' => '10']]);
+        $headers = ['X-RP-Test-IP' => $ip, 'X-RP-Test-Max-Holds' => '10'];
+        return Site::rest('POST', 'redis-persona/v1/slots/lock', $slot, ['headers' => $headers]);
     }
 
     public function testTheSiteKeepsItsGuaranteesThroughAnOutage(): void

@@ -39,7 +39,11 @@ final class PrivacyTest extends SiteTestCase
     {
         $lines = Site::wp(<<<'PHP'
             $user = get_user_by('login', 'rp-subscriber');
-            $id = $user ? $user->ID : wp_insert_user(['user_login' => 'rp-subscriber', 'user_pass' => wp_generate_password(), 'role' => 'subscriber']);
+            $id = $user ? $user->ID : wp_insert_user([
+                'user_login' => 'rp-subscriber',
+                'user_pass' => wp_generate_password(),
+                'role' => 'subscriber',
+            ]);
             echo LOGGED_IN_COOKIE, '=', wp_generate_auth_cookie((int) $id, time() + 3600, 'logged_in'), "\n";
             PHP);
         [$name, $value] = explode('=', trim($lines), 2);
