@@ -37,9 +37,10 @@
   function widget(root) {
     var resource = root.getAttribute('data-resource');
     var times = root.getAttribute('data-times').split(',').filter(Boolean);
-    var today = new Date().toISOString().slice(0, 10);
+    // The bookable window, in the site's timezone (Policy on the server).
+    var today = config.today || new Date().toISOString().slice(0, 10);
     var held = null;
-    var date = el('input', { type: 'date', value: today, min: today, 'aria-label': 'Date' });
+    var date = el('input', { type: 'date', value: today, min: today, max: config.lastDay || '', 'aria-label': 'Date' });
     var grid = el('div', { class: 'rp-times' });
     var status = el('p', { role: 'status' });
     var verify = el('form', { hidden: '' });
@@ -78,7 +79,7 @@
           status.textContent = format(i18n.held, new Date(r.data.expires_at * 1000).toLocaleTimeString());
           verify.hidden = false;
         } else if (r.status === 429) {
-          status.textContent = format(i18n.wait, r.retry || '60');
+          status.textContent = r.data && r.data.code === 'rp_too_many_holds' ? i18n.holds : format(i18n.wait, r.retry || '60');
         } else {
           held = null;
           status.textContent = r.status === 409 ? i18n.taken : i18n.error;
@@ -115,7 +116,8 @@
         data.redis_persona_watch = { date: date.value, resource: resource };
       }).on('heartbeat-tick', function (event, data) {
         var locked = data.redis_persona_locked;
-        if (locked && locked.date === date.value && locked.resource === resource) {
+        // No times: the lookup was rate-limited; wait for the next beat.
+        if (locked && locked.times && locked.date === date.value && locked.resource === resource) {
           refresh();
         }
       });

@@ -196,8 +196,11 @@ final class Plugin
         $base = plugins_url('assets/', REDIS_PERSONA_FILE);
         wp_enqueue_style('redis-persona-booking', $base . 'booking.css', [], REDIS_PERSONA_VERSION);
         wp_enqueue_script('redis-persona-booking', $base . 'booking.js', ['heartbeat'], REDIS_PERSONA_VERSION, true);
+        $today = new \DateTimeImmutable('today', wp_timezone());
         wp_localize_script('redis-persona-booking', 'redisPersonaBooking', [
             'root' => esc_url_raw(rest_url('redis-persona/v1/')),
+            'today' => $today->format('Y-m-d'),
+            'lastDay' => $today->modify('+' . Policy::booking_window_days() . ' days')->format('Y-m-d'),
             'i18n' => [
                 'held' => __('Held for you until %s. Verify your email to confirm.', 'redis-persona'),
                 'taken' => __('Sorry, someone else just took this slot.', 'redis-persona'),
@@ -205,6 +208,7 @@ final class Plugin
                 'verified' => __('Verified. Your booking reference is %s.', 'redis-persona'),
                 'wrong' => __('That code did not work.', 'redis-persona'),
                 'wait' => __('Too many attempts; try again in %s seconds.', 'redis-persona'),
+                'holds' => __('You already hold as many slots as you may. Confirm or release one first.', 'redis-persona'),
                 'error' => __('Something went wrong; please try again.', 'redis-persona'),
             ],
         ]);
