@@ -1,0 +1,169 @@
+<?php
+
+declare(strict_types=1);
+
+namespace RedisPersona\WpTests;
+
+use RedisPersona\WpTests\Support\Site;
+use RedisPersona\WpTests\Support\SiteTestCase;
+
+/**
+ * One contract, two stores: the same scenario runs inside WordPress against
+ * the database fallback and (with the extension) the Redis store, and both
+ * must give the same answers. This is what "the fallback keeps the same
+ * guarantees" means, checked.
+ */
+final class StoreContractTest extends SiteTestCase
+{
+    /** @return iterable<string, array{0: string}> */
+    public static function stores(): iterable
+    {
+        yield 'database fallback' => ['fallback'];
+        yield 'Redis' => ['redis'];
+    }
+
+    /** @return mixed the JSON that $scenario echoes, run with $store bound to the store under test */
+    private static function run_on(string $store, string $scenario)
+    {
+        if ($store === 'redis' && Site::mode() !== 'redis') {
+            self::markTestSkipped('the Redis store needs the extension');
+        }
+        $php = <<<PHP
+            use RedisPersona\\WordPress\\{FallbackStore, RedisStore, StateTable, Policy};
+            \$table = new StateTable();
+            \$store = '$store' === 'redis'
+                ? new RedisStore(RedisPersona\\WordPress\\Plugin::instance()->backend()->client(), \$table)
+                : new FallbackStore(\$table);
+            \$id = bin2hex(random_bytes(4));
+            PHP;
+        $out = Site::wp($php . "\n" . $scenario);
+        $decoded = json_decode($out, true);
+        if ($decoded === null) {
+            throw new \RuntimeException("scenario printed no JSON: $out");
+        }
+        return $decoded;
+    }
+
+    /** @dataProvider stores */
+    public function testRateLimitingIsGcraWithTheSameAnswers(string $store): void
+    {
+        $attempts = self::run_on($store, <<<'PHP'
+            $out = [];
+            for ($i = 0; $i < 5; $i++) {
+                $out[] = $store->attempt('contract-' . $id, 3, 60, 'client');
+            }
+            $out[] = $store->attempt('contract-' . $id, 3, 60, 'another client');
+            echo wp_json_encode($out);
+            PHP);
+        $this->assertSame([true, true, true, false, false, true], array_column($attempts, 'allowed'));
+        $this->assertSame([2, 1, 0, 0, 0, 2], array_column($attempts, 'remaining'));
+        $this->assertSame([0, 0, 0], array_column(array_slice($attempts, 0, 3), 'retry_after'));
+        // The next cell is one emission interval (60 s / 3) after the third.
+        $this->assertEqualsWithDelta(20, $attempts[3]['retry_after'], 1);
+        $this->assertSame($attempts[3]['retry_after'], $attempts[4]['retry_after'], 'a refusal does not count');
+    }
+
+    /** @dataProvider stores */
+    public function testOneRowOrKeyPerLimitedClientWhateverItsTraffic(string $store): void
+    {
+        $sizes = self::run_on($store, <<<'PHP'
+            global $wpdb;
+            $size = static function () use ($wpdb, $id): int {
+                $t = StateTable::name();
+                return (int) $wpdb->get_var("SELECT COUNT(*) + COALESCE(SUM(LENGTH(value) + LENGTH(data)), 0) FROM `$t` WHERE name LIKE 'rl:contract-$id:%'");
+            };
+            $store->attempt('contract-' . $id, 1000, 60, 'client');
+            $after_one = $size();
+            for ($i = 0; $i < 300; $i++) {
+                $store->attempt('contract-' . $id, 1000, 60, 'client');
+            }
+            echo wp_json_encode([$after_one, $size()]);
+            PHP);
+        $this->assertSame($sizes[0], $sizes[1], 'constant memory');
+    }
+
+    /** @dataProvider stores */
+    public function testAWarmObservedBeforeAnInvalidationIsRefused(string $store): void
+    {
+        $result = self::run_on($store, <<<'PHP'
+            $post = random_int(100000, 900000);
+            $fence = $store->observe($post);
+            $store->invalidate_post($post);
+            $stale = $store->warm($post, ['family' => '<p>old</p>'], 60, $fence);
+            $fresh_fence = $store->observe($post);
+            $fresh = $store->warm($post, ['family' => '<p>new</p>', 'solo' => '<p>new</p>'], 60, $fresh_fence);
+            [$html, $status] = $store->remember($post, 'family', static fn () => '<p>rendered</p>', 60);
+            echo wp_json_encode([$stale, $fresh, $html, $status]);
+            PHP);
+        $this->assertSame([0, 2, '<p>new</p>', 'hit'], $result);
+    }
+
+    /** @dataProvider stores */
+    public function testARenderReenteringItsOwnVariantDoesNotWaitForItself(string $store): void
+    {
+        $result = self::run_on($store, <<<'PHP'
+            $post = random_int(100000, 900000);
+            $started = microtime(true);
+            [$html] = $store->remember($post, 'family', static function () use ($store, $post): string {
+                [$inner] = $store->remember($post, 'family', static fn () => 'i', 60);
+                return 'o+' . $inner;
+            }, 60);
+            echo wp_json_encode([$html, microtime(true) - $started]);
+            PHP);
+        $this->assertSame('o+i', $result[0]);
+        $this->assertLessThan(1.0, $result[1], 'no wait for its own render lock');
+    }
+
+    /** @dataProvider stores */
+    public function testOneHolderPerSlotAndFencesThatOnlyGoUp(string $store): void
+    {
+        $result = self::run_on($store, <<<'PHP'
+            $date = gmdate('Y-m-d', time() + 5 * 86400);
+            $resource = 'contract-' . $id;
+            $first = $store->lock($date, '10:00', $resource, 'a', 60);
+            $second = $store->lock($date, '10:00', $resource, 'b', 60);
+            $wrong = $store->unlock($date, '10:00', $resource, str_repeat('x', 32));
+            $released = $store->unlock($date, '10:00', $resource, $first['token']);
+            $other = new FallbackStore($table);
+            $via_fallback = $other->lock($date, '10:00', $resource, 'c', 60);
+            $other->unlock($date, '10:00', $resource, $via_fallback['token']);
+            $third = $store->lock($date, '10:00', $resource, 'd', 60);
+            echo wp_json_encode([$second, $wrong, $released, $first['fence'], $via_fallback['fence'], $third['fence']]);
+            PHP);
+        [$second, $wrong, $released, $f1, $f2, $f3] = $result;
+        $this->assertNull($second, 'held');
+        $this->assertFalse($wrong, 'only the holder releases');
+        $this->assertTrue($released);
+        $this->assertGreaterThan($f1, $f2, 'the fallback goes above the store');
+        $this->assertGreaterThan($f2, $f3, 'and the store above the fallback');
+    }
+
+    /** @dataProvider stores */
+    public function testCodesVerifyOnceAndBurnAfterTheAttemptLimit(string $store): void
+    {
+        $result = self::run_on($store, <<<'PHP'
+            $who = 'contract-' . $id . '@example.test';
+            $next = static fn (string $c): string => str_pad((string) (((int) $c + 1) % 10 ** strlen($c)), strlen($c), '0', STR_PAD_LEFT);
+            $code = $store->otp_issue($who);
+            $ok = $store->otp_verify($who, $code);
+            $replay = $store->otp_verify($who, $code);
+            $burnt = $store->otp_issue($who . '.b');
+            $tries = [];
+            for ($i = 0; $i < Policy::otp()['max_attempts']; $i++) {
+                $tries[] = $store->otp_verify($who . '.b', $next($burnt));
+            }
+            $after = $store->otp_verify($who . '.b', $burnt);
+            $issued = [];
+            for ($i = 0; $i < Policy::otp()['issue_limit'] + 1; $i++) {
+                try {
+                    $store->otp_issue($who . '.c');
+                    $issued[] = true;
+                } catch (RedisPersona\WordPress\LimitExceeded $e) {
+                    $issued[] = $e->retry_after() > 0 ? 'limited' : 'limited without retry-after';
+                }
+            }
+            echo wp_json_encode([strlen($code), $ok, $replay, array_unique($tries), $after, $issued]);
+            PHP);
+        $this->assertSame([6, true, false, [false], false, [true, true, true, 'limited']], $result);
+    }
+}
