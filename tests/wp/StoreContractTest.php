@@ -70,7 +70,8 @@ final class StoreContractTest extends SiteTestCase
             global $wpdb;
             $size = static function () use ($wpdb, $id): int {
                 $t = StateTable::name();
-                return (int) $wpdb->get_var("SELECT COUNT(*) + COALESCE(SUM(LENGTH(value) + LENGTH(data)), 0) FROM `$t` WHERE name LIKE 'rl:contract-$id:%'");
+                $bytes = 'COUNT(*) + COALESCE(SUM(LENGTH(value) + LENGTH(data)), 0)';
+                return (int) $wpdb->get_var("SELECT $bytes FROM `$t` WHERE name LIKE 'rl:contract-$id:%'");
             };
             $store->attempt('contract-' . $id, 1000, 60, 'client');
             $after_one = $size();
