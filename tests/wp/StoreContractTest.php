@@ -23,8 +23,9 @@ final class StoreContractTest extends SiteTestCase
     }
 
     /** @return mixed the JSON that $scenario echoes, run with $store bound to the store under test */
-    private static function run_on(string $store, string $scenario)
+    private static function run_on(string $store, string $scenario, ?string $id = null)
     {
+        $id ??= bin2hex(random_bytes(4));
         if ($store === 'redis' && Site::mode() !== 'redis') {
             self::markTestSkipped('the Redis store needs the extension');
         }
@@ -34,7 +35,7 @@ final class StoreContractTest extends SiteTestCase
             \$store = '$store' === 'redis'
                 ? new RedisStore(RedisPersona\\WordPress\\Plugin::instance()->backend()->client(), \$table)
                 : new FallbackStore(\$table);
-            \$id = bin2hex(random_bytes(4));
+            \$id = '$id';
             PHP;
         $out = Site::wp($php . "\n" . $scenario);
         $decoded = json_decode($out, true);
@@ -66,6 +67,16 @@ final class StoreContractTest extends SiteTestCase
     /** @dataProvider stores */
     public function testOneRowOrKeyPerLimitedClientWhateverItsTraffic(string $store): void
     {
+        $id = bin2hex(random_bytes(4));
+        $redis_bytes = static function () use ($id): int {
+            $port = Site::redis_port();
+            exec("redis-cli -p $port --scan --pattern '*contract-$id*'", $keys);
+            $bytes = 0;
+            foreach ($keys as $key) {
+                $bytes += (int) shell_exec("redis-cli -p $port MEMORY USAGE " . escapeshellarg($key));
+            }
+            return count($keys) * 1000000 + $bytes;
+        };
         $sizes = self::run_on($store, <<<'PHP'
             global $wpdb;
             $size = static function () use ($wpdb, $id): int {
@@ -74,13 +85,25 @@ final class StoreContractTest extends SiteTestCase
                 return (int) $wpdb->get_var("SELECT $bytes FROM `$t` WHERE name LIKE 'rl:contract-$id:%'");
             };
             $store->attempt('contract-' . $id, 1000, 60, 'client');
-            $after_one = $size();
+            echo wp_json_encode([$size()]);
+            PHP, $id);
+        $redis_after_one = $store === 'redis' ? $redis_bytes() : 0;
+        $more = self::run_on($store, <<<'PHP'
+            global $wpdb;
             for ($i = 0; $i < 300; $i++) {
                 $store->attempt('contract-' . $id, 1000, 60, 'client');
             }
-            echo wp_json_encode([$after_one, $size()]);
-            PHP);
-        $this->assertSame($sizes[0], $sizes[1], 'constant memory');
+            $t = StateTable::name();
+            $bytes = 'COUNT(*) + COALESCE(SUM(LENGTH(value) + LENGTH(data)), 0)';
+            echo wp_json_encode([(int) $wpdb->get_var("SELECT $bytes FROM `$t` WHERE name LIKE 'rl:contract-$id:%'")]);
+            PHP, $id);
+        if ($store === 'redis') {
+            $this->assertGreaterThan(0, $redis_after_one, 'the limiter has its key');
+            $this->assertSame($redis_after_one, $redis_bytes(), 'constant memory in Redis');
+        } else {
+            $this->assertGreaterThan(0, $sizes[0], 'the limiter has its row');
+            $this->assertSame($sizes[0], $more[0], 'constant memory in the database');
+        }
     }
 
     /** @dataProvider stores */
