@@ -117,3 +117,9 @@ add_filter('redis_persona_rate_limit', static function (array $limit, string $na
 if (!defined('REDIS_PERSONA_TRUSTED_PROXIES')) {
     define('REDIS_PERSONA_TRUSTED_PROXIES', '127.0.0.1, ::1');
 }
+
+// Preload batch size a test sets (option rp_sandbox_preload_batch).
+add_filter('redis_persona_preload_batch', static function (int $batch): int {
+    $size = (int) get_option('rp_sandbox_preload_batch', 0);
+    return $size > 0 ? $size : $batch;
+});
