@@ -190,4 +190,40 @@ final class StoreContractTest extends SiteTestCase
             PHP);
         $this->assertSame([6, true, false, [false], false, [true, true, true, 'limited']], $result);
     }
+
+    public function testThePluginsPolicyIsTheExtensionsPolicy(): void
+    {
+        if (Site::mode() !== 'redis') {
+            $this->markTestSkipped('compares with the loaded extension');
+        }
+        $both = json_decode(Site::wp(<<<'PHP'
+            use RedisPersona\WordPress\Policy;
+            $ext = RedisPersona\Policy::defaults();
+            echo wp_json_encode([
+                'plugin' => [
+                    Policy::CACHE_TTL,
+                    Policy::CACHE_STALE_TTL,
+                    Policy::RENDER_LOCK_MS,
+                    Policy::RENDER_WAIT_MS,
+                    Policy::HOLD_TTL,
+                    Policy::OTP,
+                    Policy::PERSONA_PATTERN,
+                    'gcra',
+                ],
+                'extension' => [
+                    $ext['cache']['ttl']['default'],
+                    $ext['cache']['stale_ttl']['default'],
+                    $ext['cache']['lock_ttl_ms']['default'],
+                    $ext['cache']['lock_wait_ms']['default'],
+                    $ext['slot']['ttl']['default'],
+                    array_map(static fn (array $o) => $o['default'], array_intersect_key($ext['otp'], Policy::OTP)),
+                    str_replace('/$/', '/D', $ext['persona']['pattern']),
+                    $ext['rate_limit']['algorithm'],
+                ],
+                'limits' => [Policy::HOLD_MAX_TTL <= $ext['slot']['ttl']['max'], Policy::CACHE_MAX_TTL <= $ext['keys']['max_ttl']],
+            ]);
+            PHP), true);
+        $this->assertSame($both['extension'], $both['plugin']);
+        $this->assertSame([true, true], $both['limits'], "the plugin's limits fit inside the extension's");
+    }
 }
