@@ -217,7 +217,7 @@ final class StoreContractTest extends SiteTestCase
                     $ext['cache']['lock_wait_ms']['default'],
                     $ext['slot']['ttl']['default'],
                     array_map(static fn (array $o) => $o['default'], array_intersect_key($ext['otp'], Policy::OTP)),
-                    str_replace('/$/', '/D', $ext['persona']['pattern']),
+                    $ext['persona']['pattern'] . 'D',
                     $ext['rate_limit']['algorithm'],
                 ],
                 'limits' => [Policy::HOLD_MAX_TTL <= $ext['slot']['ttl']['max'], Policy::CACHE_MAX_TTL <= $ext['keys']['max_ttl']],
