@@ -167,8 +167,8 @@ final class RedisStore implements Store
         $name = FallbackStore::lock_name($date, $resource, $time);
         // The database remembers fences the fallback issued (or a Redis that
         // lost its data had issued): Redis must go above them.
-        $floor = $this->table->fence_floor($name);
-        $lock = $this->slots()->acquire($date, $time, $resource, $owner, $ttl, $floor);
+        $known = $this->table->fence_floor($name);
+        $lock = $this->slots()->acquire($date, $time, $resource, $owner, $ttl, $known > 0 ? $known + 1 : 0);
         if ($lock === null) {
             return null;
         }
