@@ -22,6 +22,7 @@ mod ini;
 mod invalidator;
 mod logging;
 mod otp;
+mod policy;
 mod ratelimit;
 mod slot;
 
@@ -66,4 +67,5 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .class::<slot::SlotLock>()
         .class::<otp::Otp>()
         .class::<ratelimit::RateLimiter>()
+        .class::<policy::Policy>()
 }

@@ -1,4 +1,8 @@
 //! `RedisPersona\SlotLock`: the PHP face of `persona_core::SlotLock`.
+//!
+//! Parameters are named in camelCase because ext-php-rs takes PHP parameter
+//! names (used by named arguments and Reflection) from the Rust identifiers.
+#![allow(non_snake_case)]
 
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::flags::ClassFlags;
@@ -62,7 +66,8 @@ impl SlotLock {
     }
 
     /// Takes the slot if it is free: `['token', 'fence', 'expires_at']`, or
-    /// null when someone else holds it.
+    /// null when someone else holds it. The fence is at least `$minFence`.
+    #[php(defaults(minFence = 0i64))]
     pub fn acquire(
         &self,
         date: Bytes,
@@ -70,6 +75,7 @@ impl SlotLock {
         resource: Bytes,
         owner: Bytes,
         ttl: Option<Int>,
+        minFence: Int,
     ) -> PhpResult<Option<ZBox<ZendHashTable>>> {
         let slot = slot(&date, &time, &resource)?;
         let owner =
@@ -78,7 +84,8 @@ impl SlotLock {
             Some(t) => slot::validate_ttl("ttl", t.0).or_throw()?,
             None => self.inner.default_ttl_secs(),
         };
-        let acquired = self.inner.acquire(slot, owner, ttl).or_throw()?;
+        let min_fence = slot::validate_min_fence("minFence", minFence.0).or_throw()?;
+        let acquired = self.inner.acquire(slot, owner, ttl, min_fence).or_throw()?;
         Ok(acquired.map(|a| {
             Arr::new()
                 .set("token", a.token)

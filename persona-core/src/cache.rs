@@ -48,15 +48,10 @@ pub const OPTION_NAMES: &[&str] = &[
     "lock_ttl_ms",
     "lock_wait_ms",
 ];
-pub const DEFAULT_TTL_SECS: u64 = 7 * 24 * 3600;
-pub const DEFAULT_STALE_TTL_SECS: u64 = 24 * 3600;
-pub const DEFAULT_MAX_BYTES: u64 = 1024 * 1024;
-pub const MAX_MAX_BYTES: u64 = 64 * 1024 * 1024;
-pub const DEFAULT_COMPRESS_MIN_BYTES: u64 = 4096;
-pub const DEFAULT_BETA: f64 = 1.0;
-pub const DEFAULT_LOCK_TTL_MS: u64 = 5_000;
-/// At most this many variants in one `warm`.
-pub const MAX_WARM_VARIANTS: usize = 256;
+pub use crate::policy::cache::{
+    DEFAULT_BETA, DEFAULT_COMPRESS_MIN_BYTES, DEFAULT_LOCK_TTL_MS, DEFAULT_MAX_BYTES,
+    DEFAULT_STALE_TTL_SECS, DEFAULT_TTL_SECS, MAX_MAX_BYTES, MAX_WARM_VARIANTS,
+};
 /// How long a miss seen by `get` fences a following `set`.
 pub const FENCE_WINDOW: Duration = Duration::from_secs(60);
 

@@ -5,7 +5,7 @@ use redis::ConnectionLike;
 
 use crate::error::{Error, Result};
 
-pub const MAX_TTL_SECS: i64 = 30 * 24 * 3600;
+pub use crate::policy::keys::MAX_TTL_SECS;
 pub const MAX_VALUE_BYTES: usize = 8 * 1024 * 1024;
 
 pub fn validate_ttl(argument: &str, ttl: i64) -> Result<u64> {

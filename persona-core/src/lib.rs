@@ -16,6 +16,7 @@ pub mod keys;
 pub mod kv;
 pub mod options;
 pub mod otp;
+pub mod policy;
 pub mod pool;
 pub mod process;
 pub mod ratelimit;

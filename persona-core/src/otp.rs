@@ -16,7 +16,9 @@
 //!   guess that reserved an earlier attempt is still comparing would make
 //!   that legitimate verify fail (16 racing verifies could all lose).
 //! - `issue` is limited to `issue_limit` per `issue_window` per identity
-//!   (fixed window, one script); a new code replaces the previous one.
+//!   with the rate limiter's GCRA (a burst of `issue_limit`, then one every
+//!   `issue_window / issue_limit`), in the same script that stores the code;
+//!   a new code replaces the previous one.
 
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
@@ -41,28 +43,23 @@ pub const OPTION_NAMES: &[&str] = &[
     "issue_limit",
     "issue_window",
 ];
-pub const MIN_SECRET_BYTES: usize = 16;
-pub const MAX_IDENTITY_BYTES: usize = 320;
-pub const MAX_CODE_BYTES: usize = 64;
+pub use crate::policy::otp::{MAX_CODE_BYTES, MAX_IDENTITY_BYTES, MIN_SECRET_BYTES};
 
-/// KEYS: code, issued. ARGV: code HMAC, ttl ms, issue limit, window ms.
-/// Returns {1, 0} issued or {0, ms until the window ends}.
+/// KEYS: code, issue limiter state. ARGV: code HMAC, ttl ms, issue limit,
+/// window ms. Returns {1, 0} issued or {0, seconds until an issue is allowed}.
 static ISSUE: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
+    Script::new(&format!(
+        "{}{}",
+        crate::ratelimit::GCRA_LUA,
         r"
-local n = redis.call('INCR', KEYS[2])
-if n == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[4]) end
-if n > tonumber(ARGV[3]) then
-  local left = redis.call('PTTL', KEYS[2])
-  if left < 0 then redis.call('PEXPIRE', KEYS[2], ARGV[4]); left = tonumber(ARGV[4]) end
-  return {0, left}
-end
+local verdict = gcra(KEYS[2], tonumber(ARGV[3]), tonumber(ARGV[4]))
+if verdict[1] == 0 then return {0, verdict[3]} end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'h', ARGV[1], 'a', 0)
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return {1, 0}
-",
-    )
+"
+    ))
 });
 
 /// KEYS: code. ARGV: max attempts. Reserves an attempt; returns the stored
@@ -100,21 +97,25 @@ pub struct OtpConfig {
 
 impl OtpConfig {
     pub fn build(options: &[(String, OptionValue)]) -> Result<OtpConfig> {
+        use crate::policy::otp::{DIGITS, ISSUE_LIMIT, ISSUE_WINDOW_SECS, MAX_ATTEMPTS, TTL_SECS};
         let mut c = OtpConfig {
-            ttl_secs: 600,
-            digits: 6,
-            max_attempts: 5,
-            issue_limit: 3,
-            issue_window_secs: 600,
+            ttl_secs: TTL_SECS.0,
+            digits: DIGITS.0 as u32,
+            max_attempts: MAX_ATTEMPTS.0,
+            issue_limit: ISSUE_LIMIT.0,
+            issue_window_secs: ISSUE_WINDOW_SECS.0,
+        };
+        let read = |arg: &str, value: &OptionValue, (default, min, max): (u64, u64, u64)| {
+            int_option(arg, value, min, max, default)
         };
         for (name, value) in options {
             let arg = option_argument(name);
             match name.as_str() {
-                "ttl" => c.ttl_secs = int_option(&arg, value, 10, 86_400, 600)?,
-                "digits" => c.digits = int_option(&arg, value, 4, 10, 6)? as u32,
-                "max_attempts" => c.max_attempts = int_option(&arg, value, 1, 100, 5)?,
-                "issue_limit" => c.issue_limit = int_option(&arg, value, 1, 1000, 3)?,
-                "issue_window" => c.issue_window_secs = int_option(&arg, value, 1, 86_400, 600)?,
+                "ttl" => c.ttl_secs = read(&arg, value, TTL_SECS)?,
+                "digits" => c.digits = read(&arg, value, DIGITS)? as u32,
+                "max_attempts" => c.max_attempts = read(&arg, value, MAX_ATTEMPTS)?,
+                "issue_limit" => c.issue_limit = read(&arg, value, ISSUE_LIMIT)?,
+                "issue_window" => c.issue_window_secs = read(&arg, value, ISSUE_WINDOW_SECS)?,
                 _ => return Err(unknown_option(arg, OPTION_NAMES)),
             }
         }
@@ -211,16 +212,17 @@ impl Otp {
             .arg(self.config.ttl_secs * 1000)
             .arg(self.config.issue_limit)
             .arg(self.config.issue_window_secs * 1000);
-        let (issued, wait_ms): (i64, u64) = self.client.run(Retry::Once, |con| call.invoke(con))?;
+        let (issued, wait_secs): (i64, u64) =
+            self.client.run(Retry::Once, |con| call.invoke(con))?;
         if issued != 1 {
-            let retry_after = Duration::from_millis(wait_ms);
+            let retry_after = Duration::from_secs(wait_secs);
             return Err(Error::RateLimited {
                 retry_after,
                 message: format!(
                     "too many codes requested for this identity: at most {} per {} s; retry in {} s",
                     self.config.issue_limit,
                     self.config.issue_window_secs,
-                    retry_after.as_secs_f64().ceil()
+                    retry_after.as_secs()
                 ),
             });
         }

@@ -3,14 +3,28 @@
 //! fencing token for the booking write and a per-day index instead of SCAN.
 //!
 //! Every step is one Lua script over keys sharing the `{date:resource}` hash
-//! tag, so it is atomic and works on Redis Cluster. The scripts take the time
-//! from Redis (`TIME`), so clocks of the web servers do not matter.
+//! tag, so it is atomic and works on Redis Cluster. Lock lifetimes use
+//! Redis's clock (`TIME`).
 //!
-//! Fences: the per-slot counter starts from Redis's clock in milliseconds
-//! when it does not exist, then increments. So fences strictly increase with
-//! every successful acquire, across releases, expiries and even after the
-//! counter itself expired (30 days without an acquire): a new seed is a
-//! later clock reading, far above any earlier value.
+//! Fences are a hybrid logical clock in milliseconds, so that one sequence
+//! per slot keeps increasing across Redis mode, the plugin's database
+//! fallback (which issues max(last database fence + 1, its clock in ms)) and
+//! a loss of Redis's data:
+//!
+//! ```text
+//! fence = max(last fence + 1, Redis TIME in ms, caller's clock in ms, min_fence)
+//! ```
+//!
+//! The last fence of a slot is kept only while it is ahead of Redis's clock
+//! (PX = fence - now + 1, at most 30 days): once the clock has passed it,
+//! the clock alone yields larger fences, so a released or expired slot
+//! leaves no key behind (a counter per slot ever locked used to stay for 30
+//! days). The caller's clock is the web server's, the one the fallback uses,
+//! so switching modes on one web server never goes back; `min_fence` lets a
+//! caller that knows a higher fence (from its database) raise the floor.
+//! Not promised: fences are not dense, and after a data loss or with clocks
+//! that step back, they are only larger if the holds are further apart than
+//! the step (see the README's guarantees).
 //!
 //! Events (JSON on `{prefix}:lk:{date:resource}:events`): `acquired`,
 //! `released`, `extended`, and `expired` when an expired lock is observed
@@ -27,9 +41,7 @@ use crate::keys::Keys;
 use crate::pool::Retry;
 use crate::token;
 
-pub const DEFAULT_TTL_SECS: u64 = 600;
-pub const MAX_TTL_SECS: u64 = 86_400;
-pub const MAX_OWNER_BYTES: usize = 200;
+pub use crate::policy::slot::{DEFAULT_TTL_SECS, MAX_MIN_FENCE, MAX_OWNER_BYTES, MAX_TTL_SECS};
 
 /// Shared Lua: the server time in ms, and publishing an event. Every
 /// script but OBSERVE takes KEYS lock, index (, fence) and ARGV date,
@@ -48,7 +60,9 @@ end
 ";
 
 /// KEYS: lock, index, fence. ARGV: date, resource, time, token, channel,
-/// ttl ms, owner. Returns {fence, expires_at_ms} or false when held.
+/// ttl ms, owner, caller's clock ms, min fence. Returns {fence,
+/// expires_at_ms} or false when held. Fences stay below 10^14, so `%d` and
+/// cjson (14 significant digits) print them exactly.
 static ACQUIRE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(&format!(
         "{PRELUDE}{}",
@@ -58,9 +72,10 @@ if not redis.call('SET', KEYS[1], ARGV[4], 'NX', 'PX', ttl) then return false en
 local now = now_ms()
 local previous = redis.call('HGET', KEYS[2], ARGV[3])
 if previous then event(ARGV[5], 'expired', ARGV[3], cjson.decode(previous)) end
-if redis.call('EXISTS', KEYS[3]) == 0 then redis.call('SET', KEYS[3], now) end
-local fence = redis.call('INCR', KEYS[3])
-redis.call('PEXPIRE', KEYS[3], 2592000000) -- 30 days
+local fence = math.max(now, tonumber(ARGV[8]), tonumber(ARGV[9]))
+local last = tonumber(redis.call('GET', KEYS[3]) or '')
+if last and last + 1 > fence then fence = last + 1 end
+redis.call('SET', KEYS[3], string.format('%d', fence), 'PX', math.min(fence - now + 1, 2592000000))
 local holder = {owner = ARGV[7], fence = fence, expires_at_ms = now + ttl}
 redis.call('HSET', KEYS[2], ARGV[3], cjson.encode(holder))
 if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
@@ -181,6 +196,11 @@ pub fn validate_ttl(argument: &str, ttl: i64) -> Result<u64> {
     crate::options::int_in_range(argument, ttl, 1, MAX_TTL_SECS as i64, " seconds")
 }
 
+/// Validates a fence floor passed by a caller (0 for none).
+pub fn validate_min_fence(argument: &str, min_fence: i64) -> Result<u64> {
+    crate::options::int_in_range(argument, min_fence, 0, MAX_MIN_FENCE as i64, "")
+}
+
 /// Validates a token handed back by a caller: what `acquire` issues is 32
 /// hex characters; anything else cannot match, but huge or binary input is
 /// an error rather than a silent false.
@@ -222,13 +242,22 @@ impl SlotLock {
         call
     }
 
-    /// Takes the slot for `ttl_secs` if nobody holds it.
-    pub fn acquire(&self, slot: Slot<'_>, owner: &str, ttl_secs: u64) -> Result<Option<Acquired>> {
+    /// Takes the slot for `ttl_secs` if nobody holds it; its fence is at
+    /// least `min_fence` (validate with [`validate_min_fence`]).
+    pub fn acquire(
+        &self,
+        slot: Slot<'_>,
+        owner: &str,
+        ttl_secs: u64,
+        min_fence: u64,
+    ) -> Result<Option<Acquired>> {
         let token = token::random_hex(16)?;
         let mut call = self.call(&ACQUIRE, slot, &token);
         call.key(self.keys.slot_fence(slot.date, slot.resource, slot.time))
             .arg(ttl_secs * 1000)
-            .arg(owner);
+            .arg(owner)
+            .arg(crate::clock::now_ms().min(MAX_MIN_FENCE))
+            .arg(min_fence.min(MAX_MIN_FENCE));
         let reply: Option<(u64, u64)> = self.client.run(Retry::Once, |con| call.invoke(con))?;
         Ok(reply.map(|(fence, expires_at_ms)| Acquired {
             token,

@@ -29,11 +29,11 @@ fn one_holder_per_slot_and_only_the_token_releases() {
         .unwrap();
 
     let a = locks
-        .acquire(SLOT, "guest-a", 60)
+        .acquire(SLOT, "guest-a", 60, 0)
         .unwrap()
         .expect("free slot");
     assert_eq!(a.token.len(), 32);
-    assert!(locks.acquire(SLOT, "guest-b", 60).unwrap().is_none());
+    assert!(locks.acquire(SLOT, "guest-b", 60, 0).unwrap().is_none());
     assert!(!locks
         .release(SLOT, "0123456789abcdef0123456789abcdef")
         .unwrap());
@@ -45,7 +45,7 @@ fn one_holder_per_slot_and_only_the_token_releases() {
     assert!(locks.release(SLOT, &a.token).unwrap());
     assert!(!locks.release(SLOT, &a.token).unwrap(), "released twice");
     let b = locks
-        .acquire(SLOT, "guest-b", 60)
+        .acquire(SLOT, "guest-b", 60, 0)
         .unwrap()
         .expect("free again");
     assert!(b.fence > a.fence);
@@ -76,12 +76,12 @@ fn one_holder_per_slot_and_only_the_token_releases() {
 fn expired_locks_are_never_listed_and_fences_keep_increasing() {
     let server = RedisServer::start();
     let locks = SlotLock::new(client(&server, "s2"), 600);
-    let first = locks.acquire(SLOT, "a", 1).unwrap().unwrap();
+    let first = locks.acquire(SLOT, "a", 1, 0).unwrap().unwrap();
     let other = Slot {
         time: "11:00",
         ..SLOT
     };
-    locks.acquire(other, "b", 60).unwrap().unwrap();
+    locks.acquire(other, "b", 60, 0).unwrap().unwrap();
     std::thread::sleep(Duration::from_millis(1100));
     let listed = locks.locked("2026-12-24", "room-1").unwrap();
     assert_eq!(
@@ -90,18 +90,20 @@ fn expired_locks_are_never_listed_and_fences_keep_increasing() {
     );
     assert!(locks.holder(SLOT).unwrap().is_none());
     // A stale token after expiry and re-acquire by someone else fails.
-    let second = locks.acquire(SLOT, "c", 60).unwrap().unwrap();
+    let second = locks.acquire(SLOT, "c", 60, 0).unwrap().unwrap();
     assert!(second.fence > first.fence);
     assert!(!locks.release(SLOT, &first.token).unwrap());
     assert!(locks.extend(SLOT, &first.token, 60).unwrap().is_none());
-    // Even when the fence counter itself is gone, the next fence is larger.
+    // Even when the fence state itself is gone, the next fence is larger
+    // (for holds at least a millisecond apart: fences follow the clock).
+    std::thread::sleep(Duration::from_millis(2));
     let mut admin = server.admin();
     redis::cmd("DEL")
         .arg("s2:lk:{2026-12-24:room-1}:f:10:30")
         .query::<()>(&mut admin)
         .unwrap();
     locks.release(SLOT, &second.token).unwrap();
-    let third = locks.acquire(SLOT, "d", 60).unwrap().unwrap();
+    let third = locks.acquire(SLOT, "d", 60, 0).unwrap().unwrap();
     assert!(
         third.fence > second.fence,
         "{} <= {}",
@@ -129,7 +131,12 @@ fn racing_threads_get_exactly_one_winner_per_round() {
                         time: &time,
                         resource: "race",
                     };
-                    usize::from(locks.acquire(slot, &format!("t{i}"), 60).unwrap().is_some())
+                    usize::from(
+                        locks
+                            .acquire(slot, &format!("t{i}"), 60, 0)
+                            .unwrap()
+                            .is_some(),
+                    )
                 })
             })
             .collect::<Vec<_>>()
@@ -164,9 +171,10 @@ fn otp_codes_verify_once_burn_after_attempts_and_rate_limit() {
     );
 
     otp.issue(b"zoe@example.org").unwrap();
+    // GCRA: a burst of 3, then one every 600 s / 3.
     match otp.issue(b"zoe@example.org") {
         Err(Error::RateLimited { retry_after, .. }) => {
-            assert!(retry_after > Duration::from_secs(590), "{retry_after:?}");
+            assert_eq!(retry_after, Duration::from_secs(200));
         }
         other => panic!("{other:?}"),
     }
@@ -198,7 +206,12 @@ fn rate_limiter_is_exact_under_concurrency() {
     let limiter = RateLimiter::new(c, b"login", 25, 60).unwrap();
     let refused = limiter.attempt(b"203.0.113.9").unwrap();
     assert!(!refused.allowed);
-    assert!(refused.retry_after > Duration::from_secs(55));
+    // A burst of 25, then one every 60 s / 25 = 2.4 s: retry in ceil(2.4 - elapsed).
+    assert!(
+        (1..=3).contains(&refused.retry_after.as_secs()),
+        "{:?}",
+        refused.retry_after
+    );
     limiter.reset(b"203.0.113.9").unwrap();
     let again = limiter.attempt(b"203.0.113.9").unwrap();
     assert_eq!((again.allowed, again.remaining), (true, 24));
@@ -231,4 +244,95 @@ fn racing_verifies_of_the_right_code_have_exactly_one_winner() {
             .sum();
         assert_eq!(winners, 1, "round {round}");
     }
+}
+
+/// The one key the limiter `name` keeps for a caller (its name is a hash).
+fn limiter_key(server: &RedisServer, prefix: &str) -> String {
+    let (_, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+        .arg(0)
+        .arg("MATCH")
+        .arg(format!("{prefix}:rl:*"))
+        .arg("COUNT")
+        .arg(1000)
+        .query(&mut server.admin())
+        .unwrap();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    keys[0].clone()
+}
+
+#[test]
+fn rate_limiter_memory_stays_constant_per_key() {
+    let server = RedisServer::start();
+    let limiter = RateLimiter::new(client(&server, "r2"), b"big", 100_000, 3600).unwrap();
+    assert!(limiter.attempt(b"198.51.100.1").unwrap().allowed);
+    let key = limiter_key(&server, "r2");
+    let usage = |server: &RedisServer| -> u64 {
+        redis::cmd("MEMORY")
+            .arg("USAGE")
+            .arg(&key)
+            .query(&mut server.admin())
+            .unwrap()
+    };
+    let before = usage(&server);
+    for _ in 0..3000 {
+        assert!(limiter.attempt(b"198.51.100.1").unwrap().allowed);
+    }
+    let after = usage(&server);
+    assert!(
+        after <= before + 8 && after < 200,
+        "{before} -> {after} bytes"
+    );
+    // 3002 taken; a few came back while the test ran (one per 36 ms).
+    let last = limiter.attempt(b"198.51.100.1").unwrap();
+    assert!((100_000 - 3002..100_000 - 2900).contains(&last.remaining));
+}
+
+#[test]
+fn rate_limiter_is_a_burst_then_one_per_emission_interval() {
+    let server = RedisServer::start();
+    // T = 2 s / 4 = 500 ms.
+    let limiter = RateLimiter::new(client(&server, "r3"), b"gcra", 4, 2).unwrap();
+    let remaining: Vec<u64> = (0..4)
+        .map(|_| limiter.attempt(b"k").unwrap())
+        .inspect(|d| assert!(d.allowed && d.retry_after.is_zero()))
+        .map(|d| d.remaining)
+        .collect();
+    assert_eq!(remaining, [3, 2, 1, 0]);
+    let refused = limiter.attempt(b"k").unwrap();
+    assert_eq!(
+        (refused.allowed, refused.remaining, refused.retry_after),
+        (false, 0, Duration::from_secs(1))
+    );
+    // Refusals are not counted: one emission interval later, one more.
+    std::thread::sleep(Duration::from_millis(520));
+    let next = limiter.attempt(b"k").unwrap();
+    assert_eq!((next.allowed, next.remaining), (true, 0));
+    assert!(!limiter.attempt(b"k").unwrap().allowed);
+    // The key expires when the bucket is empty again (PX = tat - now).
+    let key = limiter_key(&server, "r3");
+    let ttl: i64 = redis::cmd("PTTL")
+        .arg(&key)
+        .query(&mut server.admin())
+        .unwrap();
+    assert!((1500..=2000).contains(&ttl), "{ttl}");
+
+    // A long window's retry_after is whole seconds, rounded up.
+    let slow = RateLimiter::new(client(&server, "r4"), b"slow", 2, 3600).unwrap();
+    slow.attempt(b"k").unwrap();
+    slow.attempt(b"k").unwrap();
+    assert_eq!(
+        slow.attempt(b"k").unwrap().retry_after,
+        Duration::from_secs(1800)
+    );
+    // A sorted set left by an older version counts as no state.
+    let old = limiter_key(&server, "r4");
+    let mut admin = server.admin();
+    redis::cmd("DEL").arg(&old).query::<()>(&mut admin).unwrap();
+    redis::cmd("ZADD")
+        .arg(&old)
+        .arg(1)
+        .arg("x")
+        .query::<()>(&mut admin)
+        .unwrap();
+    assert_eq!(slow.attempt(b"k").unwrap().remaining, 1);
 }

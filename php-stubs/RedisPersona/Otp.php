@@ -29,7 +29,9 @@ final class Otp
      * @param array{ttl?: int, digits?: int, max_attempts?: int, issue_limit?: int, issue_window?: int} $options
      *        `ttl` code lifetime in seconds (default 600), `digits` 4–10 (default 6),
      *        `max_attempts` (default 5), `issue_limit` codes per `issue_window` seconds
-     *        per identity (default 3 per 600). 0 means the default.
+     *        per identity (default 3 per 600) with RateLimiter's GCRA: a burst of
+     *        `issue_limit`, then one every `issue_window / issue_limit` seconds.
+     *        0 means the default; Policy::defaults()['otp'] has every default and bound.
      * @throws \ValueError When the secret is too short or an option is invalid.
      * @example $otp = new \RedisPersona\Otp($client, AUTH_KEY, ['digits' => 8, 'ttl' => 300]);
      */
@@ -41,7 +43,7 @@ final class Otp
      * Issues a new code for `$identity` (1–320 bytes), replacing any previous one.
      *
      * @return string The code, `digits` long, to send to the guest.
-     * @throws RateLimitedException When `issue_limit` codes were issued in the window; getRetryAfter() says when to retry.
+     * @throws RateLimitedException When the issue limit allows no code now; getRetryAfter() says in how many seconds one is allowed.
      * @throws \ValueError When the identity is empty or too long.
      * @throws ConnectionException When Redis is unreachable, too slow, or the breaker is open.
      * @example wp_mail($email, 'Your code', $otp->issue($email));

@@ -8,11 +8,18 @@
 namespace RedisPersona;
 
 /**
- * Sliding-window rate limiting: at most `$limit` allowed attempts per key in
- * any window of `$windowSeconds`. Each attempt is one atomic Redis script,
- * exact under any concurrency. Refused attempts are not counted, so a
- * client that keeps trying gets in again as soon as its oldest allowed
- * attempt leaves the window. Keys (IPs, emails) are hashed in Redis.
+ * Rate limiting with GCRA: a burst of up to `$limit` attempts per key, then
+ * one every `$windowSeconds / $limit` seconds. Each attempt is one atomic
+ * Redis script, exact under any concurrency, and a key costs constant
+ * memory (one short string) whatever the limit. Refused attempts are not
+ * counted. Keys (IPs, emails) are hashed in Redis.
+ *
+ * Exact semantics (T = window / limit, now = Redis's clock in ms, tat the
+ * stored "theoretical arrival time"): tat = max(stored tat or now, now);
+ * new_tat = tat + T; allowed iff new_tat - now <= window; if allowed, tat
+ * becomes new_tat (the key expires at new_tat), `remaining` =
+ * floor((window - (new_tat - now)) / T); if refused, nothing changes and
+ * `retry_after` = ceil((new_tat - now - window) / 1000) seconds (at least 1).
  *
  * @example $limiter = new \RedisPersona\RateLimiter(new \RedisPersona\Client(), 'otp-request', 5, 3600);
  */
@@ -35,8 +42,8 @@ final class RateLimiter
      * Counts an attempt for `$key` (1–1024 bytes) if the limit allows it.
      *
      * @return array{allowed: bool, remaining: int, retry_after: float}
-     *         `remaining` attempts left in the window; `retry_after` seconds until
-     *         the next attempt would be allowed (0 when allowed).
+     *         `remaining` attempts that would be allowed right now; `retry_after`
+     *         whole seconds until the next attempt would be allowed (0.0 when allowed).
      * @throws \ValueError When the key is empty or too long.
      * @throws ConnectionException When Redis is unreachable, too slow, or the breaker is open.
      * @example $r = $limiter->attempt($_SERVER['REMOTE_ADDR']); if (!$r['allowed']) { header('Retry-After: ' . ceil($r['retry_after'])); }
@@ -46,7 +53,7 @@ final class RateLimiter
     }
 
     /**
-     * Forgets every attempt of `$key`.
+     * Forgets every attempt of `$key`: it gets a full burst again.
      *
      * @throws \ValueError When the key is empty or too long.
      * @throws ConnectionException When Redis is unreachable, too slow, or the breaker is open.

@@ -11,10 +11,14 @@ namespace RedisPersona;
  * Locks on booking slots: at most one holder per (date, time, resource).
  *
  * Every operation is one atomic Redis script. Only the holder's token
- * releases or extends a lock. `fence` is a per-slot integer that strictly
- * increases with every successful acquire (also across release, expiry and
- * restarts of the counter; it starts from Redis's clock in milliseconds), so
- * a booking write can refuse a holder whose lock has been taken over.
+ * releases or extends a lock. `fence` is a per-slot integer (a hybrid
+ * logical clock in milliseconds) that strictly increases with every
+ * successful acquire, so a booking write can refuse a holder whose lock has
+ * been taken over:
+ * `fence = max(last fence + 1, Redis's clock in ms, this server's clock in ms, $minFence)`.
+ * The last fence is kept only while it is ahead of Redis's clock, so a
+ * released slot leaves no key behind. See the README's guarantees for what
+ * holds across the database fallback and a loss of Redis data.
  *
  * Each acquire, release, extend and observed expiry publishes JSON on the
  * channel `{prefix}:lk:{DATE:RESOURCE}:events`:
@@ -44,13 +48,16 @@ final class SlotLock
     /**
      * Takes the slot if nobody holds it (SET NX PX, fence and index in one script).
      *
+     * @param int|null $ttl Lock lifetime in seconds (1 s to 1 day); null for the default.
+     * @param int $minFence The fence is at least this (0 to 90 000 000 000 000): pass the
+     *        highest fence your database knows for the slot, plus one.
      * @return array{token: string, fence: int, expires_at: float}|null null when someone else holds it.
      *         `token` is 128 random bits as 32 hex characters; `expires_at` a Unix timestamp.
      * @throws \ValueError When an argument is invalid.
      * @throws ConnectionException When Redis is unreachable, too slow, or the breaker is open.
      * @example $lock = $locks->acquire('2026-12-24', '10:30', 'room-1', 'guest-42') ?? throw new SlotTaken();
      */
-    public function acquire(string $date, string $time, string $resource, string $owner, ?int $ttl = null): ?array
+    public function acquire(string $date, string $time, string $resource, string $owner, ?int $ttl = null, int $minFence = 0): ?array
     {
     }
 

@@ -54,12 +54,30 @@ final class OtpTest extends RedisTestCase
             $otp->issue('limit@example.org');
             $this->fail('no RateLimitedException');
         } catch (RateLimitedException $e) {
-            $this->assertGreaterThanOrEqual(119, $e->getRetryAfter());
-            $this->assertLessThanOrEqual(120, $e->getRetryAfter());
-            $this->assertStringContainsString('retry in', $e->getMessage());
+            // GCRA: a burst of 2, then one every 120 s / 2.
+            $this->assertSame(60, $e->getRetryAfter());
+            $this->assertStringContainsString('retry in 60 s', $e->getMessage());
         }
         $this->assertTrue($otp->verify('limit@example.org', $second));
         $this->assertMatchesRegularExpression('/^\d{6}$/', $otp->issue('someone-else@example.org'));
+    }
+
+    public function testTheIssueLimitRefillsOneCodePerInterval(): void
+    {
+        $otp = $this->otp('otp7', ['issue_limit' => 2, 'issue_window' => 2]);
+        $otp->issue('refill@example.org');
+        $otp->issue('refill@example.org');
+        try {
+            $otp->issue('refill@example.org');
+            $this->fail('no RateLimitedException');
+        } catch (RateLimitedException $e) {
+            $this->assertSame(1, $e->getRetryAfter());
+        }
+        usleep(1_050_000);
+        $code = $otp->issue('refill@example.org');
+        $this->assertTrue($otp->verify('refill@example.org', $code));
+        $this->expectException(RateLimitedException::class);
+        $otp->issue('refill@example.org');
     }
 
     public function testRacingVerifiesHaveExactlyOneWinner(): void

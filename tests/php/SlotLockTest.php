@@ -63,6 +63,60 @@ final class SlotLockTest extends RedisTestCase
         $this->assertSame('d', $locks->holder('2026-12-24', '10:00', 'room-1')['owner']);
     }
 
+    /** One hold: acquire, then release at once; returns the fence. */
+    private static function hold(SlotLock $locks, string $time, int $minFence = 0): int
+    {
+        $lock = $locks->acquire('2026-12-24', $time, 'room-1', 'guest', 60, $minFence);
+        self::assertNotNull($lock, "slot $time is free");
+        self::assertTrue($locks->release('2026-12-24', $time, 'room-1', $lock['token']));
+        return $lock['fence'];
+    }
+
+    private static function redisMs(): int
+    {
+        [$seconds, $micros] = self::$redis->admin()->command('TIME');
+        return (int) $seconds * 1000 + intdiv((int) $micros, 1000);
+    }
+
+    public function testFencesOnlyGoUpAcrossTheFallbackDataLossAndAFloor(): void
+    {
+        $locks = $this->locks('sl5');
+        $fences = [self::hold($locks, '12:00')];
+        usleep(3000);
+        // What the WordPress fallback issues: max(last fence + 1, its clock in ms).
+        $fences[] = max(end($fences) + 1, (int) floor(microtime(true) * 1000));
+        usleep(3000);
+        $fences[] = self::hold($locks, '12:00');
+        $this->assertGreaterThan($fences[1], $fences[2], 'a Redis fence after a fallback fence');
+        while (self::redisMs() <= end($fences)) {
+            usleep(1000);
+        }
+        self::$redis->admin()->command('FLUSHALL');
+        $fences[] = self::hold($locks, '12:00');
+        $floor = end($fences) + 5_000_000;
+        $fences[] = self::hold($locks, '12:00', $floor);
+        $this->assertSame($floor, end($fences));
+        $fences[] = self::hold($locks, '12:00');
+        $sorted = $fences;
+        sort($sorted);
+        $this->assertSame($sorted, array_values(array_unique($fences)), 'fences went back: ' . json_encode($fences));
+    }
+
+    public function testReleasedSlotsLeaveNoKeysBehind(): void
+    {
+        $locks = $this->locks('sl6');
+        $fences = [];
+        for ($i = 0; $i < 1000; $i++) {
+            $fences[$i] = self::hold($locks, sprintf('%02d:%02d', intdiv($i, 60), $i % 60));
+        }
+        while (self::redisMs() <= max($fences) + 5) {
+            usleep(2000);
+        }
+        [$cursor, $keys] = self::$redis->admin()->command('SCAN', '0', 'MATCH', 'sl6:*', 'COUNT', '100000');
+        $this->assertSame(['0', []], [$cursor, $keys]);
+        $this->assertGreaterThan($fences[999], self::hold($locks, '16:39'), 'fences still increase');
+    }
+
     public function testEventsArePublishedOnTheSlotsChannel(): void
     {
         $locks = $this->locks('sl3');
@@ -91,6 +145,7 @@ final class SlotLockTest extends RedisTestCase
             'resource' => fn () => $locks->acquire('2026-12-24', '10:00', 'room:*', 'o'),
             'owner' => fn () => $locks->acquire('2026-12-24', '10:00', 'r', str_repeat('o', 201)),
             'ttl' => fn () => $locks->acquire('2026-12-24', '10:00', 'r', 'o', 86401),
+            'minFence' => fn () => $locks->acquire('2026-12-24', '10:00', 'r', 'o', null, -1),
             'token' => fn () => $locks->release('2026-12-24', '10:00', 'r', "\0\n"),
         ];
         $this->assertEachRefusesItsArgument($cases);
