@@ -88,7 +88,8 @@ final class FuzzTest extends SiteTestCase
         $statuses = [];
         $routes = self::routes();
         $requests = (static function () use ($routes, $seed, $perRoute, &$sent) {
-            $generators = array_map(fn ($route) => new FuzzRequests($route, $seed), $routes);
+            mt_srand($seed);
+            $generators = array_map(fn ($route) => new FuzzRequests($route), $routes);
             // Interleaved, so that no route's requests all arrive together.
             for ($i = 0; $i < $perRoute; $i++) {
                 foreach ($generators as $r => $generator) {

@@ -24,10 +24,13 @@ final class FuzzRequests
         '2031-02-30', '2031-13-01', "2031-05-05\n", '24:00', '9:00', 'room 1', 'a@b', '12345a', 'default',
     ];
 
-    /** @param array<string, mixed> $route {path, endpoints: list<{methods, args}>} */
-    public function __construct(private array $route, private int $seed)
+    /**
+     * Draws from mt_rand: the caller seeds it (mt_srand) once for the run.
+     *
+     * @param array<string, mixed> $route {path, endpoints: list<{methods, args}>}
+     */
+    public function __construct(private array $route)
     {
-        mt_srand($seed ^ crc32($route['path']));
     }
 
     private static function chance(float $p): bool
