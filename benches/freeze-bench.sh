@@ -75,6 +75,15 @@ for _ in $(seq 30); do curl -s -o /dev/null -b rp_persona=family "$page"; done
 run_wrk 0 "$state/wrk-calm.out"
 for _ in $(seq 10); do curl -s -o /dev/null -b rp_persona=family "$page"; done
 run_wrk 1 "$state/wrk-frozen.out"
+# One client alone during a freeze: what a page costs without queueing
+# behind other blocked workers.
+pause 2
+kill -STOP "$redis_pid"
+single=$(for _ in $(seq 12); do
+  curl -s -o /dev/null -b rp_persona=family -w '%{time_total}\n' "$page"
+  sleep 0.25
+done | sort -n | awk '{ a[NR] = $1 * 1000 } END { printf "median %.0f ms, max %.0f ms", a[int((NR + 1) / 2)], a[NR] }')
+kill -CONT "$redis_pid"
 calm=$(grep '^FREEZE ' "$state/wrk-calm.out")
 frozen=$(grep '^FREEZE ' "$state/wrk-frozen.out")
 
@@ -92,5 +101,6 @@ row "Redis frozen s ${freeze_at}-$((freeze_at + freeze_for))" "$frozen"
 echo
 echo "Read timeout ${read_timeout} ms, so the bound is ${slow_ms} ms. Targets: no request over ${slow_ms} ms during"
 echo "the freeze: **${verdict_slow}**; p99 within 2x of the undisturbed run (${ratio}x): **${verdict_p99}**."
+echo "One client alone, 12 sequential pages 0.25 s apart while Redis is frozen: ${single}."
 echo "Load average at the end of the run: $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared, so absolute"
 echo "latencies vary from run to run; the comparison of the two runs is what counts)."
