@@ -21,6 +21,7 @@ cache=$(php_bench benches/cache-bench.php "${args[@]}")
 primitives=$(php_bench benches/primitives-bench.php "${args[@]}")
 # Not pinned: nginx, php-fpm, MariaDB, Redis and wrk share both cores, as on a small host.
 wordpress=$(benches/wp-bench.sh)
+freeze=$(benches/freeze-bench.sh)
 {
   echo "# Benchmark results"
   echo
@@ -58,5 +59,15 @@ wordpress=$(benches/wp-bench.sh)
   echo "work in every row, and is the floor these numbers sit on."
   echo
   echo "$wordpress"
+  echo
+  echo "## WordPress while Redis is frozen"
+  echo
+  echo "wrk -t2 -c8 -d30s --latency (plus --timeout 30s, so slow requests are measured, not dropped) against a"
+  echo "typical post (persona content, no slow shortcode) with the persona cookie, plugin on the extension,"
+  echo "php-fpm with 4 workers. Second run: the site's redis-server is stopped with SIGSTOP from second 10 to"
+  echo "second 20, then continued: it accepts connections but answers nothing, so only the read timeout and"
+  echo "the circuit breaker bound a page (benches/freeze-bench.sh)."
+  echo
+  echo "$freeze"
 } >benches/RESULTS.md
 cat benches/RESULTS.md
