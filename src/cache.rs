@@ -73,6 +73,17 @@ pub struct PersonaCache {
 }
 
 impl PersonaCache {
+    /// Forgets the last swallowed error (a call that fails on its arguments
+    /// swallowed nothing).
+    fn reset_last_error(&self) {
+        let old = self
+            .last_error
+            .try_borrow_mut()
+            .ok()
+            .and_then(|mut s| s.take());
+        drop(old);
+    }
+
     /// Mirrors the core's last swallowed error after a call.
     fn sync_last_error(&self) {
         let object = self.inner.last_error().and_then(exception_object);
@@ -109,6 +120,7 @@ impl PersonaCache {
 
     /// The fresh HTML of a variant, or null. One round trip.
     pub fn get(&self, postId: Int, persona: Bytes) -> PhpResult<Option<Bytes>> {
+        self.reset_last_error();
         let (post, persona) = Self::target(postId, &persona)?;
         let html = self.inner.get(post, persona);
         self.sync_last_error();
@@ -131,6 +143,7 @@ impl PersonaCache {
         html: Bytes,
         ttl: Option<Int>,
     ) -> PhpResult<bool> {
+        self.reset_last_error();
         let (post, persona) = Self::target(postId, &persona)?;
         let ttl = self.ttl(ttl)?;
         let stored = self.inner.set(post, persona, html.as_slice(), ttl);
@@ -147,6 +160,7 @@ impl PersonaCache {
         render: ZendCallable,
         ttl: Option<Int>,
     ) -> PhpResult<Bytes> {
+        self.reset_last_error();
         let (post, persona) = Self::target(postId, &persona)?;
         let ttl = self.ttl(ttl)?;
         let outcome = self.inner.remember(post, persona, ttl, || {
@@ -179,6 +193,7 @@ impl PersonaCache {
     /// One round trip: the post's fence token for warm(), also recorded in
     /// this process.
     pub fn observe(&self, postId: Int) -> PhpResult<String> {
+        self.reset_last_error();
         let post = Self::post(postId)?;
         let token = self.inner.observe(post);
         self.sync_last_error();
@@ -194,6 +209,7 @@ impl PersonaCache {
         ttl: Option<Int>,
         fence: Option<Bytes>,
     ) -> PhpResult<i64> {
+        self.reset_last_error();
         let post = Self::post(postId)?;
         let ttl = self.ttl(ttl)?;
         let pairs = arrays::string_map("htmlByPersona", htmlByPersona).or_throw()?;

@@ -38,7 +38,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 pub use self::config::CacheConfig;
-pub use self::fences::Fence;
+pub use self::fences::{forget_renders, Fence};
 use self::scripts::STORE;
 pub use self::single_flight::{RememberError, Served};
 use crate::client::Client;

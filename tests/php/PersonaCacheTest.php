@@ -292,6 +292,12 @@ final class PersonaCacheTest extends RedisTestCase
             $this->assertNull($e->getPrevious());
         }
         $this->assertInstanceOf(ConnectionException::class, $down->lastError());
+        try {
+            $down->remember(0, 'family', fn () => 'never');
+            $this->fail('post 0 accepted');
+        } catch (\ValueError $e) {
+            $this->assertNull($down->lastError(), 'a refused call swallowed nothing');
+        }
 
         $live = $this->cache('pc11');
         $live->remember(1, 'family', fn () => 'ok');

@@ -13,7 +13,10 @@
 //! variant would wait for its own render lock until the wait expires. The
 //! variants being rendered are kept per thread (a PHP request runs on one
 //! thread; concurrent Rust threads are separate callers), so the inner call
-//! sees the outer one and renders without waiting.
+//! sees the outer one and renders without waiting. A fatal PHP error in a
+//! render unwinds past the marker's destructor (the engine longjmps), so the
+//! extension also clears the markers at request shutdown
+//! ([`forget_renders`]).
 //!
 //! Process model: both tables belong to one pid and are dropped in a child
 //! after `fork()`.
@@ -182,6 +185,16 @@ impl Rendering {
     }
 }
 
+/// Forgets every render marker of this thread (request shutdown: a render
+/// the engine aborted with a fatal error never dropped its marker).
+pub fn forget_renders() {
+    RENDERING.with(|cell| {
+        if let Ok(mut state) = cell.try_borrow_mut() {
+            state.1.clear();
+        }
+    });
+}
+
 impl Drop for Rendering {
     fn drop(&mut self) {
         RENDERING.with(|cell| {
@@ -233,5 +246,11 @@ mod tests {
         assert!(Rendering::enter("other", 5, "family").is_some());
         drop(outer);
         assert!(Rendering::enter("ns", 5, "family").is_some());
+        // A marker that was never dropped (a PHP fatal error) is forgotten at
+        // request shutdown.
+        std::mem::forget(Rendering::enter("ns", 6, "family"));
+        assert!(Rendering::enter("ns", 6, "family").is_none());
+        forget_renders();
+        assert!(Rendering::enter("ns", 6, "family").is_some());
     }
 }
