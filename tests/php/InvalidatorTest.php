@@ -111,17 +111,20 @@ final class InvalidatorTest extends RedisTestCase
             $admin = $redis->admin();
             $this->fillToMaxmemory($admin);
             $keys = $admin->command('DBSIZE');
-            // A separate pool (and breaker) for the writes that must fail.
-            $writer = new PersonaCache(new Client($redis->url(), ['prefix' => 'inv5', 'pool_size' => 3]));
+            // Separate pools (and breakers) for the writes that must fail.
+            $writer = fn (int $pool) => new PersonaCache(
+                new Client($redis->url(), ['prefix' => 'inv5', 'pool_size' => $pool])
+            );
+            $renderer = $writer(3);
+            $this->assertSame('r', $renderer->remember(3, 'family', fn () => 'r'));
+            $this->assertSame('bypass', $renderer->lastStatus());
+            $this->assertStringContainsString('OOM', $renderer->lastError()?->getMessage() ?? '');
             try {
-                $writer->warm(2, ['family' => 'a', 'solo' => 'b']);
+                $writer(4)->warm(2, ['family' => 'a', 'solo' => 'b']);
                 $this->fail('warm() stored past maxmemory');
             } catch (\RedisPersona\Exception $e) {
                 $this->assertStringContainsString('OOM', $e->getMessage());
             }
-            $this->assertSame('r', $writer->remember(3, 'family', fn () => 'r'));
-            $this->assertSame('bypass', $writer->lastStatus());
-            $this->assertStringContainsString('OOM', $writer->lastError()?->getMessage() ?? '');
             $this->assertSame($keys, $admin->command('DBSIZE'), 'a store half-applied');
 
             $this->assertSame([1], $inv->invalidatePost(1));
