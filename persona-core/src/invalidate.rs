@@ -14,9 +14,10 @@
 //! expire on their own TTL. Only the `c:` sub-namespace's generation keys
 //! are written, so locks, OTP and rate-limit state are untouched.
 //!
-//! New versions and generations are `max(old + 1, server clock in µs)`: a
-//! key that expired or was evicted comes back with a value no variant was
-//! ever stamped with (see cache/scripts.rs for the Lua number rules). All
+//! New versions and generations are `max(old + 1, server clock in µs)`, made
+//! odd: a key that expired or was evicted comes back with a value no variant
+//! was ever stamped with (see cache/scripts.rs for the Lua number rules and
+//! what the parity is for). All
 //! these scripts run under `maxmemory` (`allow-oom`): they free memory, and
 //! an edit must be able to hide stale content even when Redis is full.
 
@@ -59,7 +60,9 @@ redis.call('DEL', KEYS[1])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local v = tonumber(redis.call('GET', KEYS[2]) or '0') or 0
-redis.call('SET', KEYS[2], string.format('%d', math.max(v + 1, now)), 'PX', ARGV[1])
+v = math.max(v + 1, now)
+if v % 2 == 0 then v = v + 1 end
+redis.call('SET', KEYS[2], string.format('%d', v), 'PX', ARGV[1])
 return {n, redis.call('SMEMBERS', KEYS[3])}
 ",
     )
@@ -74,6 +77,7 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local g = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
 local new = math.max(g + 1, now)
+if new % 2 == 0 then new = new + 1 end
 redis.call('SET', KEYS[1], string.format('%d', new), 'PX', ARGV[1])
 return new
 ",

@@ -97,6 +97,47 @@ fn warm_never_stores_what_was_rendered_before_an_edit_or_a_flush() {
 }
 
 #[test]
+fn writers_that_saw_nothing_cached_do_not_refuse_each_other() {
+    let server = RedisServer::start();
+    // Two processes (separate fence tables) on an empty cache.
+    let a = cache(&client(&server, "g10"));
+    let b = cache(&separate_client(&server, "g10"));
+    let inv = Invalidator::new(client(&server, "g10"));
+    assert_eq!(a.get(1, "family").unwrap(), None);
+    let fence = a.observe(2).unwrap();
+    // b creates the generation and the posts' versions meanwhile.
+    assert!(b.set(1, "solo", b"b", 60).unwrap());
+    assert!(b.set(2, "solo", b"b", 60).unwrap());
+    assert!(a.set(1, "family", b"a", 60).unwrap());
+    assert_eq!(
+        a.warm(2, &[("family", b"a")], 60, Some(fence.as_bytes()))
+            .unwrap(),
+        1
+    );
+    assert_eq!(a.get(1, "family").unwrap(), Some(b"a".to_vec()));
+    // An edit, though, is never mistaken for another writer.
+    let fence = a.observe(3).unwrap();
+    assert_eq!(a.get(4, "family").unwrap(), None);
+    inv.invalidate_post(3).unwrap();
+    inv.invalidate_post(4).unwrap();
+    assert_eq!(
+        a.warm(3, &[("family", b"old")], 60, Some(fence.as_bytes()))
+            .unwrap(),
+        0
+    );
+    assert!(!a.set(4, "family", b"old", 60).unwrap());
+    let fresh = cache(&client(&server, "g11"));
+    let fence = fresh.observe(5).unwrap();
+    Invalidator::new(client(&server, "g11")).flush().unwrap();
+    assert_eq!(
+        fresh
+            .warm(5, &[("family", b"old")], 60, Some(fence.as_bytes()))
+            .unwrap(),
+        0
+    );
+}
+
+#[test]
 fn a_lost_generation_key_never_brings_flushed_variants_back() {
     let server = RedisServer::start();
     let c = client(&server, "g2");

@@ -90,8 +90,8 @@ final class Invalidator
      * and rate limits are kept.
      *
      * @return int The new cache generation: max(previous + 1, Redis's clock
-     *             in microseconds), so it is never a value used before, even
-     *             after the generation keys were lost.
+     *             in microseconds), made odd, so it is never a value used
+     *             before, even after the generation keys were lost.
      * @throws ConnectionException When Redis is unreachable, too slow, or the breaker is open.
      * @example $invalidator->flush();
      */

@@ -7,6 +7,11 @@
 //! since 1970 (16 digits) are exact, but `tostring` would print `1.7e+15`,
 //! so every number is written with `string.format('%d', …)`.
 //!
+//! Parity says who made a value: a flush or an invalidation writes an odd
+//! one, the store script creating a missing key an even one. So a writer
+//! that saw the key missing (fence 0) and now finds an even value knows only
+//! other writers came by, not an edit or a flush, and is not refused for it.
+//!
 //! Out of memory (`maxmemory` with `noeviction`): a script with a `#!lua`
 //! line and no `allow-oom` flag is refused as a whole before it runs, so a
 //! store never half-applies (no variant without its index entry, no
@@ -20,7 +25,7 @@ use redis::Script;
 
 /// Stores variants if the generation and post version are still what the
 /// writer saw (no fence: whatever is current), stamped with that generation
-/// and version; creates either key from the clock when missing; keeps both
+/// and version; creates either key from the clock (even) when missing; keeps both
 /// and the variant index alive at least as long as the variants; releases
 /// the writer's render lock if it holds it.
 ///
@@ -33,11 +38,17 @@ pub static STORE: LazyLock<Script> = LazyLock::new(|| {
         r"#!lua
 local gen = redis.call('GET', KEYS[1])
 local ver = redis.call('GET', KEYS[2])
+-- Moved since the writer looked, unless it was missing then and a store
+-- (even value) created it since.
+local function moved(current, seen)
+  if (current or '0') == seen then return false end
+  return not (seen == '0' and current and (tonumber(current) or 1) % 2 == 0)
+end
 local status = 1
 if ARGV[1] ~= '' then
-  if (gen or '0') ~= ARGV[1] then
+  if moved(gen, ARGV[1]) then
     status = 0
-  elseif (ver or '0') ~= ARGV[2] then
+  elseif moved(ver, ARGV[2]) then
     status = -1
   end
 end
@@ -45,6 +56,7 @@ if status == 1 then
   local ttl = tonumber(ARGV[3])
   local t = redis.call('TIME')
   local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  if now % 2 == 1 then now = now + 1 end
   local g, v = tonumber(gen), tonumber(ver)
   if not g then
     g = now
