@@ -2,12 +2,20 @@
 //!
 //! Parameters are named in camelCase because ext-php-rs takes PHP parameter
 //! names (used by named arguments and Reflection) from the Rust identifiers.
+//!
+//! `lastError()` returns the exception `remember()` swallowed, built when it
+//! was swallowed: thrown through the normal mapping (so it has the class,
+//! file, line and trace any thrown exception would have) and caught at once.
 #![allow(non_snake_case)]
 
+use std::cell::RefCell;
+
 use ext_php_rs::boxed::ZBox;
-use ext_php_rs::flags::ClassFlags;
+use ext_php_rs::convert::IntoZval;
+use ext_php_rs::flags::{ClassFlags, DataType};
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendCallable, ZendHashTable, Zval};
+use ext_php_rs::zend::ExecutorGlobals;
 use parking_lot::Mutex;
 use persona_core::cache::{self, CacheConfig, RememberError};
 use persona_core::Served;
@@ -15,7 +23,35 @@ use persona_core::Served;
 use crate::args::{arrays, Bytes, Int, Options};
 use crate::arrays::{Arr, List};
 use crate::client::Client;
-use crate::errors::{to_php, OrThrow};
+use crate::errors::{to_php, OrThrow, EXCEPTION};
+
+/// A `RedisPersona\Exception` object, returned as such to Reflection.
+pub struct ExceptionObject(Zval);
+
+impl IntoZval for ExceptionObject {
+    const TYPE: DataType = DataType::object(EXCEPTION);
+    const NULLABLE: bool = false;
+
+    fn set_zval(self, zv: &mut Zval, _persistent: bool) -> ext_php_rs::error::Result<()> {
+        *zv = self.0;
+        Ok(())
+    }
+}
+
+/// The PHP exception object for a core error, as if thrown here, without
+/// leaving it thrown. An exception already pending (a render callback
+/// threw) stays pending.
+fn exception_object(error: persona_core::Error) -> Option<Zval> {
+    let pending = ExecutorGlobals::take_exception();
+    to_php(error).throw();
+    let ours = ExecutorGlobals::take_exception();
+    if let Some(pending) = pending {
+        if let Ok(zval) = pending.into_zval(false) {
+            let _ = ext_php_rs::exception::throw_object(zval);
+        }
+    }
+    ours.and_then(|object| object.into_zval(false).ok())
+}
 
 /// Why a render callback produced no HTML.
 enum RenderFailure {
@@ -32,9 +68,30 @@ pub struct PersonaCache {
     inner: persona_core::PersonaCache,
     /// How the last get()/remember() was answered, for lastStatus().
     last_status: Mutex<Option<Served>>,
+    /// What the last get/set/remember/warm/observe swallowed, for lastError().
+    last_error: RefCell<Option<Zval>>,
 }
 
 impl PersonaCache {
+    /// Forgets the last swallowed error (a call that fails on its arguments
+    /// swallowed nothing).
+    fn reset_last_error(&self) {
+        let old = self
+            .last_error
+            .try_borrow_mut()
+            .ok()
+            .and_then(|mut s| s.take());
+        drop(old);
+    }
+
+    /// Mirrors the core's last swallowed error after a call.
+    fn sync_last_error(&self) {
+        let object = self.inner.last_error().and_then(exception_object);
+        if let Ok(mut slot) = self.last_error.try_borrow_mut() {
+            *slot = object;
+        }
+    }
+
     fn ttl(&self, ttl: Option<Int>) -> PhpResult<u64> {
         self.inner.ttl_or_default(ttl.map(|t| t.0)).or_throw()
     }
@@ -57,13 +114,17 @@ impl PersonaCache {
         Ok(PersonaCache {
             inner: persona_core::PersonaCache::new(client.core().clone(), config),
             last_status: Mutex::new(None),
+            last_error: RefCell::new(None),
         })
     }
 
     /// The fresh HTML of a variant, or null. One round trip.
     pub fn get(&self, postId: Int, persona: Bytes) -> PhpResult<Option<Bytes>> {
+        self.reset_last_error();
         let (post, persona) = Self::target(postId, &persona)?;
-        let html = self.inner.get(post, persona).or_throw()?;
+        let html = self.inner.get(post, persona);
+        self.sync_last_error();
+        let html = html.or_throw()?;
         let served = if html.is_some() {
             Served::Hit
         } else {
@@ -82,11 +143,12 @@ impl PersonaCache {
         html: Bytes,
         ttl: Option<Int>,
     ) -> PhpResult<bool> {
+        self.reset_last_error();
         let (post, persona) = Self::target(postId, &persona)?;
         let ttl = self.ttl(ttl)?;
-        self.inner
-            .set(post, persona, html.as_slice(), ttl)
-            .or_throw()
+        let stored = self.inner.set(post, persona, html.as_slice(), ttl);
+        self.sync_last_error();
+        stored.or_throw()
     }
 
     /// The variant's HTML, rendered by `$render` on a miss (once across
@@ -98,6 +160,7 @@ impl PersonaCache {
         render: ZendCallable,
         ttl: Option<Int>,
     ) -> PhpResult<Bytes> {
+        self.reset_last_error();
         let (post, persona) = Self::target(postId, &persona)?;
         let ttl = self.ttl(ttl)?;
         let outcome = self.inner.remember(post, persona, ttl, || {
@@ -109,6 +172,7 @@ impl PersonaCache {
                 ))),
             }
         });
+        self.sync_last_error();
         match outcome {
             Ok((html, served)) => {
                 *self.last_status.lock() = Some(served);
@@ -126,13 +190,26 @@ impl PersonaCache {
         }
     }
 
-    /// Stores every variant of a post in one round trip; returns how many.
+    /// One round trip: the post's fence token for warm(), also recorded in
+    /// this process.
+    pub fn observe(&self, postId: Int) -> PhpResult<String> {
+        self.reset_last_error();
+        let post = Self::post(postId)?;
+        let token = self.inner.observe(post);
+        self.sync_last_error();
+        token.or_throw()
+    }
+
+    /// Stores every variant of a post in one round trip; returns how many
+    /// (0 when the post was invalidated or the cache flushed since the fence).
     pub fn warm(
         &self,
         postId: Int,
         htmlByPersona: &ZendHashTable,
         ttl: Option<Int>,
+        fence: Option<Bytes>,
     ) -> PhpResult<i64> {
+        self.reset_last_error();
         let post = Self::post(postId)?;
         let ttl = self.ttl(ttl)?;
         let pairs = arrays::string_map("htmlByPersona", htmlByPersona).or_throw()?;
@@ -148,8 +225,10 @@ impl PersonaCache {
             .or_throw()?;
             variants.push((persona, html.as_slice()));
         }
-        let stored = self.inner.warm(post, &variants, ttl).or_throw()?;
-        Ok(stored as i64)
+        let fence = fence.as_ref().map(Bytes::as_slice);
+        let stored = self.inner.warm(post, &variants, ttl, fence);
+        self.sync_last_error();
+        Ok(stored.or_throw()? as i64)
     }
 
     /// Personas with a fresh cached variant of the post, sorted.
@@ -218,5 +297,14 @@ impl PersonaCache {
     /// `stale`, `miss` or `bypass` (Redis unavailable); null before any.
     pub fn last_status(&self) -> Option<&'static str> {
         self.last_status.lock().map(Served::as_str)
+    }
+
+    /// The exception the last get/set/remember/warm/observe swallowed
+    /// (remember() renders without the cache when Redis cannot serve), or
+    /// null.
+    pub fn last_error(&self) -> Option<ExceptionObject> {
+        let slot = self.last_error.try_borrow().ok()?;
+        slot.as_ref()
+            .map(|zval| ExceptionObject(zval.shallow_clone()))
     }
 }

@@ -46,8 +46,11 @@ extern "C" fn startup(_type: i32, module_number: i32) -> i32 {
 }
 
 /// RSHUTDOWN: write the request's cache counters (one pipeline, only if
-/// anything was counted), then log records queued by non-PHP threads.
+/// anything was counted), then log records queued by non-PHP threads. Render
+/// markers of `remember()` are dropped: a fatal error in a render skips their
+/// destructors.
 extern "C" fn request_shutdown(_type: i32, _module_number: i32) -> i32 {
+    let _ = std::panic::catch_unwind(persona_core::cache::forget_renders);
     let _ = std::panic::catch_unwind(persona_core::counters::flush_all);
     let _ = std::panic::catch_unwind(logging::drain);
     0

@@ -26,8 +26,9 @@ use crate::pool::Retry;
 
 pub const FLUSH_EVERY_OPS: u64 = 1000;
 pub const FLUSH_EVERY: Duration = Duration::from_secs(10);
-/// Per-day statistics are kept this long.
-pub const STATS_RETENTION_DAYS: i64 = 100;
+/// Per-day statistics are kept this long: like every key, at most
+/// `kv::MAX_TTL_SECS` (30 days). `stats()` reads older days as zero.
+pub const STATS_RETENTION_DAYS: i64 = crate::kv::MAX_TTL_SECS / 86_400;
 /// The view ranking keeps at most this many posts.
 pub const MAX_RANKED_POSTS: i64 = 10_000;
 const VIEWS_TTL_SECS: i64 = 30 * 24 * 3600;

@@ -1,17 +1,25 @@
 //! Invalidation: precise (a post, its dependents, a tag) and total (flush).
 //!
 //! Cost is proportional to what changed. Each post to invalidate is one
-//! script in its own slot: delete the variants hash and its index, bump the
-//! post's version (the write fence that refuses renders begun before this
-//! moment) and return the posts that depend on it. Dependents are followed
-//! breadth-first, one pipelined round trip per level, with a visited set, so
-//! cycles terminate. No `KEYS`, no `SCAN`: the size of the rest of the
-//! keyspace does not matter.
+//! script in its own slot: delete the variant keys its index lists and the
+//! index, move the post's version to a value never used before (the write
+//! fence that refuses renders begun before this moment, and what hides
+//! variants the index no longer listed) and return the posts that depend on
+//! it. Dependents are followed breadth-first, one pipelined round trip per
+//! level, with a visited set, so cycles terminate. No `KEYS`, no `SCAN`: the
+//! size of the rest of the keyspace does not matter.
 //!
-//! `flush` bumps the generation of every bucket in one MULTI; variants of
-//! older generations are never served again and expire on their own TTL.
-//! Only the `c:` sub-namespace's generation keys are written, so locks, OTP
-//! and rate-limit state are untouched.
+//! `flush` moves the generation of every bucket (one script per bucket, in
+//! one pipeline); variants of older generations are never served again and
+//! expire on their own TTL. Only the `c:` sub-namespace's generation keys
+//! are written, so locks, OTP and rate-limit state are untouched.
+//!
+//! New versions and generations are `max(old + 1, server clock in µs)`, made
+//! odd: a key that expired or was evicted comes back with a value no variant
+//! was ever stamped with (see cache/scripts.rs for the Lua number rules and
+//! what the parity is for). All
+//! these scripts run under `maxmemory` (`allow-oom`): they free memory, and
+//! an edit must be able to hide stale content even when Redis is full.
 
 use std::collections::HashSet;
 use std::sync::{Arc, LazyLock};
@@ -43,15 +51,35 @@ const RELATION_TTL_MS: i64 = MAX_TTL_SECS * 1000;
 /// Returns {variants deleted, dependents}.
 static INVALIDATE_ONE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
-        r"
+        r"#!lua flags=allow-oom
 local n = 0
 for _, persona in ipairs(redis.call('HKEYS', KEYS[1])) do
   n = n + redis.call('DEL', ARGV[2] .. persona)
 end
 redis.call('DEL', KEYS[1])
-redis.call('INCR', KEYS[2])
-redis.call('PEXPIRE', KEYS[2], ARGV[1])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local v = tonumber(redis.call('GET', KEYS[2]) or '0') or 0
+v = math.max(v + 1, now)
+if v % 2 == 0 then v = v + 1 end
+redis.call('SET', KEYS[2], string.format('%d', v), 'PX', ARGV[1])
 return {n, redis.call('SMEMBERS', KEYS[3])}
+",
+    )
+});
+
+/// Moves one bucket's generation. KEYS: generation. ARGV: its TTL (ms).
+/// Returns the new generation.
+static FLUSH_BUCKET: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"#!lua flags=allow-oom
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local g = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+local new = math.max(g + 1, now)
+if new % 2 == 0 then new = new + 1 end
+redis.call('SET', KEYS[1], string.format('%d', new), 'PX', ARGV[1])
+return new
 ",
     )
 });
@@ -195,23 +223,23 @@ impl Invalidator {
     }
 
     /// Makes every cached variant unreachable at once (O(1): one generation
-    /// bump per bucket, in one MULTI). Returns the new generation.
+    /// move per bucket, one round trip). Returns the new generation (the
+    /// highest of the buckets').
     pub fn flush(&self) -> Result<u64> {
         let started = Instant::now();
         let mut pipe = redis::pipe();
-        pipe.atomic();
         for bucket in 0..CACHE_BUCKETS {
-            let key = self.keys.cache_generation(bucket);
-            pipe.cmd("INCR").arg(&key);
-            // A generation key must outlive every variant written under an
-            // older generation (their TTL is at most MAX_TTL), or a reset to
-            // 0 could revive them.
-            pipe.cmd("PEXPIRE")
-                .arg(&key)
-                .arg(MAX_TTL_SECS * 1000)
-                .ignore();
+            // The TTL outlives any variant (at most MAX_TTL); the store
+            // script extends it as variants are written.
+            let mut invocation = FLUSH_BUCKET.prepare_invoke();
+            invocation
+                .key(self.keys.cache_generation(bucket))
+                .arg(MAX_TTL_SECS * 1000);
+            pipe.invoke_script(&invocation);
         }
-        let generations: Vec<u64> = self.client.run(Retry::Once, |con| pipe.query(con))?;
+        let generations: Vec<u64> = self.client.run(Retry::Once, |con| {
+            query_with_scripts(con, &pipe, &[&FLUSH_BUCKET])
+        })?;
         let generation = generations.into_iter().max().unwrap_or(0);
         self.logged("flush", generation.to_string(), started, Vec::new(), 0);
         Ok(generation)

@@ -6,10 +6,10 @@
 //! {prefix}:kv:{key}                Client::get/set/delete (application values)
 //!
 //! content cache (PersonaCache, Invalidator); b = post id mod 16
-//! {prefix}:c:{bNN}:gen             cache generation of bucket NN (flush bumps all 16)
-//! {prefix}:c:{bNN}:p:{post}:{persona}  encoded variant (entry.rs), its own TTL
-//! {prefix}:c:{bNN}:i:{post}        hash persona => "gen:fresh_until_ms:stale_until_ms" (variant index)
-//! {prefix}:c:{bNN}:v:{post}        post version, bumped by every invalidation (write fence)
+//! {prefix}:c:{bNN}:gen             cache generation of bucket NN (flush moves all 16; µs clock)
+//! {prefix}:c:{bNN}:p:{post}:{persona}  stamped, encoded variant (entry.rs), its own TTL
+//! {prefix}:c:{bNN}:i:{post}        hash persona => "gen:version:fresh_until_ms:stale_until_ms" (variant index)
+//! {prefix}:c:{bNN}:v:{post}        post version, moved by every invalidation (write fence; µs clock)
 //! {prefix}:c:{bNN}:l:{post}:{persona}  single-flight render lock
 //! {prefix}:c:{bNN}:d:{post}        set of posts that depend on {post}
 //! {prefix}:c:t:{tag}               set of posts tagged {tag} (its own hash tag)

@@ -13,6 +13,8 @@ namespace RedisPersona;
  *
  * Cost is proportional to what changed, never to the size of the keyspace:
  * no KEYS, no SCAN. Locks, OTP and rate-limit state are never touched.
+ * Invalidation and flush also work when Redis is out of memory
+ * (`maxmemory` with `noeviction`): they free memory.
  *
  * @example $invalidator = new \RedisPersona\Invalidator(new \RedisPersona\Client());
  */
@@ -56,7 +58,9 @@ final class Invalidator
     /**
      * Removes every persona variant of the post and, transitively, of every
      * post depending on it (cycles are safe). A render of any of them that
-     * began before this call will not be stored.
+     * began before this call will not be stored. The post's version moves to
+     * a value never used before, so variants the post's index no longer
+     * lists (evicted, deleted) are hidden too.
      *
      * @return list<int> The post ids invalidated, starting with `$postId`.
      * @throws \ValueError When the post id is invalid.
@@ -82,10 +86,12 @@ final class Invalidator
 
     /**
      * Makes every cached variant unreachable at once, in O(1) (a generation
-     * bump); old variants expire on their own. Locks, OTP codes and rate
-     * limits are kept.
+     * move per bucket); old variants expire on their own. Locks, OTP codes
+     * and rate limits are kept.
      *
-     * @return int The new cache generation.
+     * @return int The new cache generation: max(previous + 1, Redis's clock
+     *             in microseconds), made odd, so it is never a value used
+     *             before, even after the generation keys were lost.
      * @throws ConnectionException When Redis is unreachable, too slow, or the breaker is open.
      * @example $invalidator->flush();
      */

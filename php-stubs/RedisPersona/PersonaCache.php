@@ -18,7 +18,10 @@ namespace RedisPersona;
  * Every variant has a fresh TTL (`ttl`) and then a stale window
  * (`stale_ttl`): remember() serves a stale variant to everyone while one
  * caller renders its replacement. Writes are fenced: a render that started
- * before Invalidator::invalidatePost() or flush() is never stored after it.
+ * before Invalidator::invalidatePost() or flush() is never stored after it
+ * (for a preload: observe(), render, then warm() with the fence).
+ *
+ * Needs Redis 7.0 or later (the scripts declare flags).
  *
  * Persona slugs are 1–64 characters of `a-z 0-9 _ -`; post ids are ≥ 1.
  * Anything else throws \ValueError naming the argument.
@@ -69,10 +72,25 @@ final class PersonaCache
      *              invalidated (or the cache flushed) after this process's
      *              last get() miss of the same variant: it may be stale.
      * @throws \ValueError When an argument is invalid or `$html` is over `max_bytes` (nothing is stored).
+     * @throws Exception When Redis refuses the write (e.g. out of memory); nothing is stored.
      * @throws ConnectionException When Redis is unreachable, too slow, or the breaker is open.
      * @example $cache->set(42, 'family', $html, 3600);
      */
     public function set(int $postId, string $persona, string $html, ?int $ttl = null): bool
+    {
+    }
+
+    /**
+     * Records what a preload is about to render from: returns an opaque fence
+     * (the cache generation and the post's version) for warm(), and also
+     * remembers it in this process for 60 seconds, so warm() without a fence
+     * uses it. One round trip.
+     *
+     * @throws \ValueError When the post id is invalid.
+     * @throws ConnectionException When Redis is unreachable, too slow, or the breaker is open.
+     * @example $fence = $cache->observe(42); $html = render_all_personas(42); $cache->warm(42, $html, null, $fence);
+     */
+    public function observe(int $postId): string
     {
     }
 
@@ -88,8 +106,13 @@ final class PersonaCache
      *   they expire, by one caller, so they rarely expire at all.
      * - An exception thrown by `$render` reaches the caller unchanged; nothing
      *   is stored and the lock is released.
-     * - When Redis is unavailable, `$render` runs and its HTML is returned
-     *   (lastStatus() is 'bypass'); this method never throws ConnectionException.
+     * - When Redis is unavailable (or cannot store: out of memory), `$render`
+     *   runs and its HTML is returned (lastStatus() is 'bypass'); this method
+     *   never throws ConnectionException. lastError() returns what was
+     *   swallowed, so a caller can stop using Redis for the rest of its request.
+     * - Called again for the same post and persona from inside its own
+     *   `$render` (same process), the inner call renders at once without the
+     *   cache (lastStatus() 'bypass', nothing stored); the outer call stores.
      * - HTML over `max_bytes` is returned but not stored (and logged).
      *
      * @param callable(): string $render
@@ -103,15 +126,23 @@ final class PersonaCache
 
     /**
      * Stores several persona variants of one post in one round trip and
-     * records them in the post's variant index.
+     * records them in the post's variant index, fenced like set(): nothing
+     * is stored when the post was invalidated or the cache flushed since the
+     * fence. The fence is `$fence` (from observe()), else the one this
+     * process recorded for the post within 60 seconds (observe(), a get()
+     * miss), else the state when the store runs. Never retried.
      *
      * @param array<string, string> $htmlByPersona persona => HTML (at most 256)
-     * @return int How many variants were stored (0 if a flush raced with the call).
-     * @throws \ValueError When a persona or value is invalid or over `max_bytes` (nothing is stored).
+     * @param string|null $fence what observe() returned before rendering
+     * @return int How many variants were stored: all, or 0 when an
+     *             invalidation or flush happened since the fence.
+     * @throws \ValueError When a persona or value is invalid or over `max_bytes`, or `$fence` is
+     *                     not a fence of this post (nothing is stored).
+     * @throws Exception When Redis refuses the write (e.g. out of memory); nothing is stored.
      * @throws ConnectionException When Redis is unreachable, too slow, or the breaker is open.
-     * @example $cache->warm(42, ['family' => $familyHtml, 'business' => $businessHtml]);
+     * @example $cache->warm(42, ['family' => $familyHtml, 'business' => $businessHtml], null, $fence);
      */
-    public function warm(int $postId, array $htmlByPersona, ?int $ttl = null): int
+    public function warm(int $postId, array $htmlByPersona, ?int $ttl = null, ?string $fence = null): int
     {
     }
 
@@ -152,7 +183,8 @@ final class PersonaCache
     }
 
     /**
-     * Per-day counters (UTC days), oldest first, today last. `ratio` is
+     * Per-day counters (UTC days), oldest first, today last; they are kept
+     * 30 days, older days read as zero. `ratio` is
      * hits / (hits + misses), 0 without lookups; `compression_ratio` is
      * raw_bytes / stored_bytes of the values stored that day.
      *
@@ -174,6 +206,19 @@ final class PersonaCache
      * @example header('X-Redis-Persona: family; ' . $cache->lastStatus());
      */
     public function lastStatus(): ?string
+    {
+    }
+
+    /**
+     * The exception that this object's last get(), set(), remember(), warm()
+     * or observe() swallowed, or null. Only remember() swallows: when Redis
+     * cannot serve it renders without the cache, and this is why (a
+     * ConnectionException, or an Exception such as out of memory). The
+     * object carries the file and line of that call. Never throws.
+     *
+     * @example $html = $cache->remember($id, $p, $render); if ($cache->lastError()) { use_database_fallback(); }
+     */
+    public function lastError(): ?Exception
     {
     }
 }

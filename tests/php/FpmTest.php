@@ -3,6 +3,7 @@
 namespace RedisPersona\Tests;
 
 use PHPUnit\Framework\TestCase;
+use RedisPersona\Tests\Support\FastCgi;
 use RedisPersona\Tests\Support\PhpProcess;
 use RedisPersona\Tests\Support\RedisServer;
 
@@ -16,33 +17,9 @@ final class FpmTest extends TestCase
 
     public function testWorkersEachUseTheirOwnPool(): void
     {
-        $fpm = $this->fpmBinary();
         $redis = new RedisServer();
-        $dir = sys_get_temp_dir() . '/rp-fpm-' . getmypid();
-        @mkdir($dir, 0700, true);
-        $port = RedisServer::freePort();
-        $workers = self::WORKERS;
-        file_put_contents("$dir/fpm.conf", <<<CONF
-            [global]
-            pid = $dir/fpm.pid
-            error_log = $dir/fpm.log
-            daemonize = no
-            [test]
-            listen = 127.0.0.1:$port
-            pm = static
-            pm.max_children = $workers
-            catch_workers_output = yes
-            php_admin_flag[log_errors] = on
-            php_admin_value[error_log] = $dir/php-errors.log
-            CONF);
-        // -n -d extension=…: the master loads the module (MINIT) before forking.
-        $command = [$fpm, '-n', '-d', 'extension=' . PhpProcess::extension(), '-y', "$dir/fpm.conf", '-F', '-R'];
-        $null = ['file', '/dev/null', 'a'];
-        $master = proc_open($command, [0 => ['file', '/dev/null', 'r'], 1 => $null, 2 => $null], $pipes);
-        $this->assertIsResource($master);
-        $masterPid = (int) proc_get_status($master)['pid'];
+        [$master, $masterPid, $port, $dir] = $this->startFpm(self::WORKERS);
         try {
-            $this->waitForPort($port);
             $script = __DIR__ . '/fixtures/fpm-worker.php';
             $query = http_build_query(['url' => $redis->url(), 'rounds' => 200]);
             $bursts = [];
@@ -86,6 +63,61 @@ final class FpmTest extends TestCase
             array_map('unlink', glob("$dir/*") ?: []);
             @rmdir($dir);
         }
+    }
+
+    /**
+     * A fatal error inside a render skips the Rust destructors (the engine
+     * longjmps): the worker's next request must not mistake the abandoned
+     * render for its own (re-entry) and bypass the cache forever.
+     */
+    public function testAFatalErrorInARenderDoesNotLeaveTheWorkerBypassing(): void
+    {
+        $redis = new RedisServer();
+        [$master, $masterPid, $port, $dir] = $this->startFpm(1);
+        try {
+            $script = __DIR__ . '/fixtures/fpm-render.php';
+            $query = fn (string $mode) => http_build_query(['url' => $redis->url(), 'mode' => $mode]);
+            $fatal = FastCgi::get($port, $script, $query('fatal'));
+            $this->assertStringNotContainsString('rendered', $fatal['body']);
+            $after = json_decode(FastCgi::get($port, $script, $query('render'))['body'], true);
+            $this->assertSame(['html' => 'rendered', 'status' => 'miss'], $after);
+        } finally {
+            posix_kill($masterPid, SIGQUIT);
+            proc_close($master);
+            $redis->stop();
+            array_map('unlink', glob("$dir/*") ?: []);
+            @rmdir($dir);
+        }
+    }
+
+    /** @return array{0: resource, 1: int, 2: int, 3: string} master, its pid, port, directory */
+    private function startFpm(int $workers): array
+    {
+        $fpm = $this->fpmBinary();
+        $dir = sys_get_temp_dir() . '/rp-fpm-' . getmypid() . '-' . $workers;
+        @mkdir($dir, 0700, true);
+        $port = RedisServer::freePort();
+        file_put_contents("$dir/fpm.conf", <<<CONF
+            [global]
+            pid = $dir/fpm.pid
+            error_log = $dir/fpm.log
+            daemonize = no
+            [test]
+            listen = 127.0.0.1:$port
+            pm = static
+            pm.max_children = $workers
+            catch_workers_output = yes
+            php_admin_flag[log_errors] = on
+            php_admin_value[error_log] = $dir/php-errors.log
+            CONF);
+        // -n -d extension=…: the master loads the module (MINIT) before forking.
+        $command = [$fpm, '-n', '-d', 'extension=' . PhpProcess::extension(), '-y', "$dir/fpm.conf", '-F', '-R'];
+        $null = ['file', '/dev/null', 'a'];
+        $master = proc_open($command, [0 => ['file', '/dev/null', 'r'], 1 => $null, 2 => $null], $pipes);
+        $this->assertIsResource($master);
+        $masterPid = (int) proc_get_status($master)['pid'];
+        $this->waitForPort($port);
+        return [$master, $masterPid, $port, $dir];
     }
 
     private function fpmBinary(): string

@@ -5,6 +5,7 @@ namespace RedisPersona\Tests;
 use RedisPersona\Client;
 use RedisPersona\Invalidator;
 use RedisPersona\PersonaCache;
+use RedisPersona\Tests\Support\RedisServer;
 use RedisPersona\Tests\Support\RedisTestCase;
 
 final class InvalidatorTest extends RedisTestCase
@@ -77,7 +78,9 @@ final class InvalidatorTest extends RedisTestCase
         $keys = $admin->command('DBSIZE');
         $admin->command('CONFIG', 'RESETSTAT');
         $generation = $inv->flush();
-        $this->assertSame(1, $generation);
+        // From the server clock (µs): a lost generation key never comes
+        // back with a value used before.
+        $this->assertGreaterThan(1_700_000_000_000_000, $generation);
         $stats = $admin->command('INFO', 'commandstats');
         // A generation bump per bucket: no DEL/UNLINK, no SCAN, no KEYS.
         $this->assertDoesNotMatchRegularExpression('/cmdstat_(del|unlink|scan|keys):/', $stats);
@@ -89,12 +92,64 @@ final class InvalidatorTest extends RedisTestCase
         $this->assertSame('hmac', $admin->command('GET', 'inv3:otp:abc'));
         $this->assertSame('3', $admin->command('GET', 'inv3:rl:login:abc'));
         $this->assertGreaterThanOrEqual($keys, $admin->command('DBSIZE'));
-        $this->assertSame(2, $inv->flush());
+        $this->assertGreaterThan($generation, $inv->flush());
         // The get() misses above saw generation 1: a set() after the second
         // flush may carry pre-flush content and is refused; the next is not.
         $this->assertFalse($cache->set(1, 'family', 'rendered before the flush'));
         $this->assertTrue($cache->set(1, 'family', 'new'));
         $this->assertSame('new', $cache->get(1, 'family'));
+    }
+
+    public function testInvalidationAndFlushWorkWhenRedisIsFullAndStoresFailWhole(): void
+    {
+        $redis = new RedisServer();
+        try {
+            $client = new Client($redis->url(), ['prefix' => 'inv5']);
+            $cache = new PersonaCache($client);
+            $inv = new Invalidator($client);
+            $cache->set(1, 'family', '<p>1</p>');
+            $admin = $redis->admin();
+            $this->fillToMaxmemory($admin);
+            $keys = $admin->command('DBSIZE');
+            // Separate pools (and breakers) for the writes that must fail.
+            $writer = fn (int $pool) => new PersonaCache(
+                new Client($redis->url(), ['prefix' => 'inv5', 'pool_size' => $pool])
+            );
+            $renderer = $writer(3);
+            $this->assertSame('r', $renderer->remember(3, 'family', fn () => 'r'));
+            $this->assertSame('bypass', $renderer->lastStatus());
+            $this->assertStringContainsString('OOM', $renderer->lastError()?->getMessage() ?? '');
+            try {
+                $writer(4)->warm(2, ['family' => 'a', 'solo' => 'b']);
+                $this->fail('warm() stored past maxmemory');
+            } catch (\RedisPersona\Exception $e) {
+                $this->assertStringContainsString('OOM', $e->getMessage());
+            }
+            $this->assertSame($keys, $admin->command('DBSIZE'), 'a store half-applied');
+
+            $this->assertSame([1], $inv->invalidatePost(1));
+            $this->assertNull($cache->get(1, 'family'));
+            $this->assertSame([9], $inv->invalidatePost(9));
+            $this->assertSame([], $inv->invalidateTag('none'));
+            $this->assertIsInt($inv->flush());
+        } finally {
+            $redis->stop();
+        }
+    }
+
+    private function fillToMaxmemory(\RedisPersona\Tests\Support\Resp $admin): void
+    {
+        preg_match('/used_memory:(\d+)/', (string) $admin->command('INFO', 'memory'), $m);
+        $admin->command('CONFIG', 'SET', 'maxmemory', (string) ((int) $m[1] + 512 * 1024));
+        for ($i = 0; $i < 1000; $i++) {
+            try {
+                $admin->command('SET', "filler:$i", str_repeat('f', 65536));
+            } catch (\RuntimeException $e) {
+                $this->assertStringContainsString('OOM', $e->getMessage());
+                return;
+            }
+        }
+        $this->fail('never reached maxmemory');
     }
 
     public function testBadInputIsRefusedWithTheArgumentNamed(): void

@@ -3,9 +3,11 @@
 namespace RedisPersona\Tests;
 
 use RedisPersona\Client;
+use RedisPersona\ConnectionException;
 use RedisPersona\Invalidator;
 use RedisPersona\PersonaCache;
 use RedisPersona\Tests\Support\PhpProcess;
+use RedisPersona\Tests\Support\RedisServer;
 use RedisPersona\Tests\Support\RedisTestCase;
 
 final class PersonaCacheTest extends RedisTestCase
@@ -225,5 +227,80 @@ final class PersonaCacheTest extends RedisTestCase
         $this->assertNull($cache->get(9, 'family'));
         $this->assertTrue($cache->set(9, 'family', 'fresh'));
         $this->assertSame('fresh', $cache->get(9, 'family'));
+    }
+
+    public function testAPreloadFencedByObserveNeverStoresPreEditHtml(): void
+    {
+        $client = new Client(self::$redis->url(), ['prefix' => 'pc10']);
+        $cache = new PersonaCache($client);
+        $invalidator = new Invalidator($client);
+        $html = ['family' => '<p>old family</p>', 'solo' => '<p>old solo</p>'];
+
+        $fence = $cache->observe(10);
+        $invalidator->invalidatePost(10);      // an edit while the preload renders
+        $this->assertSame(0, $cache->warm(10, $html, 600, $fence));
+        $this->assertNull($cache->get(10, 'family'));
+
+        $cache->observe(11);                   // recorded in the process for warm()
+        $invalidator->flush();
+        $this->assertSame(0, $cache->warm(11, $html), 'retried under the new generation');
+        $this->assertNull($cache->get(11, 'family'));
+
+        $this->assertNull($cache->get(12, 'solo'));   // a miss fences warm() too
+        $invalidator->invalidatePost(12);
+        $this->assertSame(0, $cache->warm(12, $html));
+
+        $fence = $cache->observe(13);
+        $this->assertSame(2, $cache->warm(13, $html, 600, $fence));
+        $this->assertSame('<p>old solo</p>', $cache->get(13, 'solo'));
+
+        $this->assertEachRefusesItsArgument([
+            'fence' => fn () => $cache->warm(14, $html, null, 'not a fence'),
+        ]);
+        try {
+            $cache->warm(14, $html, null, $fence);
+            $this->fail('a fence of post 13 was accepted for post 14');
+        } catch (\ValueError $e) {
+            $this->assertStringStartsWith('fence: ', $e->getMessage());
+        }
+    }
+
+    public function testLastErrorIsWhatRememberSwallowed(): void
+    {
+        $down = new PersonaCache(new Client('redis://127.0.0.1:' . RedisServer::freePort()));
+        $this->assertNull($down->lastError());
+        $line = __LINE__ + 1;
+        $this->assertSame('rendered', $down->remember(1, 'family', fn () => 'rendered'));
+        $this->assertSame('bypass', $down->lastStatus());
+        $error = $down->lastError();
+        $this->assertInstanceOf(ConnectionException::class, $error);
+        $this->assertSame(__FILE__, $error->getFile());
+        $this->assertSame($line, $error->getLine());
+        $this->assertSame($error, $down->lastError());
+        try {
+            $down->get(1, 'family');
+            $this->fail('get() swallowed the error');
+        } catch (ConnectionException $e) {
+            $this->assertNull($down->lastError(), 'get() throws, it swallows nothing');
+        }
+        // A render that throws while Redis is down: its exception wins, the
+        // Redis error is still kept.
+        try {
+            $down->remember(1, 'family', fn () => throw new \DomainException('template broke'));
+            $this->fail('no exception');
+        } catch (\DomainException $e) {
+            $this->assertNull($e->getPrevious());
+        }
+        $this->assertInstanceOf(ConnectionException::class, $down->lastError());
+        try {
+            $down->remember(0, 'family', fn () => 'never');
+            $this->fail('post 0 accepted');
+        } catch (\ValueError $e) {
+            $this->assertNull($down->lastError(), 'a refused call swallowed nothing');
+        }
+
+        $live = $this->cache('pc11');
+        $live->remember(1, 'family', fn () => 'ok');
+        $this->assertNull($live->lastError());
     }
 }

@@ -72,4 +72,16 @@ final class StampedeTest extends RedisTestCase
         );
         $this->assertNull((new PersonaCache($client))->get(11, 'family'));
     }
+
+    public function testRememberInsideItsOwnRenderDoesNotWaitForItsOwnLock(): void
+    {
+        $pc = new PersonaCache(new Client(self::$redis->url(), ['prefix' => 'reentry']));
+        $start = microtime(true);
+        $html = $pc->remember(5, 'family', fn () => 'o+' . $pc->remember(5, 'family', fn () => 'i'));
+        $took = microtime(true) - $start;
+        $this->assertSame('o+i', $html);
+        $this->assertLessThan(1.0, $took, 'the inner call waited for the outer call\'s lock');
+        $this->assertSame('miss', $pc->lastStatus(), 'the outer call rendered and stored');
+        $this->assertSame('o+i', $pc->get(5, 'family'));
+    }
 }
