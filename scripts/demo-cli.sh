@@ -16,5 +16,5 @@ scripts/redis.sh stop "$state"
 php examples/demo.php down "$url"
 echo
 echo "== Redis restarted on the same port"
-REDIS_EXTRA_ARGS="--port $port" scripts/redis.sh start "$state" >/dev/null
+REDIS_PORT="$port" scripts/redis.sh start "$state" >/dev/null
 php examples/demo.php back "$url"

@@ -200,8 +200,8 @@ final class Site
     public static function start_redis(): void
     {
         self::run(sprintf(
-            'REDIS_EXTRA_ARGS=%s %s/scripts/redis.sh start %s',
-            escapeshellarg('--port ' . self::redis_port()),
+            'REDIS_PORT=%d %s/scripts/redis.sh start %s',
+            self::redis_port(),
             dirname(__DIR__, 3),
             escapeshellarg(self::dir() . '/redis')
         ));
