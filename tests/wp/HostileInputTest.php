@@ -88,6 +88,10 @@ final class HostileInputTest extends SiteTestCase
         }
         $health = Site::rest('GET', 'redis-persona/v1/health', null, ['auth' => Site::admin()]);
         $prefix = $health['json']['prefix'];
+        // Something of each kind exists, whatever earlier tests did to Redis.
+        Site::get('/rp-slow/', ['cookies' => ['rp_persona' => 'family']]);
+        $slot = ['date' => gmdate('Y-m-d', time() + 7 * 86400), 'time' => '10:00', 'resource' => 'ns-' . bin2hex(random_bytes(4))];
+        Site::rest('POST', 'redis-persona/v1/slots/lock', $slot, ['headers' => ['X-RP-Test-IP' => self::ip()]]);
         $port = Site::redis_port();
         exec("redis-cli -p $port --scan", $keys);
         $this->assertNotEmpty($keys);
