@@ -212,7 +212,12 @@ pub fn printable(bytes: &[u8]) -> String {
 }
 
 /// A prefix becomes the first segment of every key, so it must not carry
-/// glob characters, hash-tag braces, whitespace or control bytes.
+/// glob characters, hash-tag braces, whitespace or control bytes. Nor the key
+/// separator `:`: with it, client `shop` read client `shop:kv`'s value `secret`
+/// as `get('kv:secret')` (both are the key `shop:kv:kv:secret`), and `purge()`
+/// on `shop` (SCAN `shop:*`) deleted every key of `shop:eu`. Without `:` in
+/// any prefix, prefix P owns exactly the keys that start with `P:`, and no two
+/// prefixes share a key.
 pub fn validate_prefix(prefix: &str) -> std::result::Result<(), String> {
     if prefix.is_empty() || prefix.len() > MAX_PREFIX_BYTES {
         return Err(format!(
@@ -220,12 +225,20 @@ pub fn validate_prefix(prefix: &str) -> std::result::Result<(), String> {
             prefix.len()
         ));
     }
+    if prefix.contains(':') {
+        return Err(
+            "may not contain ':', which separates the prefix from the rest of \
+             the key (one prefix's keys would overlap another's); use '-' or '.' \
+             instead, as in 'shop-eu' for 'shop:eu'"
+                .to_owned(),
+        );
+    }
     if let Some(bad) = prefix
         .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':')))
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
     {
         return Err(format!(
-            "may only contain letters, digits, '_', '-', '.' and ':', found {bad:?}"
+            "may only contain letters, digits, '_', '-' and '.', found {bad:?}"
         ));
     }
     Ok(())
@@ -451,11 +464,14 @@ mod tests {
             "a[b]",
             "{tag}",
             "a\0b",
+            "shop:eu",
+            ":",
+            "shop:",
             &"x".repeat(65),
         ] {
             assert!(validate_prefix(bad).is_err(), "{bad:?}");
         }
-        for good in ["rp", "site-1:blog.2", "RP_x"] {
+        for good in ["rp", "site-1.blog.2", "RP_x", "shop-eu"] {
             assert!(validate_prefix(good).is_ok(), "{good:?}");
         }
     }

@@ -9,10 +9,10 @@ final class ClientTest extends RedisTestCase
 {
     public function testPingHealthAndPrefix(): void
     {
-        $client = new Client(self::$redis->url(), ['prefix' => 'site1:b2']);
+        $client = new Client(self::$redis->url(), ['prefix' => 'site1.b2']);
         $this->assertGreaterThan(0.0, $client->ping());
         $this->assertTrue($client->isAvailable());
-        $this->assertSame('site1:b2', $client->prefix());
+        $this->assertSame('site1.b2', $client->prefix());
 
         $health = $client->health();
         $this->assertSame('ok', $health['status']);
@@ -116,6 +116,44 @@ final class ClientTest extends RedisTestCase
         $this->assertSame('v', $admin->command('GET', 'unprefixed'));
         $this->assertSame(0, $site->purge());
         $this->assertSame(2, (int) $admin->command('DBSIZE'));
+    }
+
+    public function testNoPrefixCanReachIntoAnothersKeySpace(): void
+    {
+        // With ':' allowed, 'shop' read 'shop:kv's values and purged 'shop:eu'.
+        foreach (['shop:kv', 'shop:eu', 'shop:', ':shop'] as $prefix) {
+            try {
+                new Client(self::$redis->url(), ['prefix' => $prefix]);
+                $this->fail("prefix '$prefix' accepted");
+            } catch (\ValueError $e) {
+                $this->assertStringStartsWith("options['prefix']: may not contain ':'", $e->getMessage());
+                $this->assertStringContainsString("'shop-eu'", $e->getMessage());
+            }
+        }
+        ini_set('redis_persona.prefix', 'shop:eu');
+        try {
+            new Client(self::$redis->url());
+            $this->fail('INI prefix with a colon accepted');
+        } catch (\ValueError $e) {
+            $this->assertStringStartsWith("redis_persona.prefix: may not contain ':'", $e->getMessage());
+        } finally {
+            ini_restore('redis_persona.prefix');
+        }
+
+        $admin = self::$redis->admin();
+        $admin->command('SELECT', '7');
+        $admin->command('FLUSHDB');
+        $shop = new Client(self::$redis->url('/7'), ['prefix' => 'shop']);
+        $eu = new Client(self::$redis->url('/7'), ['prefix' => 'shop-eu']);
+        $dotted = new Client(self::$redis->url('/7'), ['prefix' => 'shop.eu']);
+        $eu->set('secret', 'eu');
+        $dotted->set('secret', 'dotted');
+        $this->assertNull($shop->get('eu:secret'));
+        $this->assertNull($shop->get('kv:secret'));
+        $shop->set('mine', 'v');
+        $this->assertSame(1, $shop->purge());
+        $this->assertSame('eu', $eu->get('secret'));
+        $this->assertSame('dotted', $dotted->get('secret'));
     }
 
     public function testPhpinfoShowsVersionSettingsAndPoolsWithThePasswordMasked(): void
