@@ -17,7 +17,8 @@ fn print() {
     info_table_row!("version", env!("CARGO_PKG_VERSION"));
     info_table_row!(
         "classes",
-        "Client, Exception, ConnectionException, RateLimitedException"
+        "Client, PersonaCache, Invalidator, SlotLock, Otp, RateLimiter, Exception, \
+         ConnectionException, UnavailableException, RateLimitedException"
     );
     info_table_end!();
 

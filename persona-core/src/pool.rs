@@ -152,7 +152,7 @@ impl Pool {
             let mut lease = match self.checkout() {
                 Ok(lease) => lease,
                 Err(err) => {
-                    if err.connection_kind() != Some(ConnectionKind::PoolExhausted) {
+                    if err.opens_breaker() {
                         self.breaker.on_failure(Instant::now(), &failure_text(&err));
                     }
                     return Err(err);
@@ -172,11 +172,24 @@ impl Pool {
                 }
                 Err(raw) => {
                     let err = classify(&raw, false);
-                    let Some(kind) = err.connection_kind() else {
-                        // An error reply: the server is up and the connection is
-                        // in sync (unless redis-rs says otherwise on drop).
-                        self.on_reply();
-                        return Err(err);
+                    let kind = match err.connection_kind() {
+                        None => {
+                            // An error reply: the server is up and the connection
+                            // is in sync (unless redis-rs says otherwise on drop).
+                            self.on_reply();
+                            return Err(err);
+                        }
+                        Some(ConnectionKind::Unavailable(code)) => {
+                            // A refusal (READONLY, LOADING...): the connection
+                            // is fine; the breaker opens only for total ones.
+                            if code.opens_breaker() {
+                                self.breaker.on_failure(Instant::now(), &failure_text(&err));
+                            } else {
+                                self.on_reply();
+                            }
+                            return Err(err);
+                        }
+                        Some(kind) => kind,
                     };
                     lease.discard();
                     if lease.reused && kind == ConnectionKind::Dropped {

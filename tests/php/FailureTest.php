@@ -6,6 +6,7 @@ use PHPUnit\Framework\TestCase;
 use RedisPersona\Client;
 use RedisPersona\ConnectionException;
 use RedisPersona\Tests\Support\RedisServer;
+use RedisPersona\UnavailableException;
 
 /**
  * Redis refused, hung, killed and restarted: calls fail within their
@@ -125,6 +126,107 @@ final class FailureTest extends TestCase
             $this->assertStringContainsString('dropped', $e->getMessage());
         }
         $this->assertTrue($client->set('k', 'v'));
+        $redis->stop();
+    }
+
+    /**
+     * Calls $call, which must throw UnavailableException with $code, and
+     * returns it.
+     *
+     * @param callable(): mixed $call
+     */
+    private function refusal(string $code, callable $call): UnavailableException
+    {
+        try {
+            $call();
+        } catch (UnavailableException $e) {
+            $this->assertSame($code, $e->getServerCode(), $e->getMessage());
+            $this->assertStringContainsString($code, $e->getMessage());
+            $this->assertInstanceOf(ConnectionException::class, $e, 'falls back like an outage');
+            return $e;
+        }
+        $this->fail("no $code refusal");
+    }
+
+    public function testWriteRefusalsDegradeLikeAnOutageButReadsKeepWorking(): void
+    {
+        $master = new RedisServer();
+        $replica = new RedisServer();
+        $replica->admin()->command('REPLICAOF', '127.0.0.1', (string) $master->port);
+        $client = new Client($replica->url());
+        $this->refusal('READONLY', fn () => $client->set('k', 'v'));
+        // READONLY refuses writes only: the breaker stays closed, reads work.
+        $this->assertNull($client->get('k'));
+        $this->assertSame('closed', $client->health()['breaker']['state']);
+        $this->assertTrue($client->isAvailable());
+
+        $admin = $master->admin();
+        $admin->command('CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
+        $admin->command('CONFIG', 'SET', 'maxmemory', '1');
+        $full = new Client($master->url());
+        $this->refusal('OOM', fn () => $full->set('k', 'v'));
+        $this->assertNull($full->get('k'));
+        $this->assertSame('closed', $full->health()['breaker']['state']);
+        $admin->command('CONFIG', 'SET', 'maxmemory', '0');
+        $this->assertTrue($full->set('k', 'v'));
+
+        $admin->command('ACL', 'SETUSER', 'reader', 'on', '>secret', '~*', '&*', '+@all', '-set');
+        $reader = new Client("redis://reader:secret@127.0.0.1:{$master->port}");
+        $this->refusal('NOPERM', fn () => $reader->set('k', 'v'));
+        $this->assertSame('v', $reader->get('k'));
+        $this->assertSame('closed', $reader->health()['breaker']['state']);
+        $replica->stop();
+        $master->stop();
+    }
+
+    public function testMisconfWhenTheServerCannotPersist(): void
+    {
+        $redis = new RedisServer();
+        $admin = $redis->admin();
+        $dir = $admin->command('CONFIG', 'GET', 'dir')[1];
+        // Writes stop after a failed snapshot only when snapshots are configured.
+        $admin->command('CONFIG', 'SET', 'save', '3600 1');
+        $admin->command('CONFIG', 'SET', 'stop-writes-on-bgsave-error', 'yes');
+        $client = new Client($redis->url());
+        $client->set('k', 'v');
+        // The server's working directory vanishes: its next snapshot fails.
+        array_map('unlink', glob("$dir/*") ?: []);
+        rmdir($dir);
+        $admin->command('BGSAVE');
+        $deadline = microtime(true) + 5;
+        while ($redis->admin()->infoField('persistence', 'rdb_last_bgsave_status') !== 'err') {
+            $this->assertLessThan($deadline, microtime(true), 'BGSAVE did not fail');
+            usleep(20_000);
+        }
+        $this->refusal('MISCONF', fn () => $client->set('k', 'w'));
+        $this->assertSame('v', $client->get('k'), 'reads still work');
+        $redis->stop();
+    }
+
+    public function testTotalRefusalsOpenTheBreaker(): void
+    {
+        $redis = new RedisServer();
+        $redis->admin()->command('CONFIG', 'SET', 'requirepass', 'now-required');
+        // A fresh pool (its own read timeout) connects after the password was set.
+        $client = new Client($redis->url(), ['read_timeout_ms' => 501]);
+        $this->refusal('NOAUTH', fn () => $client->get('k'));
+        $this->assertSame('open', $client->health()['breaker']['state']);
+        try {
+            $client->get('k');
+            $this->fail('no fail-fast');
+        } catch (ConnectionException $e) {
+            $this->assertStringContainsString('circuit breaker open', $e->getMessage());
+            $this->assertStringContainsString('NOAUTH', $e->getMessage());
+        }
+
+        $replica = new RedisServer();
+        $admin = $replica->admin();
+        $admin->command('CONFIG', 'SET', 'replica-serve-stale-data', 'no');
+        $admin->command('REPLICAOF', '127.0.0.1', (string) RedisServer::freePort());
+        $stale = new Client($replica->url());
+        $this->refusal('MASTERDOWN', fn () => $stale->get('k'));
+        $this->assertFalse($stale->isAvailable());
+        $replica->stop();
         $redis->stop();
     }
 }
