@@ -16,6 +16,10 @@ pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 200;
 pub const DEFAULT_READ_TIMEOUT_MS: u64 = 500;
 pub const DEFAULT_POOL_SIZE: u64 = 2;
 pub const DEFAULT_RETRY_INTERVAL_MS: u64 = 1000;
+/// The half-open breaker's probe (connect + PING) gets this long, at most
+/// the read timeout: a server that is still frozen costs the probing request
+/// 100 ms, not a full read timeout.
+pub const DEFAULT_PROBE_TIMEOUT_MS: u64 = 100;
 
 const MAX_URL_BYTES: usize = 2048;
 const MAX_PREFIX_BYTES: usize = 64;
@@ -27,6 +31,7 @@ pub const OPTION_NAMES: &[&str] = &[
     "pool_size",
     "prefix",
     "retry_interval_ms",
+    "probe_timeout_ms",
     "cluster",
 ];
 
@@ -82,6 +87,8 @@ pub struct ClientConfig {
     pub pool_size: usize,
     pub prefix: String,
     pub retry_interval: Duration,
+    /// Connect + PING budget of the breaker's probe (at most the read timeout).
+    pub probe_timeout: Duration,
 }
 
 impl ClientConfig {
@@ -103,6 +110,7 @@ impl ClientConfig {
         let mut read_ms = or_default(defaults.read_timeout_ms, DEFAULT_READ_TIMEOUT_MS);
         let mut pool_size = or_default(defaults.pool_size, DEFAULT_POOL_SIZE);
         let mut retry_ms = or_default(defaults.retry_interval_ms, DEFAULT_RETRY_INTERVAL_MS);
+        let mut probe_ms = DEFAULT_PROBE_TIMEOUT_MS;
         let mut prefix = if defaults.prefix.is_empty() {
             DEFAULT_PREFIX.to_owned()
         } else {
@@ -120,6 +128,7 @@ impl ClientConfig {
                 "retry_interval_ms" => {
                     retry_ms = int_option(&arg, value, 1, 3_600_000, retry_ms)?;
                 }
+                "probe_timeout_ms" => probe_ms = int_option(&arg, value, 1, 60_000, probe_ms)?,
                 "prefix" => match value {
                     OptionValue::Str(bytes) if bytes.is_empty() => {}
                     OptionValue::Null => {}
@@ -164,7 +173,21 @@ impl ClientConfig {
             pool_size: pool_size as usize,
             prefix,
             retry_interval: Duration::from_millis(retry_ms),
+            probe_timeout: Duration::from_millis(probe_ms.min(read_ms)),
         })
+    }
+
+    /// What makes two configurations share circuit-breaker state across
+    /// processes: the same server reached with the same credentials (a
+    /// `NOAUTH` for one user says nothing about another).
+    pub fn breaker_key(&self) -> String {
+        let redis = self.info.redis_settings();
+        format!(
+            "{:?}|{}|{}",
+            self.info.addr(),
+            redis.username().unwrap_or(""),
+            redis.password().unwrap_or(""),
+        )
     }
 
     /// What makes two configurations share a connection pool: the same server,
@@ -172,7 +195,7 @@ impl ClientConfig {
     pub fn pool_key(&self) -> String {
         let redis = self.info.redis_settings();
         format!(
-            "{:?}|{}|{}|{}|{}|{}|{}|{}",
+            "{:?}|{}|{}|{}|{}|{}|{}|{}|{}",
             self.info.addr(),
             redis.db(),
             redis.username().unwrap_or(""),
@@ -181,6 +204,7 @@ impl ClientConfig {
             self.read_timeout.as_millis(),
             self.pool_size,
             self.retry_interval.as_millis(),
+            self.probe_timeout.as_millis(),
         )
     }
 }
@@ -364,7 +388,10 @@ mod tests {
         assert_eq!(c.pool_size, 2);
         assert_eq!(c.prefix, "rp");
         assert_eq!(c.retry_interval, Duration::from_millis(1000));
+        assert_eq!(c.probe_timeout, Duration::from_millis(100));
         assert_eq!(c.display_url, "redis://127.0.0.1:6379");
+        let short = build("redis://h", &[("read_timeout_ms", OptionValue::Int(40))]).unwrap();
+        assert_eq!(short.probe_timeout, Duration::from_millis(40));
     }
 
     #[test]

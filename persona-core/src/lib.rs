@@ -20,8 +20,10 @@ pub mod pool;
 pub mod process;
 pub mod ratelimit;
 pub mod scripting;
+pub mod shared;
 pub mod slot;
 pub mod token;
+pub mod watchdog;
 
 pub use cache::{CacheConfig, PersonaCache, Served};
 pub use client::Client;

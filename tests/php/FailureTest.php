@@ -5,6 +5,7 @@ namespace RedisPersona\Tests;
 use PHPUnit\Framework\TestCase;
 use RedisPersona\Client;
 use RedisPersona\ConnectionException;
+use RedisPersona\Tests\Support\PhpProcess;
 use RedisPersona\Tests\Support\RedisServer;
 use RedisPersona\UnavailableException;
 
@@ -79,6 +80,29 @@ final class FailureTest extends TestCase
             $this->assertStringContainsString('timed out', $e->getMessage());
             $this->assertGreaterThanOrEqual(0.25, $took);
             $this->assertLessThan(0.9, $took, 'the read timeout was not honoured');
+        } finally {
+            $redis->resume();
+        }
+        $redis->stop();
+    }
+
+    public function testAPipelineToAHungServerFailsWithinOneReadTimeout(): void
+    {
+        $redis = new RedisServer();
+        $client = new Client($redis->url(), ['read_timeout_ms' => 300, 'pool_size' => 1]);
+        $cache = new \RedisPersona\PersonaCache($client);
+        $html = array_fill_keys(['a', 'b', 'c', 'd', 'e', 'f'], '<p>x</p>');
+        $this->assertSame(6, $cache->warm(1, $html));
+        $redis->pause();
+        $start = microtime(true);
+        try {
+            // One round trip of many replies: each read used to wait 300 ms.
+            $cache->warm(1, $html);
+            $this->fail('a pipeline to a stopped server succeeded');
+        } catch (ConnectionException $e) {
+            $took = microtime(true) - $start;
+            $this->assertStringContainsString('timed out', $e->getMessage());
+            $this->assertLessThan(0.4, $took, 'the pipeline waited a read timeout per reply');
         } finally {
             $redis->resume();
         }
@@ -227,6 +251,112 @@ final class FailureTest extends TestCase
         $this->refusal('MASTERDOWN', fn () => $stale->get('k'));
         $this->assertFalse($stale->isAvailable());
         $replica->stop();
+        $redis->stop();
+    }
+
+    /**
+     * Runs fixtures/frozen-calls.php in $processes processes at once.
+     *
+     * @return list<array{pid: int, calls: list<array{0: float, 1: string}>, breaker: array<string, mixed>}>
+     */
+    private function frozenCalls(RedisServer $redis, int $processes, float $seconds, int $readMs, int $retryMs): array
+    {
+        $script = __DIR__ . '/fixtures/frozen-calls.php';
+        $args = [$redis->url(), (string) $seconds, (string) $readMs, (string) $retryMs];
+        $handles = [];
+        for ($i = 0; $i < $processes; $i++) {
+            $handles[] = PhpProcess::start($script, $args, ['redis_persona.log_level' => 'off']);
+        }
+        $results = [];
+        foreach ($handles as $handle) {
+            $run = PhpProcess::wait($handle);
+            $this->assertSame(0, $run['exit'], $run['stderr']);
+            $results[] = json_decode($run['stdout'], true, 512, JSON_THROW_ON_ERROR);
+        }
+        return $results;
+    }
+
+    public function testOneProcessSeesTheOutageAndTheOthersFailFast(): void
+    {
+        $redis = new RedisServer();
+        $redis->pause();
+        try {
+            // The first process pays the read timeout and opens the breaker...
+            [$first] = $this->frozenCalls($redis, 1, 0, 300, 5000);
+            [$took, $outcome] = $first['calls'][0];
+            $this->assertGreaterThanOrEqual(250, $took);
+            $this->assertStringContainsString('timed out', $outcome);
+            // ...and a process that never talked to the server fails fast.
+            [$second] = $this->frozenCalls($redis, 1, 0, 300, 5000);
+            [$took, $outcome] = $second['calls'][0];
+            $this->assertNotSame($first['pid'], $second['pid']);
+            $this->assertLessThan(5.0, $took, 'the second process paid for the outage again');
+            $this->assertStringContainsString('circuit breaker open', $outcome);
+            $this->assertStringContainsString("process {$first['pid']} found it unavailable", $outcome);
+            $breaker = $second['breaker'];
+            $this->assertSame('open', $breaker['state']);
+            $this->assertSame($first['pid'], $breaker['failed_pid']);
+            $this->assertSame(0, $breaker['times_opened'], 'opened by the other process');
+            $this->assertGreaterThanOrEqual(1, $breaker['times_opened_shared']);
+            $this->assertStringStartsWith('/dev/shm/redis-persona-' . posix_geteuid() . '-', (string) $breaker['shared']);
+            // This process sees it too, in health() and phpinfo().
+            $client = new Client($redis->url(), ['read_timeout_ms' => 300, 'retry_interval_ms' => 5000]);
+            $this->assertFalse($client->isAvailable());
+            $this->assertSame($breaker['shared'], $client->health()['breaker']['shared']);
+            ob_start();
+            (new \ReflectionExtension('redis_persona'))->info();
+            $info = (string) ob_get_clean();
+            $this->assertStringContainsString('shared by this user\'s processes through ' . $breaker['shared'], $info);
+        } finally {
+            $redis->resume();
+        }
+        $redis->stop();
+    }
+
+    public function testAFrozenServerCostsEachCallAtMostTheReadTimeout(): void
+    {
+        $redis = new RedisServer();
+        $redis->pause();
+        try {
+            $results = $this->frozenCalls($redis, 4, 2.5, 300, 200);
+        } finally {
+            $redis->resume();
+        }
+        $slow = 0;
+        $probes = 0;
+        $calls = 0;
+        foreach ($results as $result) {
+            foreach ($result['calls'] as [$took, $outcome]) {
+                $calls++;
+                $this->assertLessThan(400, $took, "a call took $took ms: $outcome");
+                $this->assertStringContainsString('ConnectionException', $outcome);
+                if ($took >= 250) {
+                    $slow++;
+                } elseif ($took >= 50) {
+                    $this->assertStringContainsString('probe of', $outcome);
+                    $probes++;
+                }
+            }
+        }
+        $this->assertGreaterThan(400, $calls);
+        // Only calls already under way when the breaker opened pay the read
+        // timeout; afterwards one short probe at a time runs on the machine,
+        // ever less often (200, 400, 800, 1600 ms apart).
+        $this->assertLessThanOrEqual(4, $slow);
+        $this->assertGreaterThanOrEqual(1, $probes);
+        $this->assertLessThanOrEqual(5, $probes);
+        $interval = max(array_map(fn ($r) => $r['breaker']['retry_interval_ms'], $results));
+        $this->assertGreaterThanOrEqual(800, $interval, 'the retry interval did not back off');
+        // Redis is back: one probe closes the breaker for everyone, and the
+        // interval starts again from the configured one.
+        $client = new Client($redis->url(), ['read_timeout_ms' => 300, 'retry_interval_ms' => 200]);
+        $deadline = microtime(true) + 5;
+        while (!$client->isAvailable()) {
+            $this->assertLessThan($deadline, microtime(true), 'the breaker never closed');
+            usleep(50_000);
+        }
+        $this->assertSame('closed', $client->health()['breaker']['state']);
+        $this->assertSame(200, $client->health()['breaker']['retry_interval_ms']);
         $redis->stop();
     }
 }
