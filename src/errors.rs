@@ -104,8 +104,10 @@ fn unavailable() -> &'static ClassEntry {
     loaded(&UNAVAILABLE).unwrap_or_else(connection)
 }
 
-/// Registers the exception classes. Called from module startup (MINIT).
+/// Registers the exception classes and the hook that gives argument
+/// `TypeError`s PHP's own wording. Called from module startup (MINIT).
 pub fn register_classes() -> ext_php_rs::error::Result<()> {
+    crate::args::install_type_error_hook();
     // SAFETY: reading an exported pointer-sized global.
     if unsafe { spl_ce_RuntimeException.is_null() } {
         return Err(ext_php_rs::error::Error::InvalidPointer);
