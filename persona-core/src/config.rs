@@ -334,16 +334,19 @@ pub fn parse_url(text: &str) -> Result<(redis::ConnectionInfo, String)> {
     Ok((info, display))
 }
 
-/// Replaces the password of a URL (userinfo or `pass=` query) with `***`.
+/// Replaces the password of a URL (userinfo, `pass=` or `password=` query)
+/// with `***`. Used for every URL the extension shows: phpinfo(), health(),
+/// log lines and exception messages.
 pub fn mask_password(text: &str) -> String {
     let Ok(mut parsed) = url::Url::parse(text) else {
         // Unparseable: mask everything between "//" and "@" to be safe.
-        return match (text.find("//"), text.rfind('@')) {
+        let userinfo_masked = match (text.find("//"), text.rfind('@')) {
             (Some(start), Some(at)) if at > start => {
                 format!("{}//***{}", &text[..start], &text[at..])
             }
             _ => text.to_owned(),
         };
+        return mask_query_secrets(&userinfo_masked);
     };
     if parsed.password().is_some() {
         let _ = parsed.set_password(Some("***"));
@@ -351,7 +354,7 @@ pub fn mask_password(text: &str) -> String {
     let pairs: Vec<(String, String)> = parsed
         .query_pairs()
         .map(|(k, v)| {
-            let masked = matches!(k.as_ref(), "pass" | "password");
+            let masked = is_secret_name(&k);
             (
                 k.into_owned(),
                 if masked {
@@ -365,7 +368,32 @@ pub fn mask_password(text: &str) -> String {
     if !pairs.is_empty() {
         parsed.query_pairs_mut().clear().extend_pairs(pairs);
     }
-    parsed.to_string()
+    mask_query_secrets(parsed.as_str())
+}
+
+fn is_secret_name(name: &str) -> bool {
+    name.eq_ignore_ascii_case("pass") || name.eq_ignore_ascii_case("password")
+}
+
+/// Masks `pass=…` / `password=…` in the query of a URL that may not parse:
+/// the value runs to the next `&`, `#` or the end.
+fn mask_query_secrets(text: &str) -> String {
+    let Some(query_at) = text.find('?') else {
+        return text.to_owned();
+    };
+    let (head, query) = text.split_at(query_at + 1);
+    let (query, fragment) = match query.find('#') {
+        Some(at) => query.split_at(at),
+        None => (query, ""),
+    };
+    let masked: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if is_secret_name(name) => format!("{name}=***"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{head}{}{fragment}", masked.join("&"))
 }
 
 #[cfg(test)]
@@ -511,6 +539,28 @@ mod tests {
             "unix:///tmp/r.sock?db=1&pass=***"
         );
         assert!(!mask_password("weird//user:pw@host").contains("pw@"));
+        for url in [
+            "redis://:hunter2@h:1/0",
+            "redis://u:hunter2@h:1/0?db=1",
+            "redis://h:1/0?password=hunter2",
+            "redis://h:1/0?PASS=hunter2&db=1#insecure",
+            "unix:///tmp/s.sock?db=1&password=hunter2",
+            "redis://:hunter2@h:99999/0",
+            "redis://h:99999/0?password=hunter2",
+            "redis://u:hun ter2@h/0?pass=hun%20ter2&x",
+            "redis://[::1:hunter2@h/0?password=hunter2",
+        ] {
+            let masked = mask_password(url);
+            assert!(
+                !masked.contains("hunter2") && !masked.contains("ter2"),
+                "{url} => {masked}"
+            );
+            let shown = match build(url, &[]) {
+                Ok(c) => c.display_url,
+                Err(e) => e.to_string(),
+            };
+            assert!(!shown.contains("ter2"), "{url} => {shown}");
+        }
     }
 
     #[test]

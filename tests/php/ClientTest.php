@@ -173,4 +173,53 @@ final class ClientTest extends RedisTestCase
         $this->assertStringContainsString('circuit breaker', $info);
         $this->assertStringNotContainsString('hunter2', $info);
     }
+
+    public function testPasswordsAreMaskedInEveryMessageReportAndPhpinfo(): void
+    {
+        $port = \RedisPersona\Tests\Support\RedisServer::freePort();
+        $shown = [];
+        foreach (
+            [
+                "redis://:hunter2@127.0.0.1:$port/0",
+                "redis://app:hunter2@127.0.0.1:$port/0?password=hunter2",
+                "unix:///tmp/rp-no-such-$port.sock?db=1&pass=hunter2",
+            ] as $url
+        ) {
+            $client = new Client($url);
+            try {
+                $client->ping();
+                $this->fail('ping succeeded');
+            } catch (\RedisPersona\ConnectionException $e) {
+                $shown[] = $e->getMessage();
+            }
+            try {
+                $client->get('k');
+            } catch (\RedisPersona\ConnectionException $e) {
+                $shown[] = $e->getMessage();
+            }
+            $health = $client->health();
+            $shown[] = json_encode($health);
+            $this->assertStringContainsString('***', $health['url']);
+        }
+        foreach (["redis://:hunter2@127.0.0.1:99999/0", "redis://h:99999/0?password=hunter2"] as $bad) {
+            try {
+                new Client($bad);
+                $this->fail("$bad accepted");
+            } catch (\ValueError $e) {
+                $shown[] = $e->getMessage();
+            }
+        }
+        ini_set('redis_persona.url', 'redis://127.0.0.1:1/0?password=hunter2');
+        try {
+            ob_start();
+            (new \ReflectionExtension('redis_persona'))->info();
+            $shown[] = (string) ob_get_clean();
+        } finally {
+            ini_restore('redis_persona.url');
+        }
+        foreach ($shown as $text) {
+            $this->assertStringNotContainsString('hunter2', $text);
+        }
+        $this->assertStringContainsString('password=***', end($shown));
+    }
 }
