@@ -173,6 +173,9 @@ impl Pool {
             Admission::Rejected(retry_in) => return Err(self.breaker_error(retry_in)),
             Admission::Probe => match self.probe() {
                 Ok(()) => self.on_reply(),
+                // An error reply to PING (an ACL without it, a renamed
+                // command) still proves the server answers.
+                Err(err) if !err.opens_breaker() => self.on_reply(),
                 Err(err) => {
                     self.breaker.on_failure(now_ns(), &failure_text(&err), true);
                     return Err(err);

@@ -101,10 +101,19 @@ static MAPPED: Mutex<Option<HashMap<PathBuf, &'static Cell>>> = Mutex::new(None)
 /// The shared state for `server` (any string naming the server and the
 /// credentials), or process-local state when no file can be used.
 pub fn home_for(server: &str) -> Home {
+    home_in(&[PathBuf::from("/dev/shm"), std::env::temp_dir()], server)
+}
+
+/// [`home_for`] with the directories to try, in order.
+fn home_in(dirs: &[PathBuf], server: &str) -> Home {
     // SAFETY: geteuid cannot fail.
     let uid = unsafe { libc::geteuid() };
-    let name = format!("redis-persona-{uid}-{:016x}", fnv1a(server.as_bytes()));
-    for dir in [PathBuf::from("/dev/shm"), std::env::temp_dir()] {
+    let name = format!(
+        "redis-persona-{uid}-{}-{:016x}",
+        label(server),
+        fnv1a(server.as_bytes())
+    );
+    for dir in dirs {
         let path = dir.join(&name);
         let mut mapped = MAPPED.lock();
         let table = mapped.get_or_insert_with(HashMap::new);
@@ -182,6 +191,21 @@ unsafe fn map_fd(fd: libc::c_int, uid: libc::uid_t) -> Result<&'static Cell, Str
     Ok(cell)
 }
 
+/// The address part of `server` (before the first `|`) as file-name-safe
+/// text, so an operator listing /dev/shm sees which server a file is for.
+fn label(server: &str) -> String {
+    let address = server.split('|').next().unwrap_or("");
+    let mut out = String::new();
+    for c in address.chars() {
+        if c.is_ascii_alphanumeric() || c == '.' {
+            out.push(c);
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').chars().take(48).collect()
+}
+
 /// FNV-1a, 64 bits: a hash that is the same in every process and build.
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
@@ -227,6 +251,29 @@ mod tests {
             "bad magic"
         );
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn without_a_usable_directory_the_state_is_per_process() {
+        let missing = PathBuf::from("/nonexistent/redis-persona-test");
+        let home = home_in(&[missing.clone(), missing], "server");
+        assert!(home.path().is_none());
+        home.cell().down_until_ns.store(1, Ordering::Relaxed);
+        let other = home_in(&[PathBuf::from("/nonexistent")], "server");
+        assert_eq!(
+            other.cell().down_until_ns.load(Ordering::Relaxed),
+            0,
+            "not shared"
+        );
+    }
+
+    #[test]
+    fn file_names_show_the_address() {
+        assert_eq!(
+            label("Tcp(\"127.0.0.1\", 6379)|user|pw"),
+            "Tcp-127.0.0.1-6379"
+        );
+        assert_eq!(label("Unix(\"/run/redis.sock\")||"), "Unix-run-redis.sock");
     }
 
     #[test]
