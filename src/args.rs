@@ -9,19 +9,18 @@
 //!
 //! When a value is refused, the macro-generated wrapper throws a `TypeError`
 //! whose message only says ``Invalid value given for argument `key`.``.
-//! [`install_type_error_hook`] rewrites it into what PHP's own functions say,
+//! [`install_type_error_hook`] (in `args/type_errors.rs`) rewrites it into what PHP's own functions say,
 //! `RedisPersona\Client::get(): Argument #1 ($key) must be of type string,
 //! array given`, for every method of every class (the wrappers are generated,
 //! so the message is fixed where it is thrown: in the engine's throw hook).
 
-use std::ffi::{c_char, CStr};
-
 use ext_php_rs::convert::{FromZval, IntoZval, StubLiteral};
-use ext_php_rs::ffi::{zend_class_entry, zend_object, zend_string, zend_type};
 use ext_php_rs::flags::DataType;
-use ext_php_rs::types::{ZendObject, ZendStr, Zval};
-use ext_php_rs::zend::{ce, ExecuteData};
+use ext_php_rs::types::{ZendStr, Zval};
+
+mod type_errors;
 use persona_core::OptionValue;
+pub use type_errors::install_type_error_hook;
 
 /// `ZEND_ACC_STRICT_TYPES`: set on functions compiled with strict_types=1.
 const ZEND_ACC_STRICT_TYPES: u32 = 1 << 31;
@@ -67,179 +66,6 @@ pub fn php_type_name(value: &Zval) -> &'static str {
         "object"
     } else {
         "resource"
-    }
-}
-
-extern "C" {
-    fn zend_type_to_string(ty: zend_type) -> *mut zend_string;
-    fn zend_read_property(
-        scope: *mut zend_class_entry,
-        object: *mut zend_object,
-        name: *const c_char,
-        name_length: usize,
-        silent: bool,
-        rv: *mut Zval,
-    ) -> *mut Zval;
-    fn zend_update_property_stringl(
-        scope: *mut zend_class_entry,
-        object: *mut zend_object,
-        name: *const c_char,
-        name_length: usize,
-        value: *const c_char,
-        value_len: usize,
-    );
-}
-
-/// `ZEND_INTERNAL_FUNCTION`.
-const INTERNAL_FUNCTION: u8 = 1;
-const MESSAGE: &CStr = c"message";
-const OUR_NAMESPACE: &[u8] = b"RedisPersona\\";
-
-type ThrowHook = unsafe extern "C" fn(*mut zend_object);
-static mut PREVIOUS_HOOK: Option<ThrowHook> = None;
-
-/// Installs the engine hook that rewrites the argument `TypeError`s of this
-/// extension's methods. Called once from module startup; keeps any hook
-/// installed before (Xdebug's, for one) and calls it after ours.
-pub fn install_type_error_hook() {
-    // SAFETY: MINIT runs once, before any request, on one thread.
-    unsafe {
-        PREVIOUS_HOOK = ext_php_rs::ffi::zend_throw_exception_hook;
-        ext_php_rs::ffi::zend_throw_exception_hook = Some(on_throw);
-    }
-}
-
-unsafe extern "C" fn on_throw(exception: *mut zend_object) {
-    let _ = std::panic::catch_unwind(|| {
-        // SAFETY: the engine passes the exception being thrown.
-        if let Some(object) = unsafe { exception.cast::<ZendObject>().as_mut() } {
-            rewrite_argument_error(object);
-        }
-    });
-    // SAFETY: reading a hook pointer written once in MINIT.
-    if let Some(previous) = unsafe { PREVIOUS_HOOK } {
-        // SAFETY: the hook that was installed before ours, same contract.
-        unsafe { previous(exception) };
-    }
-}
-
-/// The argument name in a message of the generated wrappers, if it is one.
-fn wrapper_argument(message: &str) -> Option<&str> {
-    if let Some(rest) = message.strip_prefix("Invalid value given for argument `") {
-        return rest.strip_suffix("`.");
-    }
-    message
-        .strip_prefix("Argument `$")
-        .and_then(|rest| rest.strip_suffix("` must not be null"))
-}
-
-fn rewrite_argument_error(exception: &mut ZendObject) {
-    if !std::ptr::eq(exception.get_class_entry(), ce::type_error()) {
-        return;
-    }
-    // SAFETY: read-only walk of the running call frame, each pointer checked.
-    let frame = unsafe {
-        ext_php_rs::ffi::ext_php_rs_executor_globals()
-            .as_ref()
-            .and_then(|g| g.current_execute_data.cast::<ExecuteData>().as_ref())
-    };
-    let Some(frame) = frame else { return };
-    // SAFETY: `func` of a running frame points at its function.
-    let Some(func) = (unsafe { frame.func.as_ref() }) else {
-        return;
-    };
-    // SAFETY: `type_` is the first byte of every variant of the union.
-    if unsafe { func.type_ } != INTERNAL_FUNCTION {
-        return;
-    }
-    // SAFETY: an internal function, so `internal_function` is the variant.
-    let internal = unsafe { &func.internal_function };
-    let Some(class) = (unsafe { internal.scope.as_ref() }) else {
-        return;
-    };
-    let class_name = zend_text(class.name);
-    if !class_name.as_bytes().starts_with(OUR_NAMESPACE) {
-        return;
-    }
-    let Some(message) = message_of(exception) else {
-        return;
-    };
-    let Some(argument) = wrapper_argument(&message) else {
-        return;
-    };
-    for index in 0..internal.num_args as usize {
-        // SAFETY: `arg_info` has `num_args` entries for internal functions.
-        let info = unsafe { &*internal.arg_info.add(index) };
-        if info.name.is_null()
-            || unsafe { CStr::from_ptr(info.name) }.to_bytes() != argument.as_bytes()
-        {
-            continue;
-        }
-        // SAFETY: the engine renders the declared type as Reflection does.
-        let expected = unsafe {
-            let text = zend_type_to_string(info.type_);
-            let shown = zend_text(text);
-            if !text.is_null() {
-                ext_php_rs::ffi::ext_php_rs_zend_string_release(text);
-            }
-            shown
-        };
-        // SAFETY: argument `index` of the running frame.
-        let given = unsafe { frame.zend_call_arg(index) }.map_or("null".to_owned(), given_type);
-        let text = format!(
-            "{class_name}::{}(): Argument #{} (${argument}) must be of type {expected}, {given} given",
-            zend_text(internal.function_name),
-            index + 1,
-        );
-        set_message(exception, &text);
-        return;
-    }
-}
-
-/// What PHP's own messages call the type of a value: the class for objects.
-fn given_type(value: &mut Zval) -> String {
-    let value = value.dereference();
-    match value.object() {
-        Some(object) => object.get_class_name().unwrap_or_else(|_| "object".into()),
-        None => php_type_name(value).to_owned(),
-    }
-}
-
-fn zend_text(text: *const zend_string) -> String {
-    // SAFETY: a zend_string owned by the engine, or null.
-    unsafe { text.cast::<ZendStr>().as_ref() }
-        .map(|s| String::from_utf8_lossy(s.as_bytes()).into_owned())
-        .unwrap_or_default()
-}
-
-fn message_of(exception: &mut ZendObject) -> Option<String> {
-    let mut rv = Zval::new();
-    // SAFETY: `message` is declared by \Error, the base of \TypeError.
-    let value = unsafe {
-        zend_read_property(
-            std::ptr::from_ref(ce::error()).cast_mut().cast(),
-            std::ptr::from_mut(exception).cast(),
-            MESSAGE.as_ptr(),
-            MESSAGE.to_bytes().len(),
-            true,
-            &raw mut rv,
-        )
-        .as_ref()
-    };
-    value.and_then(Zval::string)
-}
-
-fn set_message(exception: &mut ZendObject, text: &str) {
-    // SAFETY: as in `message_of`; the engine copies the bytes.
-    unsafe {
-        zend_update_property_stringl(
-            std::ptr::from_ref(ce::error()).cast_mut().cast(),
-            std::ptr::from_mut(exception).cast(),
-            MESSAGE.as_ptr(),
-            MESSAGE.to_bytes().len(),
-            text.as_ptr().cast(),
-            text.len(),
-        );
     }
 }
 

@@ -19,6 +19,8 @@ pub mod otp;
 pub mod pool;
 pub mod process;
 pub mod ratelimit;
+pub mod redis_url;
+pub mod registry;
 pub mod scripting;
 pub mod shared;
 pub mod slot;

@@ -28,7 +28,6 @@
 //! pipeline reads many replies) is bounded by one read timeout too, by this
 //! process's watchdog (`watchdog.rs`).
 
-use std::collections::HashMap;
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -42,6 +41,10 @@ use crate::config::ClientConfig;
 use crate::error::{classify, ConnectionKind, Error, Result};
 use crate::shared::{self, now_ns};
 use crate::watchdog::{self, Watchdog};
+
+pub use crate::registry::{all_pools, pool_for};
+
+mod probe;
 
 /// Whether a failed command may be sent again on a fresh connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,7 +128,7 @@ impl Drop for Lease<'_> {
 }
 
 impl Pool {
-    fn new(config: Arc<ClientConfig>) -> Result<Pool> {
+    pub(crate) fn new(config: Arc<ClientConfig>) -> Result<Pool> {
         // No CLIENT SETINFO at connect: a round trip (two replies, each
         // waiting the timeout on a frozen server) for a label nobody reads.
         let redis = config.info.redis_settings().clone().set_skip_set_lib_name();
@@ -265,49 +268,6 @@ impl Pool {
                     self.on_failure(&err);
                     return Err(err);
                 }
-            }
-        }
-    }
-
-    /// The half-open breaker's test: a fresh connection and a PING, all
-    /// within `probe_timeout`. Idle connections are dropped first: after an
-    /// outage they are suspect, and a fresh connect proves the server accepts.
-    fn probe(&self) -> Result<()> {
-        let budget = self.config.probe_timeout;
-        let start = Instant::now();
-        self.clear_idle();
-        let mut lease = self.checkout(budget)?;
-        let Some(con) = lease.con.as_mut() else {
-            return Err(Error::connection(
-                ConnectionKind::Io,
-                "no connection leased",
-            ));
-        };
-        let left = budget
-            .saturating_sub(start.elapsed())
-            .max(Duration::from_millis(1));
-        let timeouts = |con: &redis::Connection, read, write| {
-            con.set_read_timeout(Some(read))
-                .and_then(|()| con.set_write_timeout(Some(write)))
-        };
-        let outcome = timeouts(con, left, left)
-            .and_then(|()| redis::cmd("PING").query::<redis::Value>(con))
-            .and_then(|_| timeouts(con, self.config.read_timeout, self.config.write_timeout));
-        match outcome {
-            Ok(()) => Ok(()),
-            Err(raw) => {
-                lease.discard();
-                Err(match classify(&raw, false) {
-                    Error::Connection { kind, message } => Error::Connection {
-                        kind,
-                        message: format!(
-                            "probe of {} failed within {} ms: {message}",
-                            self.config.display_url,
-                            budget.as_millis()
-                        ),
-                    },
-                    other => other,
-                })
             }
         }
     }
@@ -462,60 +422,19 @@ impl Pool {
     }
 }
 
+impl Pool {
+    /// Leaks the idle connections without closing them: they belong to the
+    /// parent process too (see `registry::forget_inherited`).
+    pub(crate) fn forget_idle(&self) {
+        let idle = std::mem::take(&mut self.slots.lock().idle);
+        std::mem::forget(idle);
+    }
+}
+
 /// The short cause kept by the breaker and quoted while it is open.
 fn failure_text(err: &Error) -> String {
     match err {
         Error::Connection { message, .. } => message.clone(),
         other => other.to_string(),
-    }
-}
-
-struct Registry {
-    pid: u32,
-    pools: HashMap<String, Arc<Pool>>,
-}
-
-static REGISTRY: Mutex<Option<Registry>> = Mutex::new(None);
-
-/// The pool for `config` in this process, created (without connecting) on
-/// first use. Pools inherited from a parent process are forgotten.
-pub fn pool_for(config: &Arc<ClientConfig>) -> Result<Arc<Pool>> {
-    let pid = crate::process::pid();
-    let key = config.pool_key();
-    let mut guard = REGISTRY.lock();
-    if guard.as_ref().is_some_and(|r| r.pid != pid) {
-        if let Some(inherited) = guard.take() {
-            forget_inherited(inherited);
-        }
-    }
-    let registry = guard.get_or_insert_with(|| Registry {
-        pid,
-        pools: HashMap::new(),
-    });
-    if let Some(pool) = registry.pools.get(&key) {
-        return Ok(Arc::clone(pool));
-    }
-    let pool = Arc::new(Pool::new(Arc::clone(config))?);
-    registry.pools.insert(key, Arc::clone(&pool));
-    Ok(pool)
-}
-
-/// Every pool of this process, for phpinfo() and health reports.
-pub fn all_pools() -> Vec<Arc<Pool>> {
-    let pid = crate::process::pid();
-    match REGISTRY.lock().as_ref() {
-        Some(r) if r.pid == pid => r.pools.values().cloned().collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// The parent still uses these sockets. Closing our copy of the file
-/// descriptor would be harmless for TCP, but a TLS session shutdown would
-/// write to the shared stream, so the inherited connections are leaked
-/// deliberately (one descriptor each, once per fork).
-fn forget_inherited(inherited: Registry) {
-    for pool in inherited.pools.into_values() {
-        let idle = std::mem::take(&mut pool.slots.lock().idle);
-        std::mem::forget(idle);
     }
 }

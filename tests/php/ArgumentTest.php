@@ -70,9 +70,9 @@ final class ArgumentTest extends RedisTestCase
             ],
             'zero ttl' => [fn (Client $c) => $c->set('k', 'v', 0), \ValueError::class, 'ttl: must be between 1'],
             'huge ttl' => [fn (Client $c) => $c->set('k', 'v', PHP_INT_MAX), \ValueError::class, 'ttl: must be between 1'],
-            'fraction ttl' => [fn (Client $c) => $c->set('k', 'v', 1.5), \TypeError::class, 'Argument #3 ($ttl) must be of type int, float given'],
-            'word ttl' => [fn (Client $c) => $c->set('k', 'v', 'soon'), \TypeError::class, 'Argument #3 ($ttl) must be of type int, string given'],
-            'null ttl' => [fn (Client $c) => $c->set('k', 'v', null), \TypeError::class, 'Argument #3 ($ttl) must be of type int, null given'],
+            'fraction ttl' => [fn (Client $c) => $c->set('k', 'v', 1.5), \TypeError::class, '($ttl) must be of type int, float given'],
+            'word ttl' => [fn (Client $c) => $c->set('k', 'v', 'soon'), \TypeError::class, '($ttl) must be of type int, string given'],
+            'null ttl' => [fn (Client $c) => $c->set('k', 'v', null), \TypeError::class, '($ttl) must be of type int, null given'],
             'huge value' => [
                 fn (Client $c) => $c->set('k', str_repeat('x', 8 * 1024 * 1024 + 1)),
                 \ValueError::class,

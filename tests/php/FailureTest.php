@@ -298,7 +298,8 @@ final class FailureTest extends TestCase
             $this->assertSame($first['pid'], $breaker['failed_pid']);
             $this->assertSame(0, $breaker['times_opened'], 'opened by the other process');
             $this->assertGreaterThanOrEqual(1, $breaker['times_opened_shared']);
-            $this->assertStringStartsWith('/dev/shm/redis-persona-' . posix_geteuid() . '-Tcp-127.0.0.1-' . $redis->port . '-', (string) $breaker['shared']);
+            $file = '/dev/shm/redis-persona-' . posix_geteuid() . "-Tcp-127.0.0.1-{$redis->port}-";
+            $this->assertStringStartsWith($file, (string) $breaker['shared']);
             // This process sees it too, in health() and phpinfo().
             $client = new Client($redis->url(), ['read_timeout_ms' => 300, 'retry_interval_ms' => 5000]);
             $this->assertFalse($client->isAvailable());
