@@ -91,13 +91,14 @@ final class FailureTest extends TestCase
         $redis = new RedisServer();
         $client = new Client($redis->url(), ['read_timeout_ms' => 300, 'pool_size' => 1]);
         $cache = new \RedisPersona\PersonaCache($client);
-        $html = array_fill_keys(['a', 'b', 'c', 'd', 'e', 'f'], '<p>x</p>');
-        $this->assertSame(6, $cache->warm(1, $html));
+        $cache->warm(1, ['a' => '<p>a</p>', 'b' => '<p>b</p>']);
+        $this->assertSame(['a', 'b'], $cache->cachedPersonas(1));
         $redis->pause();
         $start = microtime(true);
         try {
-            // One round trip of many replies: each read used to wait 300 ms.
-            $cache->warm(1, $html);
+            // One pipeline (GET + HGETALL): each of its replies used to wait
+            // a full read timeout.
+            $cache->cachedPersonas(1);
             $this->fail('a pipeline to a stopped server succeeded');
         } catch (ConnectionException $e) {
             $took = microtime(true) - $start;
