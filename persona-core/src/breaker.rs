@@ -2,10 +2,12 @@
 //! every call. The first failure opens the breaker; while open, calls fail at
 //! once without I/O. When the retry interval has passed, exactly one call is
 //! let through as a probe (the pool makes it a PING with a short timeout of
-//! its own): its success closes the breaker, its failure re-opens it for
-//! twice the interval, up to a cap (30 s, or the interval if that is longer),
-//! so a server that stays down costs one short probe every 30 s, not one
-//! per second. Success resets the interval.
+//! its own): its success closes the breaker, its failure re-opens it. A probe
+//! that ran into its timeout (a frozen host) doubles the interval, up to a cap
+//! (30 s, or the interval if that is longer), so a server that stays frozen
+//! costs one short probe every 30 s, not one per second; a probe refused at
+//! once (Redis restarting) costs nothing and keeps the configured interval,
+//! so recovery is noticed promptly. Success resets the interval.
 //!
 //! Process model: the state (down-until timestamp, interval) lives in a
 //! [`Cell`] that is normally shared by every process of the user on this
@@ -162,24 +164,40 @@ impl Breaker {
         log::info!("redis-persona: Redis reachable again, circuit breaker closed");
     }
 
-    /// A call failed in a way that opens the breaker. `probe` says whether
-    /// it was the elected probe (its failure backs the interval off).
-    pub fn on_failure(&self, now: u64, error: &str, probe: bool) {
+    /// The elected probe failed. A `slow` failure (it ran into its
+    /// timeout: a frozen or unreachable host) doubles the interval, up to the
+    /// cap, because each probe costs the request that runs it. A fast one (a
+    /// refused connection while Redis restarts, a LOADING reply) costs
+    /// nothing, so the interval stays as configured and recovery is seen
+    /// promptly.
+    pub fn on_probe_failure(&self, now: u64, error: &str, slow: bool) {
+        self.note_failure(error);
+        let cell = self.cell();
+        let current = cell.interval_ms.load(Ordering::Relaxed);
+        let next = if slow {
+            current.saturating_mul(2).clamp(self.base_ms, self.max_ms)
+        } else {
+            self.base_ms
+        };
+        cell.interval_ms.store(next, Ordering::Relaxed);
+        cell.failed_pid
+            .store(crate::process::pid(), Ordering::Relaxed);
+        cell.probe_pid.store(0, Ordering::Relaxed);
+        cell.down_until_ns
+            .store(now.saturating_add(ms_to_ns(next)).max(1), Ordering::Release);
+        log::info!("redis-persona: probe failed, next one in {next} ms: {error}");
+    }
+
+    fn note_failure(&self, error: &str) {
         self.consecutive_failures.fetch_add(1, Ordering::Relaxed);
         *self.last_error.lock() = Some(error.to_owned());
+    }
+
+    /// A call failed in a way that opens the breaker.
+    pub fn on_failure(&self, now: u64, error: &str) {
+        self.note_failure(error);
         let cell = self.cell();
         let pid = crate::process::pid();
-        if probe {
-            let current = cell.interval_ms.load(Ordering::Relaxed);
-            let next = current.saturating_mul(2).clamp(self.base_ms, self.max_ms);
-            cell.interval_ms.store(next, Ordering::Relaxed);
-            cell.failed_pid.store(pid, Ordering::Relaxed);
-            cell.probe_pid.store(0, Ordering::Relaxed);
-            cell.down_until_ns
-                .store(now.saturating_add(ms_to_ns(next)).max(1), Ordering::Release);
-            log::info!("redis-persona: probe failed, next one in {next} ms: {error}");
-            return;
-        }
         let until = now.saturating_add(ms_to_ns(self.base_ms)).max(1);
         // Only the failure that finds the breaker closed opens it; later ones
         // (other processes timing out on calls already in flight) add nothing.
@@ -252,7 +270,7 @@ mod tests {
     fn a_failure_opens_then_one_probe_after_the_interval() {
         let b = breaker(1, 5);
         let t0 = 100 * SEC;
-        b.on_failure(t0, "refused", false);
+        b.on_failure(t0, "refused");
         assert!(b.is_open(t0));
         assert_eq!(
             b.admit(t0 + 400 * MS),
@@ -276,13 +294,13 @@ mod tests {
     fn failed_probes_back_off_to_the_cap_and_success_resets() {
         let b = breaker(1, 5);
         let mut t = 100 * SEC;
-        b.on_failure(t, "refused", false);
+        b.on_failure(t, "refused");
         let mut waits = Vec::new();
         for _ in 0..7 {
             let due = t + b.snapshot(t).retry_in.as_nanos() as u64;
             assert!(matches!(b.admit(due - MS), Admission::Rejected(_)));
             assert_eq!(b.admit(due), Admission::Probe);
-            b.on_failure(due, "refused again", true);
+            b.on_probe_failure(due, "timed out again", true);
             waits.push(b.snapshot(due).retry_interval.as_secs());
             t = due;
         }
@@ -291,16 +309,31 @@ mod tests {
         assert_eq!(s.consecutive_failures, 8);
         assert_eq!(s.times_opened, 1, "failed probes are the same outage");
         b.on_success();
-        b.on_failure(t, "again", false);
+        b.on_failure(t, "again");
         assert_eq!(b.snapshot(t).retry_interval, Duration::from_secs(1));
         assert_eq!(b.snapshot(t).times_opened, 2);
+    }
+
+    #[test]
+    fn fast_probe_failures_keep_the_configured_interval() {
+        let b = breaker(1, 5);
+        let t = 100 * SEC;
+        b.on_failure(t, "refused");
+        assert_eq!(b.admit(t + SEC), Admission::Probe);
+        b.on_probe_failure(t + SEC, "timed out", true);
+        assert_eq!(b.snapshot(t + SEC).retry_interval, Duration::from_secs(2));
+        assert_eq!(b.admit(t + 3 * SEC), Admission::Probe);
+        b.on_probe_failure(t + 3 * SEC, "refused", false);
+        let s = b.snapshot(t + 3 * SEC);
+        assert_eq!(s.retry_interval, Duration::from_secs(1));
+        assert_eq!(s.retry_in, Duration::from_secs(1));
     }
 
     #[test]
     fn a_lost_probe_is_replaced_after_the_window() {
         let b = breaker(1, 2);
         let t0 = 100 * SEC;
-        b.on_failure(t0, "x", false);
+        b.on_failure(t0, "x");
         assert_eq!(b.admit(t0 + SEC), Admission::Probe);
         assert!(matches!(b.admit(t0 + 2 * SEC), Admission::Rejected(_)));
         assert_eq!(b.admit(t0 + 3 * SEC), Admission::Probe);
@@ -320,9 +353,9 @@ mod tests {
             crate::shared::home_for(&server),
         );
         let t0 = crate::shared::now_ns();
-        a.on_failure(t0, "timed out", false);
+        a.on_failure(t0, "timed out");
         assert!(b.is_open(t0), "b learns of a's failure without I/O");
-        b.on_failure(t0, "timed out too", false);
+        b.on_failure(t0, "timed out too");
         assert_eq!(a.snapshot(t0).times_opened_shared, 1);
         // Exactly one of them probes.
         let due = t0 + SEC;

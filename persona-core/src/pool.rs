@@ -178,9 +178,11 @@ impl Pool {
                 Ok(()) => self.on_reply(),
                 // An error reply to PING (an ACL without it, a renamed
                 // command) still proves the server answers.
-                Err(err) if !err.opens_breaker() => self.on_reply(),
+                Err(err) if answered(&err) => self.on_reply(),
                 Err(err) => {
-                    self.breaker.on_failure(now_ns(), &failure_text(&err), true);
+                    let slow = err.connection_kind() == Some(ConnectionKind::Timeout);
+                    self.breaker
+                        .on_probe_failure(now_ns(), &failure_text(&err), slow);
                     return Err(err);
                 }
             },
@@ -280,7 +282,7 @@ impl Pool {
 
     fn on_failure(&self, err: &Error) {
         if err.opens_breaker() {
-            self.breaker.on_failure(now_ns(), &failure_text(err), false);
+            self.breaker.on_failure(now_ns(), &failure_text(err));
         }
     }
 
@@ -428,6 +430,16 @@ impl Pool {
     pub(crate) fn forget_idle(&self) {
         let idle = std::mem::take(&mut self.slots.lock().idle);
         std::mem::forget(idle);
+    }
+}
+
+/// Whether an error is a reply from the server (so it is up), as opposed
+/// to a failure to get one.
+fn answered(err: &Error) -> bool {
+    match err.connection_kind() {
+        None => true,
+        Some(ConnectionKind::Unavailable(code)) => !code.opens_breaker(),
+        Some(_) => false,
     }
 }
 

@@ -15,8 +15,8 @@ namespace RedisPersona;
  * of at most `pool_size` connections, created on first use and kept across
  * requests. A circuit breaker makes calls fail fast (ConnectionException)
  * for `retry_interval_ms` after Redis failed, then lets one call probe with a
- * PING limited to `probe_timeout_ms`; each failed probe doubles the interval
- * (up to 30 s). The breaker's state is shared by all PHP processes of the
+ * PING limited to `probe_timeout_ms`; each probe that times out doubles the
+ * interval (up to 30 s), one refused at once keeps it. The breaker's state is shared by all PHP processes of the
  * user on the machine (a file in /dev/shm): one PHP-FPM worker's failure
  * makes the others fail fast without trying.
  *
