@@ -8,12 +8,19 @@
 //! declare `string`/`int`/`array` to Reflection, so the stubs stay truthful.
 //!
 //! When a value is refused, the macro-generated wrapper throws a `TypeError`
-//! naming the argument.
+//! whose message only says ``Invalid value given for argument `key`.``.
+//! [`install_type_error_hook`] (in `args/type_errors.rs`) rewrites it into what PHP's own functions say,
+//! `RedisPersona\Client::get(): Argument #1 ($key) must be of type string,
+//! array given`, for every method of every class (the wrappers are generated,
+//! so the message is fixed where it is thrown: in the engine's throw hook).
 
 use ext_php_rs::convert::{FromZval, IntoZval, StubLiteral};
 use ext_php_rs::flags::DataType;
 use ext_php_rs::types::{ZendStr, Zval};
+
+mod type_errors;
 use persona_core::OptionValue;
+pub use type_errors::install_type_error_hook;
 
 /// `ZEND_ACC_STRICT_TYPES`: set on functions compiled with strict_types=1.
 const ZEND_ACC_STRICT_TYPES: u32 = 1 << 31;

@@ -136,6 +136,10 @@ fn health_array(h: &Health) -> ZBox<ZendHashTable> {
             .set("consecutive_failures", b.consecutive_failures as i64)
             .set("times_opened", b.times_opened as i64)
             .set("retry_in_ms", b.retry_in.as_secs_f64() * 1000.0)
+            .set("retry_interval_ms", b.retry_interval.as_millis() as i64)
+            .set("times_opened_shared", b.times_opened_shared as i64)
+            .set("failed_pid", i64::from(b.failed_pid))
+            .set("shared", b.shared_path.clone())
             .set("last_error", b.last_error.clone())
             .build()
     });

@@ -4,6 +4,9 @@
 //! \RuntimeException
 //!   └─ RedisPersona\Exception               runtime failures (error replies...)
 //!        ├─ RedisPersona\ConnectionException  unreachable, timed out, breaker open
+//!        │    └─ RedisPersona\UnavailableException  the server refused to serve
+//!        │         (READONLY, OOM, MISCONF, NOPERM, NOAUTH, LOADING, MASTERDOWN,
+//!        │          BUSY, TRYAGAIN, CLUSTERDOWN); getServerCode()
 //!        └─ RedisPersona\RateLimitedException too many attempts; getRetryAfter()
 //! \ValueError                               a bad argument, named in the message
 //! ```
@@ -14,7 +17,12 @@
 //! object loses `getFile()`, `getLine()` and the trace. A class registered
 //! without an object override inherits `create_object` from
 //! `\RuntimeException`, and the engine fills in the call site as it does for
-//! its own exceptions.
+//! its own exceptions. The extra fields (`retryAfter`, `serverCode`) are
+//! declared properties set on the thrown object.
+//!
+//! `UnavailableException` extends `ConnectionException` so that code written
+//! as `catch (ConnectionException $e) { fall back }` degrades on a read-only
+//! replica or a full server exactly as it does on an outage.
 
 use std::ffi::{c_char, CStr};
 use std::sync::atomic::{AtomicPtr, Ordering};
@@ -23,19 +31,22 @@ use ext_php_rs::builders::{ClassBuilder, ClassProperty, FunctionBuilder};
 use ext_php_rs::exception::PhpException;
 use ext_php_rs::ffi::{zend_class_entry, zend_object};
 use ext_php_rs::flags::{DataType, MethodFlags, PropertyFlags};
-use ext_php_rs::types::Zval;
+use ext_php_rs::types::{ZendObject, Zval};
 use ext_php_rs::zend::{ce, ClassEntry, ExecuteData};
 use persona_core::Error;
 
 pub const EXCEPTION: &str = "RedisPersona\\Exception";
 pub const CONNECTION_EXCEPTION: &str = "RedisPersona\\ConnectionException";
 pub const RATE_LIMITED_EXCEPTION: &str = "RedisPersona\\RateLimitedException";
+pub const UNAVAILABLE_EXCEPTION: &str = "RedisPersona\\UnavailableException";
 
 const RETRY_AFTER: &CStr = c"retryAfter";
+const SERVER_CODE: &CStr = c"serverCode";
 
 static BASE: AtomicPtr<ClassEntry> = AtomicPtr::new(std::ptr::null_mut());
 static CONNECTION: AtomicPtr<ClassEntry> = AtomicPtr::new(std::ptr::null_mut());
 static RATE_LIMITED: AtomicPtr<ClassEntry> = AtomicPtr::new(std::ptr::null_mut());
+static UNAVAILABLE: AtomicPtr<ClassEntry> = AtomicPtr::new(std::ptr::null_mut());
 
 extern "C" {
     /// SPL's `\RuntimeException`, exported by the PHP binary.
@@ -46,6 +57,14 @@ extern "C" {
         name: *const c_char,
         name_length: usize,
         value: i64,
+    );
+    fn zend_update_property_stringl(
+        scope: *mut zend_class_entry,
+        object: *mut zend_object,
+        name: *const c_char,
+        name_length: usize,
+        value: *const c_char,
+        value_len: usize,
     );
     fn zend_read_property(
         scope: *mut zend_class_entry,
@@ -81,8 +100,14 @@ fn rate_limited() -> &'static ClassEntry {
     loaded(&RATE_LIMITED).unwrap_or_else(base)
 }
 
-/// Registers the exception classes. Called from module startup (MINIT).
+fn unavailable() -> &'static ClassEntry {
+    loaded(&UNAVAILABLE).unwrap_or_else(connection)
+}
+
+/// Registers the exception classes and the hook that gives argument
+/// `TypeError`s PHP's own wording. Called from module startup (MINIT).
 pub fn register_classes() -> ext_php_rs::error::Result<()> {
+    crate::args::install_type_error_hook();
     // SAFETY: reading an exported pointer-sized global.
     if unsafe { spl_ce_RuntimeException.is_null() } {
         return Err(ext_php_rs::error::Error::InvalidPointer);
@@ -99,6 +124,31 @@ pub fn register_classes() -> ext_php_rs::error::Result<()> {
         .registration(|ce, tables| {
             std::mem::forget(tables);
             CONNECTION.store(ce, Ordering::Release);
+        })
+        .register()?;
+    let get_server_code = FunctionBuilder::new("getServerCode", get_server_code_handler)
+        .returns(DataType::String, false, false)
+        .docs(&["/** The Redis error code of the refusal: 'READONLY', 'OOM', 'NOAUTH'... */"]);
+    ClassBuilder::new(UNAVAILABLE_EXCEPTION)
+        .extends((connection, CONNECTION_EXCEPTION))
+        .property(ClassProperty {
+            name: "serverCode".into(),
+            flags: PropertyFlags::Protected,
+            default: Some(Box::new(|| {
+                let mut empty = Zval::new();
+                empty.set_string("", false)?;
+                Ok(empty)
+            })),
+            docs: &[],
+            ty: Some(DataType::String),
+            nullable: false,
+            readonly: false,
+            default_stub: Some("''".into()),
+        })
+        .method(get_server_code, MethodFlags::Public)
+        .registration(|ce, tables| {
+            std::mem::forget(tables);
+            UNAVAILABLE.store(ce, Ordering::Release);
         })
         .register()?;
     let get_retry_after = FunctionBuilder::new("getRetryAfter", get_retry_after_handler)
@@ -131,58 +181,100 @@ pub fn register_classes() -> ext_php_rs::error::Result<()> {
     Ok(())
 }
 
-extern "C" fn get_retry_after_handler(ex: &mut ExecuteData, retval: &mut Zval) {
-    let Some(this) = ex.get_self() else {
-        retval.set_long(0);
-        return;
-    };
+/// Reads a declared property of `class` from the object a method runs on.
+fn read_own_property(ex: &mut ExecuteData, class: &ClassEntry, name: &CStr) -> Option<Zval> {
+    let this = ex.get_self()?;
     let mut rv = Zval::new();
-    let class = rate_limited();
     // SAFETY: `this` is a live object of (a subclass of) the class that
     // declares the property; `rv` outlives the call.
     let value = unsafe {
         zend_read_property(
             std::ptr::from_ref(class).cast_mut().cast(),
             std::ptr::from_mut(this).cast(),
-            RETRY_AFTER.as_ptr(),
-            RETRY_AFTER.to_bytes().len(),
+            name.as_ptr(),
+            name.to_bytes().len(),
             true,
             &raw mut rv,
         )
         .as_ref()
     };
-    retval.set_long(value.and_then(Zval::long).unwrap_or(0));
+    value.map(Zval::shallow_clone)
+}
+
+extern "C" fn get_retry_after_handler(ex: &mut ExecuteData, retval: &mut Zval) {
+    let value = read_own_property(ex, rate_limited(), RETRY_AFTER);
+    retval.set_long(value.as_ref().and_then(Zval::long).unwrap_or(0));
+}
+
+extern "C" fn get_server_code_handler(ex: &mut ExecuteData, retval: &mut Zval) {
+    let value = read_own_property(ex, unavailable(), SERVER_CODE);
+    let code = value.as_ref().and_then(Zval::string).unwrap_or_default();
+    let _ = retval.set_string(&code, false);
 }
 
 /// A PHP exception for a core error. Bad arguments become `\ValueError`.
 pub fn to_php(err: Error) -> PhpException {
     let message = err.to_string();
+    if let Some(code) = err.server_code() {
+        throw_with(unavailable(), &message, |class, object| {
+            // SAFETY: `object` is the pending exception, an instance of `class`.
+            unsafe {
+                zend_update_property_stringl(
+                    class,
+                    object,
+                    SERVER_CODE.as_ptr(),
+                    SERVER_CODE.to_bytes().len(),
+                    code.as_ptr().cast(),
+                    code.len(),
+                );
+            }
+        });
+        // Already pending: `throw()` of this one is a no-op.
+        return PhpException::new(message, 0, unavailable());
+    }
     match err {
         Error::Connection { .. } => PhpException::new(message, 0, connection()),
         Error::Server(_) => PhpException::new(message, 0, base()),
         Error::InvalidArgument { .. } => PhpException::new(message, 0, ce::value_error()),
         Error::RateLimited { retry_after, .. } => {
-            throw_rate_limited(&message, retry_after.as_secs_f64().ceil() as i64);
-            // Already pending: `throw()` of this one is a no-op.
+            let seconds = retry_after.as_secs_f64().ceil() as i64;
+            throw_with(rate_limited(), &message, |class, object| {
+                // SAFETY: `object` is the pending exception, an instance of `class`.
+                unsafe {
+                    zend_update_property_long(
+                        class,
+                        object,
+                        RETRY_AFTER.as_ptr(),
+                        RETRY_AFTER.to_bytes().len(),
+                        seconds,
+                    );
+                }
+            });
             PhpException::new(message, 0, rate_limited())
         }
     }
 }
 
-fn throw_rate_limited(message: &str, retry_after: i64) {
-    PhpException::new(message.to_owned(), 0, rate_limited()).throw();
+/// Throws an engine-created exception of `class` (so it keeps the call
+/// site), then lets `fill` set its extra properties.
+fn throw_with(
+    class: &'static ClassEntry,
+    message: &str,
+    fill: impl FnOnce(*mut zend_class_entry, *mut zend_object),
+) {
+    PhpException::new(message.to_owned(), 0, class).throw();
     // SAFETY: the executor globals are valid while a PHP call runs, and the
     // pending exception is the object just thrown.
     unsafe {
         let globals = ext_php_rs::ffi::ext_php_rs_executor_globals();
         if let Some(globals) = globals.as_ref() {
-            if !globals.exception.is_null() {
-                zend_update_property_long(
-                    std::ptr::from_ref(rate_limited()).cast_mut().cast(),
+            // Another exception may have been pending (then ours was not
+            // thrown): never add properties to an object of another class.
+            let pending = globals.exception.cast::<ZendObject>().as_ref();
+            if pending.is_some_and(|object| object.instance_of(class)) {
+                fill(
+                    std::ptr::from_ref(class).cast_mut().cast(),
                     globals.exception,
-                    RETRY_AFTER.as_ptr(),
-                    RETRY_AFTER.to_bytes().len(),
-                    retry_after,
                 );
             }
         }

@@ -17,7 +17,8 @@ fn print() {
     info_table_row!("version", env!("CARGO_PKG_VERSION"));
     info_table_row!(
         "classes",
-        "Client, Exception, ConnectionException, RateLimitedException"
+        "Client, PersonaCache, Invalidator, SlotLock, Otp, RateLimiter, Exception, \
+         ConnectionException, UnavailableException, RateLimitedException"
     );
     info_table_end!();
 
@@ -48,13 +49,22 @@ fn print() {
             stats.connections_discarded
         );
         let breaker_text = format!(
-            "{}, {} consecutive failures, opened {} times",
+            "{}, retry in {} ms, interval {} ms, {} consecutive failures here, \
+             opened {} times here and {} times by all processes",
             breaker.state.as_str(),
+            breaker.retry_in.as_millis(),
+            breaker.retry_interval.as_millis(),
             breaker.consecutive_failures,
-            breaker.times_opened
+            breaker.times_opened,
+            breaker.times_opened_shared
         );
+        let shared_text = match &breaker.shared_path {
+            Some(path) => format!("shared by this user's processes through {path}"),
+            None => "this process only (no shared file)".to_owned(),
+        };
         info_table_row!(url.as_str(), pool_text.as_str());
         info_table_row!("circuit breaker", breaker_text.as_str());
+        info_table_row!("breaker state", shared_text.as_str());
     }
     info_table_end!();
 }

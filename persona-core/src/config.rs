@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::options::{int_option, option_argument, unknown_option};
+pub use crate::redis_url::{mask_password, parse_url};
 
 pub const DEFAULT_URL: &str = "redis://127.0.0.1:6379";
 pub const DEFAULT_PREFIX: &str = "rp";
@@ -16,8 +17,11 @@ pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 200;
 pub const DEFAULT_READ_TIMEOUT_MS: u64 = 500;
 pub const DEFAULT_POOL_SIZE: u64 = 2;
 pub const DEFAULT_RETRY_INTERVAL_MS: u64 = 1000;
+/// The half-open breaker's probe (connect + PING) gets this long, at most
+/// the read timeout: a server that is still frozen costs the probing request
+/// 100 ms, not a full read timeout.
+pub const DEFAULT_PROBE_TIMEOUT_MS: u64 = 100;
 
-const MAX_URL_BYTES: usize = 2048;
 const MAX_PREFIX_BYTES: usize = 64;
 
 /// Names of the options `Client::__construct` understands, for error messages.
@@ -27,6 +31,7 @@ pub const OPTION_NAMES: &[&str] = &[
     "pool_size",
     "prefix",
     "retry_interval_ms",
+    "probe_timeout_ms",
     "cluster",
 ];
 
@@ -82,6 +87,8 @@ pub struct ClientConfig {
     pub pool_size: usize,
     pub prefix: String,
     pub retry_interval: Duration,
+    /// Connect + PING budget of the breaker's probe (at most the read timeout).
+    pub probe_timeout: Duration,
 }
 
 impl ClientConfig {
@@ -103,6 +110,7 @@ impl ClientConfig {
         let mut read_ms = or_default(defaults.read_timeout_ms, DEFAULT_READ_TIMEOUT_MS);
         let mut pool_size = or_default(defaults.pool_size, DEFAULT_POOL_SIZE);
         let mut retry_ms = or_default(defaults.retry_interval_ms, DEFAULT_RETRY_INTERVAL_MS);
+        let mut probe_ms = DEFAULT_PROBE_TIMEOUT_MS;
         let mut prefix = if defaults.prefix.is_empty() {
             DEFAULT_PREFIX.to_owned()
         } else {
@@ -120,6 +128,7 @@ impl ClientConfig {
                 "retry_interval_ms" => {
                     retry_ms = int_option(&arg, value, 1, 3_600_000, retry_ms)?;
                 }
+                "probe_timeout_ms" => probe_ms = int_option(&arg, value, 1, 60_000, probe_ms)?,
                 "prefix" => match value {
                     OptionValue::Str(bytes) if bytes.is_empty() => {}
                     OptionValue::Null => {}
@@ -164,7 +173,21 @@ impl ClientConfig {
             pool_size: pool_size as usize,
             prefix,
             retry_interval: Duration::from_millis(retry_ms),
+            probe_timeout: Duration::from_millis(probe_ms.min(read_ms)),
         })
+    }
+
+    /// What makes two configurations share circuit-breaker state across
+    /// processes: the same server reached with the same credentials (a
+    /// `NOAUTH` for one user says nothing about another).
+    pub fn breaker_key(&self) -> String {
+        let redis = self.info.redis_settings();
+        format!(
+            "{:?}|{}|{}",
+            self.info.addr(),
+            redis.username().unwrap_or(""),
+            redis.password().unwrap_or(""),
+        )
     }
 
     /// What makes two configurations share a connection pool: the same server,
@@ -172,7 +195,7 @@ impl ClientConfig {
     pub fn pool_key(&self) -> String {
         let redis = self.info.redis_settings();
         format!(
-            "{:?}|{}|{}|{}|{}|{}|{}|{}",
+            "{:?}|{}|{}|{}|{}|{}|{}|{}|{}",
             self.info.addr(),
             redis.db(),
             redis.username().unwrap_or(""),
@@ -181,6 +204,7 @@ impl ClientConfig {
             self.read_timeout.as_millis(),
             self.pool_size,
             self.retry_interval.as_millis(),
+            self.probe_timeout.as_millis(),
         )
     }
 }
@@ -212,7 +236,12 @@ pub fn printable(bytes: &[u8]) -> String {
 }
 
 /// A prefix becomes the first segment of every key, so it must not carry
-/// glob characters, hash-tag braces, whitespace or control bytes.
+/// glob characters, hash-tag braces, whitespace or control bytes. Nor the key
+/// separator `:`: with it, client `shop` read client `shop:kv`'s value `secret`
+/// as `get('kv:secret')` (both are the key `shop:kv:kv:secret`), and `purge()`
+/// on `shop` (SCAN `shop:*`) deleted every key of `shop:eu`. Without `:` in
+/// any prefix, prefix P owns exactly the keys that start with `P:`, and no two
+/// prefixes share a key.
 pub fn validate_prefix(prefix: &str) -> std::result::Result<(), String> {
     if prefix.is_empty() || prefix.len() > MAX_PREFIX_BYTES {
         return Err(format!(
@@ -220,115 +249,23 @@ pub fn validate_prefix(prefix: &str) -> std::result::Result<(), String> {
             prefix.len()
         ));
     }
+    if prefix.contains(':') {
+        return Err(
+            "may not contain ':', which separates the prefix from the rest of \
+             the key (one prefix's keys would overlap another's); use '-' or '.' \
+             instead, as in 'shop-eu' for 'shop:eu'"
+                .to_owned(),
+        );
+    }
     if let Some(bad) = prefix
         .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':')))
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
     {
         return Err(format!(
-            "may only contain letters, digits, '_', '-', '.' and ':', found {bad:?}"
+            "may only contain letters, digits, '_', '-' and '.', found {bad:?}"
         ));
     }
     Ok(())
-}
-
-/// Parses `redis://[user:pass@]host:port/db`, `rediss://…` and
-/// `unix:///path[?db=N&user=U&pass=P]`. Returns the connection info and the
-/// URL with its password masked.
-pub fn parse_url(text: &str) -> Result<(redis::ConnectionInfo, String)> {
-    if text.len() > MAX_URL_BYTES {
-        return Err(Error::invalid(
-            "url",
-            format!("is {} bytes long, the limit is {MAX_URL_BYTES}", text.len()),
-        ));
-    }
-    let display = mask_password(text);
-    let parsed = url::Url::parse(text).map_err(|e| {
-        Error::invalid(
-            "url",
-            format!(
-                "'{}' is not a valid URL: {e}",
-                printable(display.as_bytes())
-            ),
-        )
-    })?;
-    match parsed.scheme() {
-        "redis" | "rediss" => {
-            if parsed.host_str().unwrap_or("").is_empty() {
-                return Err(Error::invalid(
-                    "url",
-                    format!("'{}' has no host", printable(display.as_bytes())),
-                ));
-            }
-            let db = parsed.path().trim_start_matches('/');
-            if !db.is_empty() && db.parse::<u16>().is_err() {
-                return Err(Error::invalid(
-                    "url",
-                    format!("database '{}' must be a number", printable(db.as_bytes())),
-                ));
-            }
-        }
-        "unix" | "redis+unix" => {
-            if parsed.path().is_empty() || parsed.path() == "/" {
-                return Err(Error::invalid(
-                    "url",
-                    "unix:// needs a socket path, as in unix:///run/redis.sock",
-                ));
-            }
-        }
-        other => {
-            return Err(Error::invalid(
-                "url",
-                format!(
-                    "scheme '{}' is not supported; use redis://, rediss:// or unix://",
-                    printable(other.as_bytes())
-                ),
-            ))
-        }
-    }
-    let info = redis::IntoConnectionInfo::into_connection_info(text).map_err(|e| {
-        Error::invalid(
-            "url",
-            format!(
-                "'{}' is not a valid Redis URL: {e}",
-                printable(display.as_bytes())
-            ),
-        )
-    })?;
-    Ok((info, display))
-}
-
-/// Replaces the password of a URL (userinfo or `pass=` query) with `***`.
-pub fn mask_password(text: &str) -> String {
-    let Ok(mut parsed) = url::Url::parse(text) else {
-        // Unparseable: mask everything between "//" and "@" to be safe.
-        return match (text.find("//"), text.rfind('@')) {
-            (Some(start), Some(at)) if at > start => {
-                format!("{}//***{}", &text[..start], &text[at..])
-            }
-            _ => text.to_owned(),
-        };
-    };
-    if parsed.password().is_some() {
-        let _ = parsed.set_password(Some("***"));
-    }
-    let pairs: Vec<(String, String)> = parsed
-        .query_pairs()
-        .map(|(k, v)| {
-            let masked = matches!(k.as_ref(), "pass" | "password");
-            (
-                k.into_owned(),
-                if masked {
-                    "***".to_owned()
-                } else {
-                    v.into_owned()
-                },
-            )
-        })
-        .collect();
-    if !pairs.is_empty() {
-        parsed.query_pairs_mut().clear().extend_pairs(pairs);
-    }
-    parsed.to_string()
 }
 
 #[cfg(test)]
@@ -351,7 +288,10 @@ mod tests {
         assert_eq!(c.pool_size, 2);
         assert_eq!(c.prefix, "rp");
         assert_eq!(c.retry_interval, Duration::from_millis(1000));
+        assert_eq!(c.probe_timeout, Duration::from_millis(100));
         assert_eq!(c.display_url, "redis://127.0.0.1:6379");
+        let short = build("redis://h", &[("read_timeout_ms", OptionValue::Int(40))]).unwrap();
+        assert_eq!(short.probe_timeout, Duration::from_millis(40));
     }
 
     #[test]
@@ -451,23 +391,16 @@ mod tests {
             "a[b]",
             "{tag}",
             "a\0b",
+            "shop:eu",
+            ":",
+            "shop:",
             &"x".repeat(65),
         ] {
             assert!(validate_prefix(bad).is_err(), "{bad:?}");
         }
-        for good in ["rp", "site-1:blog.2", "RP_x"] {
+        for good in ["rp", "site-1.blog.2", "RP_x", "shop-eu"] {
             assert!(validate_prefix(good).is_ok(), "{good:?}");
         }
-    }
-
-    #[test]
-    fn passwords_are_masked_everywhere() {
-        assert_eq!(mask_password("redis://:pw@h:1/0"), "redis://:***@h:1/0");
-        assert_eq!(
-            mask_password("unix:///tmp/r.sock?db=1&pass=pw"),
-            "unix:///tmp/r.sock?db=1&pass=***"
-        );
-        assert!(!mask_password("weird//user:pw@host").contains("pw@"));
     }
 
     #[test]

@@ -1,7 +1,26 @@
 //! One error type for everything the core can fail with, classified the way
-//! callers need to react: is Redis unavailable (fall back, count it against the
-//! circuit breaker), did the server refuse the command, or was an argument bad?
+//! callers need to react: is Redis unavailable (fall back, maybe count it
+//! against the circuit breaker), did the server refuse the command, or was an
+//! argument bad? Errors are sorted by predicates, as redis-rs does:
+//! [`Error::is_unavailable`], [`Error::server_code`], [`Error::opens_breaker`].
 //! The extension maps each class onto one PHP exception class.
+//!
+//! Error replies that mean "this server cannot serve this now" are
+//! unavailability, not a bug in the caller, so they degrade like an outage
+//! (`RedisPersona\UnavailableException`, a `ConnectionException`). Which of
+//! them open the circuit breaker is decided by what they say about the *next*
+//! command:
+//!
+//! - `LOADING`, `MASTERDOWN`, `NOAUTH`, `CLUSTERDOWN`, `BUSY`: every command
+//!   fails the same way until an operator or time fixes it. They open the
+//!   breaker, so the pages that follow fall back without a round trip each.
+//! - `READONLY`, `OOM`, `MISCONF`: only writes are refused; reads keep working
+//!   (a replica after failover, a full or unsaveable master still serves its
+//!   data). `NOPERM` refuses one command or key, `TRYAGAIN` one multi-key
+//!   command during resharding. They do not open the breaker: the plugin
+//!   keeps serving cache hits from Redis and only the refused writes fall
+//!   back. An error reply costs one fast round trip, never a timeout, so not
+//!   opening costs little.
 
 use std::fmt;
 use std::time::Duration;
@@ -24,6 +43,90 @@ pub enum ConnectionKind {
     BreakerOpen,
     /// Every pooled connection stayed busy for the whole checkout wait.
     PoolExhausted,
+    /// The server answered with an error reply that means it cannot serve
+    /// this now (see the module doc).
+    Unavailable(UnavailableCode),
+}
+
+/// The error replies that mean "Redis cannot serve this", by their code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnavailableCode {
+    Loading,
+    MasterDown,
+    Busy,
+    TryAgain,
+    ClusterDown,
+    ReadOnly,
+    Oom,
+    Misconf,
+    NoPerm,
+    NoAuth,
+}
+
+impl UnavailableCode {
+    pub const ALL: [UnavailableCode; 10] = [
+        UnavailableCode::Loading,
+        UnavailableCode::MasterDown,
+        UnavailableCode::Busy,
+        UnavailableCode::TryAgain,
+        UnavailableCode::ClusterDown,
+        UnavailableCode::ReadOnly,
+        UnavailableCode::Oom,
+        UnavailableCode::Misconf,
+        UnavailableCode::NoPerm,
+        UnavailableCode::NoAuth,
+    ];
+
+    /// The code as Redis sends it (`READONLY`, `OOM`...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnavailableCode::Loading => "LOADING",
+            UnavailableCode::MasterDown => "MASTERDOWN",
+            UnavailableCode::Busy => "BUSY",
+            UnavailableCode::TryAgain => "TRYAGAIN",
+            UnavailableCode::ClusterDown => "CLUSTERDOWN",
+            UnavailableCode::ReadOnly => "READONLY",
+            UnavailableCode::Oom => "OOM",
+            UnavailableCode::Misconf => "MISCONF",
+            UnavailableCode::NoPerm => "NOPERM",
+            UnavailableCode::NoAuth => "NOAUTH",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<UnavailableCode> {
+        UnavailableCode::ALL
+            .into_iter()
+            .find(|c| c.as_str() == code)
+    }
+
+    /// What the reply means, for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            UnavailableCode::Loading => "server is loading its dataset (LOADING)",
+            UnavailableCode::MasterDown => "replica lost its master (MASTERDOWN)",
+            UnavailableCode::Busy => "server is busy running a script (BUSY)",
+            UnavailableCode::TryAgain => "cluster is resharding (TRYAGAIN)",
+            UnavailableCode::ClusterDown => "cluster is down (CLUSTERDOWN)",
+            UnavailableCode::ReadOnly => "server is a read-only replica (READONLY)",
+            UnavailableCode::Oom => "server is out of memory (OOM)",
+            UnavailableCode::Misconf => "server cannot persist and refuses writes (MISCONF)",
+            UnavailableCode::NoPerm => "ACL user lacks permission (NOPERM)",
+            UnavailableCode::NoAuth => "server requires authentication (NOAUTH)",
+        }
+    }
+
+    /// Whether every following command would fail the same way, so the
+    /// circuit breaker should open (see the module doc for the choice).
+    pub fn opens_breaker(self) -> bool {
+        matches!(
+            self,
+            UnavailableCode::Loading
+                | UnavailableCode::MasterDown
+                | UnavailableCode::Busy
+                | UnavailableCode::ClusterDown
+                | UnavailableCode::NoAuth
+        )
+    }
 }
 
 impl ConnectionKind {
@@ -36,6 +139,17 @@ impl ConnectionKind {
             ConnectionKind::Io => "I/O error",
             ConnectionKind::BreakerOpen => "circuit breaker open",
             ConnectionKind::PoolExhausted => "connection pool exhausted",
+            ConnectionKind::Unavailable(code) => code.describe(),
+        }
+    }
+
+    /// Whether this failure should open the circuit breaker. Pool exhaustion
+    /// is local congestion, not an outage; see the module doc for replies.
+    pub fn opens_breaker(self) -> bool {
+        match self {
+            ConnectionKind::PoolExhausted | ConnectionKind::BreakerOpen => false,
+            ConnectionKind::Unavailable(code) => code.opens_breaker(),
+            _ => true,
         }
     }
 }
@@ -88,6 +202,21 @@ impl Error {
             _ => None,
         }
     }
+
+    /// The Redis error code when the server refused to serve (`READONLY`,
+    /// `OOM`...); None for every other error.
+    pub fn server_code(&self) -> Option<&'static str> {
+        match self.connection_kind() {
+            Some(ConnectionKind::Unavailable(code)) => Some(code.as_str()),
+            _ => None,
+        }
+    }
+
+    /// Whether this error should open the circuit breaker.
+    pub fn opens_breaker(&self) -> bool {
+        self.connection_kind()
+            .is_some_and(ConnectionKind::opens_breaker)
+    }
 }
 
 impl fmt::Display for Error {
@@ -118,27 +247,14 @@ pub fn classify(err: &redis::RedisError, during_setup: bool) -> Error {
         ConnectionKind::Dropped
     } else if err.is_io_error() {
         ConnectionKind::Io
+    } else if let Some(code) = err.code().and_then(UnavailableCode::from_code) {
+        ConnectionKind::Unavailable(code)
     } else if during_setup {
         ConnectionKind::Handshake
-    } else if is_unavailable_reply(err) {
-        // LOADING, MASTERDOWN, BUSY and friends: the server is there but cannot
-        // serve anything right now, which is an availability problem.
-        ConnectionKind::Io
     } else {
         return Error::Server(text);
     };
     Error::connection(kind, text)
-}
-
-fn is_unavailable_reply(err: &redis::RedisError) -> bool {
-    matches!(
-        err.code(),
-        Some("LOADING")
-            | Some("MASTERDOWN")
-            | Some("BUSY")
-            | Some("TRYAGAIN")
-            | Some("CLUSTERDOWN")
-    )
 }
 
 #[cfg(test)]
@@ -156,6 +272,31 @@ mod tests {
         assert!(c.to_string().contains("circuit breaker open"));
         assert!(c.is_unavailable());
         assert!(!Error::Server("x".into()).is_unavailable());
+        assert!(c.server_code().is_none());
+    }
+
+    #[test]
+    fn refusals_are_unavailability_and_only_total_ones_open_the_breaker() {
+        for code in UnavailableCode::ALL {
+            assert_eq!(UnavailableCode::from_code(code.as_str()), Some(code));
+            let e = Error::connection(ConnectionKind::Unavailable(code), "x");
+            assert!(e.is_unavailable());
+            assert_eq!(e.server_code(), Some(code.as_str()));
+            assert!(e.to_string().contains(code.as_str()), "{e}");
+        }
+        let opening: Vec<&str> = UnavailableCode::ALL
+            .into_iter()
+            .filter(|c| c.opens_breaker())
+            .map(UnavailableCode::as_str)
+            .collect();
+        assert_eq!(
+            opening,
+            ["LOADING", "MASTERDOWN", "BUSY", "CLUSTERDOWN", "NOAUTH"]
+        );
+        assert_eq!(UnavailableCode::from_code("WRONGTYPE"), None);
+        assert!(!Error::connection(ConnectionKind::PoolExhausted, "x").opens_breaker());
+        assert!(Error::connection(ConnectionKind::Timeout, "x").opens_breaker());
+        assert!(!Error::Server("x".into()).opens_breaker());
     }
 
     #[test]

@@ -20,9 +20,13 @@ pub mod policy;
 pub mod pool;
 pub mod process;
 pub mod ratelimit;
+pub mod redis_url;
+pub mod registry;
 pub mod scripting;
+pub mod shared;
 pub mod slot;
 pub mod token;
+pub mod watchdog;
 
 pub use cache::{CacheConfig, PersonaCache, Served};
 pub use client::Client;

@@ -9,8 +9,9 @@
 //! drops pools inherited over a fork and builds fresh ones on first use.
 //!
 //! Threading: PHP (NTS) calls in from one thread at a time; the locks make the
-//! pool correct under ZTS too. There are no background threads: connections
-//! are made on the caller's thread, so connect errors keep their exact cause
+//! pool correct under ZTS too. Connections are made and used only on the
+//! caller's thread (the one helper thread, `watchdog.rs`, only ever shuts a
+//! socket down at a call's deadline), so connect errors keep their exact cause
 //! (timeout vs refused) and a down server costs one connect attempt, not a
 //! retry loop until a checkout deadline. That is why this is not r2d2: its
 //! connects run on a thread pool, report errors as strings, and retry until
@@ -19,8 +20,16 @@
 //! Connections persist across requests (the pool outlives them) and carry
 //! connect, read and write timeouts, so a hung server fails a call within the
 //! read timeout instead of hanging the worker past `max_execution_time`.
+//!
+//! Each pool has a circuit breaker whose state is shared with the user's
+//! other processes (`breaker.rs`, `shared.rs`): after one worker pays the
+//! timeout, the others fail fast. The breaker's probe is a fresh connection
+//! and a PING within `probe_timeout`, so a server still frozen costs the
+//! probing request that much, not a full read timeout. A whole call (a
+//! pipeline reads many replies) is bounded by one read timeout too, by this
+//! process's watchdog (`watchdog.rs`).
 
-use std::collections::HashMap;
+use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -31,6 +40,12 @@ use redis::ConnectionLike;
 use crate::breaker::{Admission, Breaker, BreakerSnapshot};
 use crate::config::ClientConfig;
 use crate::error::{classify, ConnectionKind, Error, Result};
+use crate::shared::{self, now_ns};
+use crate::watchdog::{self, Watchdog};
+
+pub use crate::registry::{all_pools, pool_for};
+
+mod probe;
 
 /// Whether a failed command may be sent again on a fresh connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,8 +69,14 @@ pub struct PoolStats {
     pub connections_discarded: u64,
 }
 
+/// A connection and its socket descriptor (when it could be identified).
+struct Pooled {
+    con: redis::Connection,
+    fd: Option<RawFd>,
+}
+
 struct Slots {
-    idle: Vec<redis::Connection>,
+    idle: Vec<Pooled>,
     in_use: usize,
 }
 
@@ -71,12 +92,15 @@ pub struct Pool {
     epoch: Instant,
     /// Microseconds after `epoch` of the last reply from the server (0: none).
     last_reply_us: AtomicU64,
+    /// Cuts calls that outlive the read timeout (None: per-read timeouts only).
+    watchdog: Option<Arc<Watchdog>>,
 }
 
 /// A checked-out connection; goes back to the pool on drop unless discarded.
 struct Lease<'a> {
     pool: &'a Pool,
     con: Option<redis::Connection>,
+    fd: Option<RawFd>,
     reused: bool,
 }
 
@@ -94,7 +118,7 @@ impl Drop for Lease<'_> {
         slots.in_use = slots.in_use.saturating_sub(1);
         if let Some(con) = self.con.take() {
             if con.is_open() {
-                slots.idle.push(con);
+                slots.idle.push(Pooled { con, fd: self.fd });
             } else {
                 self.pool.discarded.fetch_add(1, Ordering::Relaxed);
             }
@@ -105,13 +129,18 @@ impl Drop for Lease<'_> {
 }
 
 impl Pool {
-    fn new(config: Arc<ClientConfig>) -> Result<Pool> {
-        let client = redis::Client::open(config.info.clone())
-            .map_err(|e| Error::invalid("url", e.to_string()))?;
-        // A probe that hangs gives up after connect + read timeout; allow some slack.
-        let probe_deadline = (config.connect_timeout + config.read_timeout) * 2;
+    pub(crate) fn new(config: Arc<ClientConfig>) -> Result<Pool> {
+        // No CLIENT SETINFO at connect: a round trip (two replies, each
+        // waiting the timeout on a frozen server) for a label nobody reads.
+        let redis = config.info.redis_settings().clone().set_skip_set_lib_name();
+        let info = config.info.clone().set_redis_settings(redis);
+        let client = redis::Client::open(info).map_err(|e| Error::invalid("url", e.to_string()))?;
+        // Another process may probe again if this probe has not reported back
+        // by then (its process died mid-probe); allow slack over its budget.
+        let probe_window = config.probe_timeout * 3 + Duration::from_millis(50);
+        let home = shared::home_for(&config.breaker_key());
         Ok(Pool {
-            breaker: Breaker::new(config.retry_interval, probe_deadline),
+            breaker: Breaker::new(config.retry_interval, probe_window, home),
             client,
             pid: crate::process::pid(),
             slots: Mutex::new(Slots {
@@ -123,6 +152,7 @@ impl Pool {
             discarded: AtomicU64::new(0),
             epoch: Instant::now(),
             last_reply_us: AtomicU64::new(0),
+            watchdog: watchdog::for_this_process(),
             config,
         })
     }
@@ -142,19 +172,29 @@ impl Pool {
         retry: Retry,
         mut f: impl FnMut(&mut redis::Connection) -> redis::RedisResult<T>,
     ) -> Result<T> {
-        let now = Instant::now();
-        if let Admission::Rejected(retry_in) = self.breaker.admit(now) {
-            return Err(self.breaker_error(retry_in, now));
+        match self.breaker.admit(now_ns()) {
+            Admission::Allowed => {}
+            Admission::Rejected(retry_in) => return Err(self.breaker_error(retry_in)),
+            Admission::Probe => match self.probe() {
+                Ok(()) => self.on_reply(),
+                // An error reply to PING (an ACL without it, a renamed
+                // command) still proves the server answers.
+                Err(err) if answered(&err) => self.on_reply(),
+                Err(err) => {
+                    let slow = err.connection_kind() == Some(ConnectionKind::Timeout);
+                    self.breaker
+                        .on_probe_failure(now_ns(), &failure_text(&err), slow);
+                    return Err(err);
+                }
+            },
         }
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let mut lease = match self.checkout() {
+            let mut lease = match self.checkout(self.config.connect_timeout) {
                 Ok(lease) => lease,
                 Err(err) => {
-                    if err.connection_kind() != Some(ConnectionKind::PoolExhausted) {
-                        self.breaker.on_failure(Instant::now(), &failure_text(&err));
-                    }
+                    self.on_failure(&err);
                     return Err(err);
                 }
             };
@@ -164,7 +204,34 @@ impl Pool {
                     "no connection leased",
                 ));
             };
+            let ticket = match (&self.watchdog, lease.fd) {
+                (Some(dog), Some(fd)) => Some(dog.arm(fd, self.call_limit())),
+                _ => None,
+            };
             let outcome = f(con);
+            let cut = match (&self.watchdog, ticket) {
+                (Some(dog), Some(ticket)) => dog.disarm(ticket),
+                _ => false,
+            };
+            if cut {
+                // The watchdog shut the socket: whatever came back, the
+                // connection is gone and the call overran its deadline.
+                lease.discard();
+                if let Ok(value) = outcome {
+                    self.on_reply();
+                    return Ok(value);
+                }
+                let err = Error::connection(
+                    ConnectionKind::Timeout,
+                    format!(
+                        "no complete reply from {} within {} ms (read timeout)",
+                        self.config.display_url,
+                        self.config.read_timeout.as_millis()
+                    ),
+                );
+                self.on_failure(&err);
+                return Err(err);
+            }
             match outcome {
                 Ok(value) => {
                     self.on_reply();
@@ -172,11 +239,24 @@ impl Pool {
                 }
                 Err(raw) => {
                     let err = classify(&raw, false);
-                    let Some(kind) = err.connection_kind() else {
-                        // An error reply: the server is up and the connection is
-                        // in sync (unless redis-rs says otherwise on drop).
-                        self.on_reply();
-                        return Err(err);
+                    let kind = match err.connection_kind() {
+                        None => {
+                            // An error reply: the server is up and the connection
+                            // is in sync (unless redis-rs says otherwise on drop).
+                            self.on_reply();
+                            return Err(err);
+                        }
+                        Some(ConnectionKind::Unavailable(code)) => {
+                            // A refusal (READONLY, LOADING...): the connection
+                            // is fine; the breaker opens only for total ones.
+                            if code.opens_breaker() {
+                                self.on_failure(&err);
+                            } else {
+                                self.on_reply();
+                            }
+                            return Err(err);
+                        }
+                        Some(kind) => kind,
                     };
                     lease.discard();
                     if lease.reused && kind == ConnectionKind::Dropped {
@@ -188,16 +268,28 @@ impl Pool {
                         }
                         return Err(err);
                     }
-                    self.breaker.on_failure(Instant::now(), &failure_text(&err));
+                    self.on_failure(&err);
                     return Err(err);
                 }
             }
         }
     }
 
+    /// How long one call may take in all: the read timeout plus a little,
+    /// so a single slow read reports its own timeout first.
+    fn call_limit(&self) -> Duration {
+        self.config.read_timeout + watchdog::SLACK
+    }
+
+    fn on_failure(&self, err: &Error) {
+        if err.opens_breaker() {
+            self.breaker.on_failure(now_ns(), &failure_text(err));
+        }
+    }
+
     /// True when the breaker is open (a call would fail without I/O).
     pub fn breaker_is_open(&self) -> bool {
-        self.breaker.is_open(Instant::now())
+        self.breaker.is_open(now_ns())
     }
 
     /// How long ago the server last answered, if it ever did.
@@ -211,7 +303,7 @@ impl Pool {
     }
 
     pub fn breaker_snapshot(&self) -> BreakerSnapshot {
-        self.breaker.snapshot(Instant::now())
+        self.breaker.snapshot(now_ns())
     }
 
     pub fn stats(&self) -> PoolStats {
@@ -232,9 +324,16 @@ impl Pool {
         self.last_reply_us.store(us, Ordering::Relaxed);
     }
 
-    fn breaker_error(&self, retry_in: Duration, now: Instant) -> Error {
-        let snap = self.breaker.snapshot(now);
-        let last = snap.last_error.unwrap_or_else(|| "unknown error".into());
+    fn breaker_error(&self, retry_in: Duration) -> Error {
+        let snap = self.breaker.snapshot(now_ns());
+        let last = match snap.last_error {
+            Some(text) => text,
+            None if snap.failed_pid != 0 => format!(
+                "process {} found it unavailable (shared breaker state)",
+                snap.failed_pid
+            ),
+            None => "unknown error".into(),
+        };
         Error::connection(
             ConnectionKind::BreakerOpen,
             format!(
@@ -251,15 +350,18 @@ impl Pool {
             .fetch_add(stale.len() as u64, Ordering::Relaxed);
     }
 
-    fn checkout(&self) -> Result<Lease<'_>> {
-        let deadline = Instant::now() + self.config.connect_timeout;
+    /// A connection, waiting at most `wait` for a busy pool and giving a new
+    /// connection `wait` to connect.
+    fn checkout(&self, wait: Duration) -> Result<Lease<'_>> {
+        let deadline = Instant::now() + wait;
         let mut slots = self.slots.lock();
         loop {
-            if let Some(con) = slots.idle.pop() {
+            if let Some(pooled) = slots.idle.pop() {
                 slots.in_use += 1;
                 return Ok(Lease {
                     pool: self,
-                    con: Some(con),
+                    con: Some(pooled.con),
+                    fd: pooled.fd,
                     reused: true,
                 });
             }
@@ -270,9 +372,12 @@ impl Pool {
                 let mut lease = Lease {
                     pool: self,
                     con: None,
+                    fd: None,
                     reused: false,
                 };
-                lease.con = Some(self.connect()?);
+                let (con, fd) = self.connect(wait)?;
+                lease.con = Some(con);
+                lease.fd = fd;
                 return Ok(lease);
             }
             if self.returned.wait_until(&mut slots, deadline).timed_out() {
@@ -282,18 +387,21 @@ impl Pool {
                         "all {} connections to {} stayed busy for {} ms; raise pool_size",
                         self.config.pool_size,
                         self.config.display_url,
-                        self.config.connect_timeout.as_millis()
+                        wait.as_millis()
                     ),
                 ));
             }
         }
     }
 
-    fn connect(&self) -> Result<redis::Connection> {
+    fn connect(&self, timeout: Duration) -> Result<(redis::Connection, Option<RawFd>)> {
+        // The watchdog needs the socket; redis-rs does not say which it is.
+        let before = self.watchdog.as_ref().map(|_| watchdog::sockets());
         let con = self
             .client
-            .get_connection_with_timeout(self.config.connect_timeout)
+            .get_connection_with_timeout(timeout)
             .map_err(|e| self.connect_error(&e))?;
+        let fd = before.and_then(|before| watchdog::new_socket(&before, &watchdog::sockets()));
         con.set_read_timeout(Some(self.config.read_timeout))
             .and_then(|()| con.set_write_timeout(Some(self.config.write_timeout)))
             .map_err(|e| self.connect_error(&e))?;
@@ -303,7 +411,7 @@ impl Pool {
             self.pid,
             self.config.display_url
         );
-        Ok(con)
+        Ok((con, fd))
     }
 
     fn connect_error(&self, err: &redis::RedisError) -> Error {
@@ -317,60 +425,29 @@ impl Pool {
     }
 }
 
+impl Pool {
+    /// Leaks the idle connections without closing them: they belong to the
+    /// parent process too (see `registry::forget_inherited`).
+    pub(crate) fn forget_idle(&self) {
+        let idle = std::mem::take(&mut self.slots.lock().idle);
+        std::mem::forget(idle);
+    }
+}
+
+/// Whether an error is a reply from the server (so it is up), as opposed
+/// to a failure to get one.
+fn answered(err: &Error) -> bool {
+    match err.connection_kind() {
+        None => true,
+        Some(ConnectionKind::Unavailable(code)) => !code.opens_breaker(),
+        Some(_) => false,
+    }
+}
+
 /// The short cause kept by the breaker and quoted while it is open.
 fn failure_text(err: &Error) -> String {
     match err {
         Error::Connection { message, .. } => message.clone(),
         other => other.to_string(),
-    }
-}
-
-struct Registry {
-    pid: u32,
-    pools: HashMap<String, Arc<Pool>>,
-}
-
-static REGISTRY: Mutex<Option<Registry>> = Mutex::new(None);
-
-/// The pool for `config` in this process, created (without connecting) on
-/// first use. Pools inherited from a parent process are forgotten.
-pub fn pool_for(config: &Arc<ClientConfig>) -> Result<Arc<Pool>> {
-    let pid = crate::process::pid();
-    let key = config.pool_key();
-    let mut guard = REGISTRY.lock();
-    if guard.as_ref().is_some_and(|r| r.pid != pid) {
-        if let Some(inherited) = guard.take() {
-            forget_inherited(inherited);
-        }
-    }
-    let registry = guard.get_or_insert_with(|| Registry {
-        pid,
-        pools: HashMap::new(),
-    });
-    if let Some(pool) = registry.pools.get(&key) {
-        return Ok(Arc::clone(pool));
-    }
-    let pool = Arc::new(Pool::new(Arc::clone(config))?);
-    registry.pools.insert(key, Arc::clone(&pool));
-    Ok(pool)
-}
-
-/// Every pool of this process, for phpinfo() and health reports.
-pub fn all_pools() -> Vec<Arc<Pool>> {
-    let pid = crate::process::pid();
-    match REGISTRY.lock().as_ref() {
-        Some(r) if r.pid == pid => r.pools.values().cloned().collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// The parent still uses these sockets. Closing our copy of the file
-/// descriptor would be harmless for TCP, but a TLS session shutdown would
-/// write to the shared stream, so the inherited connections are leaked
-/// deliberately (one descriptor each, once per fork).
-fn forget_inherited(inherited: Registry) {
-    for pool in inherited.pools.into_values() {
-        let idle = std::mem::take(&mut pool.slots.lock().idle);
-        std::mem::forget(idle);
     }
 }

@@ -14,7 +14,11 @@ namespace RedisPersona;
  * every Client of the process with the same server settings shares one pool
  * of at most `pool_size` connections, created on first use and kept across
  * requests. A circuit breaker makes calls fail fast (ConnectionException)
- * for `retry_interval_ms` after Redis failed, then lets one call probe.
+ * for `retry_interval_ms` after Redis failed, then lets one call probe with a
+ * PING limited to `probe_timeout_ms`; each probe that times out doubles the
+ * interval (up to 30 s), one refused at once keeps it. The breaker's state is shared by all PHP processes of the
+ * user on the machine (a file in /dev/shm): one PHP-FPM worker's failure
+ * makes the others fail fast without trying.
  *
  * @example $client = new \RedisPersona\Client(); // redis_persona.url, or redis://127.0.0.1:6379
  */
@@ -25,8 +29,11 @@ final class Client
      *                         `unix:///path/to.sock?db=N`; null or '' uses the INI
      *                         setting `redis_persona.url`, then `redis://127.0.0.1:6379`.
      * @param array{connect_timeout_ms?: int, read_timeout_ms?: int, pool_size?: int,
-     *              prefix?: string, retry_interval_ms?: int} $options
-     *        Each overrides its INI setting; 0 means the default.
+     *              prefix?: string, retry_interval_ms?: int, probe_timeout_ms?: int} $options
+     *        Each overrides its INI setting; 0 means the default. `prefix`: 1-64 of
+     *        letters, digits, `_ - .` (no `:`, which would let one prefix's keys
+     *        overlap another's). `probe_timeout_ms` (default 100, at most the read
+     *        timeout) bounds the breaker's recovery probe.
      * @throws \ValueError When the URL or an option is invalid; the message names it.
      * @example $client = new \RedisPersona\Client('redis://127.0.0.1:6379/0', ['prefix' => 'shop']);
      */
@@ -68,7 +75,8 @@ final class Client
      *     pool: array{pid: int, size: int, idle: int, in_use: int, connections_created: int,
      *         connections_discarded: int}|null,
      *     breaker: array{state: string, consecutive_failures: int, times_opened: int,
-     *         retry_in_ms: float, last_error: string|null}|null,
+     *         retry_in_ms: float, retry_interval_ms: int, times_opened_shared: int,
+     *         failed_pid: int, shared: string|null, last_error: string|null}|null,
      *     error: string|null}
      * @example if ($client->health()['status'] !== 'ok') { error_log('Redis is down'); }
      */

@@ -38,9 +38,9 @@ final class ArgumentTest extends RedisTestCase
         $this->assertSame('', $result['stderr']);
         $this->assertSame(
             [
-                'set(123, "v")' => 'TypeError: Invalid value given for argument `key`.',
-                'set("k", "v", "60")' => 'TypeError: Invalid value given for argument `ttl`.',
-                'set("k", 1.5)' => 'TypeError: Invalid value given for argument `value`.',
+                'set(123, "v")' => 'TypeError: RedisPersona\Client::set(): Argument #1 ($key) must be of type string, int given',
+                'set("k", "v", "60")' => 'TypeError: RedisPersona\Client::set(): Argument #3 ($ttl) must be of type int, string given',
+                'set("k", 1.5)' => 'TypeError: RedisPersona\Client::set(): Argument #2 ($value) must be of type string, float given',
                 'set("k", "v", 60)' => 'ok',
             ],
             json_decode($result['stdout'], true)
@@ -57,13 +57,22 @@ final class ArgumentTest extends RedisTestCase
             'CRLF key' => [fn (Client $c) => $c->set("x\r\nFLUSHALL", 'v'), \ValueError::class, 'key: may only contain'],
             'brace key' => [fn (Client $c) => $c->get('{tag}'), \ValueError::class, 'key: may only contain'],
             'NUL key' => [fn (Client $c) => $c->get("a\0b"), \ValueError::class, 'key: may only contain'],
-            'array key' => [fn (Client $c) => $c->get([]), \TypeError::class, 'argument `key`'],
-            'null key' => [fn (Client $c) => $c->get(null), \TypeError::class, 'argument `key`'],
-            'object key' => [fn (Client $c) => $c->get(new \stdClass()), \TypeError::class, 'argument `key`'],
+            'array key' => [
+                fn (Client $c) => $c->get([]),
+                \TypeError::class,
+                'RedisPersona\Client::get(): Argument #1 ($key) must be of type string, array given',
+            ],
+            'null key' => [fn (Client $c) => $c->get(null), \TypeError::class, 'Argument #1 ($key) must be of type string, null given'],
+            'object key' => [
+                fn (Client $c) => $c->get(new \stdClass()),
+                \TypeError::class,
+                'Argument #1 ($key) must be of type string, stdClass given',
+            ],
             'zero ttl' => [fn (Client $c) => $c->set('k', 'v', 0), \ValueError::class, 'ttl: must be between 1'],
             'huge ttl' => [fn (Client $c) => $c->set('k', 'v', PHP_INT_MAX), \ValueError::class, 'ttl: must be between 1'],
-            'fraction ttl' => [fn (Client $c) => $c->set('k', 'v', 1.5), \TypeError::class, 'argument `ttl`'],
-            'word ttl' => [fn (Client $c) => $c->set('k', 'v', 'soon'), \TypeError::class, 'argument `ttl`'],
+            'fraction ttl' => [fn (Client $c) => $c->set('k', 'v', 1.5), \TypeError::class, '($ttl) must be of type int, float given'],
+            'word ttl' => [fn (Client $c) => $c->set('k', 'v', 'soon'), \TypeError::class, '($ttl) must be of type int, string given'],
+            'null ttl' => [fn (Client $c) => $c->set('k', 'v', null), \TypeError::class, '($ttl) must be of type int, null given'],
             'huge value' => [
                 fn (Client $c) => $c->set('k', str_repeat('x', 8 * 1024 * 1024 + 1)),
                 \ValueError::class,
@@ -99,5 +108,67 @@ final class ArgumentTest extends RedisTestCase
             $this->assertStringContainsString($message, $e->getMessage());
         }
         $this->assertSame($before, (int) self::$redis->admin()->command('DBSIZE'), 'bad input wrote a key');
+    }
+
+    /**
+     * Every argument of every method of every class, given a value of the
+     * wrong type, is refused with PHP's own wording: class, method, position,
+     * name, expected and given type.
+     */
+    public function testTypeErrorsNameTheMethodArgumentAndTypesEverywhere(): void
+    {
+        $client = new Client(self::$redis->url(), ['prefix' => 'types']);
+        $valid = [
+            'string' => 'x',
+            '?string' => null,
+            'int' => 1,
+            '?int' => null,
+            'array' => [],
+            'callable' => fn () => '',
+            Client::class => $client,
+        ];
+        $wrong = fn (string $type) => in_array($type, ['string', '?string', 'int', '?int'], true)
+            ? [[], 'array']
+            : [new \stdClass(), 'stdClass'];
+        $instances = [
+            Client::class => $client,
+            \RedisPersona\PersonaCache::class => new \RedisPersona\PersonaCache($client),
+            \RedisPersona\Invalidator::class => new \RedisPersona\Invalidator($client),
+            \RedisPersona\SlotLock::class => new \RedisPersona\SlotLock($client),
+            \RedisPersona\Otp::class => new \RedisPersona\Otp($client, str_repeat('s', 32)),
+            \RedisPersona\RateLimiter::class => new \RedisPersona\RateLimiter($client, 'types', 5, 60),
+        ];
+        $checked = 0;
+        foreach ($instances as $class => $instance) {
+            foreach ((new \ReflectionClass($class))->getMethods(\ReflectionMethod::IS_PUBLIC) as $method) {
+                $params = $method->getParameters();
+                foreach ($params as $k => $param) {
+                    $type = (string) $param->getType();
+                    $this->assertArrayHasKey($type, $valid, "$class::{$method->name}: untested type $type");
+                    $args = array_map(fn (\ReflectionParameter $p) => $valid[(string) $p->getType()], $params);
+                    [$args[$k], $given] = $wrong($type);
+                    $expected = sprintf(
+                        '%s::%s(): Argument #%d ($%s) must be of type %s, %s given',
+                        $class,
+                        $method->name,
+                        $k + 1,
+                        $param->name,
+                        $type,
+                        $given
+                    );
+                    try {
+                        $method->isConstructor()
+                            ? new $class(...$args)
+                            : $method->invokeArgs($instance, $args);
+                        $this->fail("$expected: accepted");
+                    } catch (\TypeError $e) {
+                        $this->assertSame($expected, $e->getMessage());
+                        $this->assertSame(__FILE__, $e->getFile());
+                    }
+                    $checked++;
+                }
+            }
+        }
+        $this->assertGreaterThan(40, $checked);
     }
 }

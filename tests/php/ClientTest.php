@@ -9,10 +9,10 @@ final class ClientTest extends RedisTestCase
 {
     public function testPingHealthAndPrefix(): void
     {
-        $client = new Client(self::$redis->url(), ['prefix' => 'site1:b2']);
+        $client = new Client(self::$redis->url(), ['prefix' => 'site1.b2']);
         $this->assertGreaterThan(0.0, $client->ping());
         $this->assertTrue($client->isAvailable());
-        $this->assertSame('site1:b2', $client->prefix());
+        $this->assertSame('site1.b2', $client->prefix());
 
         $health = $client->health();
         $this->assertSame('ok', $health['status']);
@@ -118,6 +118,44 @@ final class ClientTest extends RedisTestCase
         $this->assertSame(2, (int) $admin->command('DBSIZE'));
     }
 
+    public function testNoPrefixCanReachIntoAnothersKeySpace(): void
+    {
+        // With ':' allowed, 'shop' read 'shop:kv's values and purged 'shop:eu'.
+        foreach (['shop:kv', 'shop:eu', 'shop:', ':shop'] as $prefix) {
+            try {
+                new Client(self::$redis->url(), ['prefix' => $prefix]);
+                $this->fail("prefix '$prefix' accepted");
+            } catch (\ValueError $e) {
+                $this->assertStringStartsWith("options['prefix']: may not contain ':'", $e->getMessage());
+                $this->assertStringContainsString("'shop-eu'", $e->getMessage());
+            }
+        }
+        ini_set('redis_persona.prefix', 'shop:eu');
+        try {
+            new Client(self::$redis->url());
+            $this->fail('INI prefix with a colon accepted');
+        } catch (\ValueError $e) {
+            $this->assertStringStartsWith("redis_persona.prefix: may not contain ':'", $e->getMessage());
+        } finally {
+            ini_restore('redis_persona.prefix');
+        }
+
+        $admin = self::$redis->admin();
+        $admin->command('SELECT', '7');
+        $admin->command('FLUSHDB');
+        $shop = new Client(self::$redis->url('/7'), ['prefix' => 'shop']);
+        $eu = new Client(self::$redis->url('/7'), ['prefix' => 'shop-eu']);
+        $dotted = new Client(self::$redis->url('/7'), ['prefix' => 'shop.eu']);
+        $eu->set('secret', 'eu');
+        $dotted->set('secret', 'dotted');
+        $this->assertNull($shop->get('eu:secret'));
+        $this->assertNull($shop->get('kv:secret'));
+        $shop->set('mine', 'v');
+        $this->assertSame(1, $shop->purge());
+        $this->assertSame('eu', $eu->get('secret'));
+        $this->assertSame('dotted', $dotted->get('secret'));
+    }
+
     public function testPhpinfoShowsVersionSettingsAndPoolsWithThePasswordMasked(): void
     {
         ini_set('redis_persona.url', 'redis://:hunter2@127.0.0.1:1/0');
@@ -134,5 +172,54 @@ final class ClientTest extends RedisTestCase
         $this->assertStringContainsString('redis_persona.read_timeout_ms', $info);
         $this->assertStringContainsString('circuit breaker', $info);
         $this->assertStringNotContainsString('hunter2', $info);
+    }
+
+    public function testPasswordsAreMaskedInEveryMessageReportAndPhpinfo(): void
+    {
+        $port = \RedisPersona\Tests\Support\RedisServer::freePort();
+        $shown = [];
+        foreach (
+            [
+                "redis://:hunter2@127.0.0.1:$port/0",
+                "redis://app:hunter2@127.0.0.1:$port/0?password=hunter2",
+                "unix:///tmp/rp-no-such-$port.sock?db=1&pass=hunter2",
+            ] as $url
+        ) {
+            $client = new Client($url);
+            try {
+                $client->ping();
+                $this->fail('ping succeeded');
+            } catch (\RedisPersona\ConnectionException $e) {
+                $shown[] = $e->getMessage();
+            }
+            try {
+                $client->get('k');
+            } catch (\RedisPersona\ConnectionException $e) {
+                $shown[] = $e->getMessage();
+            }
+            $health = $client->health();
+            $shown[] = json_encode($health);
+            $this->assertStringContainsString('***', $health['url']);
+        }
+        foreach (["redis://:hunter2@127.0.0.1:99999/0", "redis://h:99999/0?password=hunter2"] as $bad) {
+            try {
+                new Client($bad);
+                $this->fail("$bad accepted");
+            } catch (\ValueError $e) {
+                $shown[] = $e->getMessage();
+            }
+        }
+        ini_set('redis_persona.url', 'redis://127.0.0.1:1/0?password=hunter2');
+        try {
+            ob_start();
+            (new \ReflectionExtension('redis_persona'))->info();
+            $shown[] = (string) ob_get_clean();
+        } finally {
+            ini_restore('redis_persona.url');
+        }
+        foreach ($shown as $text) {
+            $this->assertStringNotContainsString('hunter2', $text);
+        }
+        $this->assertStringContainsString('password=***', end($shown));
     }
 }

@@ -8,6 +8,7 @@ use RedisPersona\ConnectionException;
 use RedisPersona\Exception;
 use RedisPersona\RateLimitedException;
 use RedisPersona\Tests\Support\RedisServer;
+use RedisPersona\UnavailableException;
 
 final class ExceptionTest extends TestCase
 {
@@ -16,6 +17,7 @@ final class ExceptionTest extends TestCase
         $this->assertTrue(is_subclass_of(Exception::class, \RuntimeException::class));
         $this->assertTrue(is_subclass_of(ConnectionException::class, Exception::class));
         $this->assertTrue(is_subclass_of(RateLimitedException::class, Exception::class));
+        $this->assertTrue(is_subclass_of(UnavailableException::class, ConnectionException::class));
         $this->assertSame('redis_persona', (new \ReflectionClass(ConnectionException::class))->getExtensionName());
     }
 
@@ -43,6 +45,28 @@ final class ExceptionTest extends TestCase
             $this->assertSame(__FILE__, $e->getFile());
             $this->assertSame($line, $e->getLine());
         }
+    }
+
+    public function testUnavailableExceptionCarriesTheCallSiteAndTheCode(): void
+    {
+        $master = new RedisServer();
+        $replica = new RedisServer();
+        $replica->admin()->command('REPLICAOF', '127.0.0.1', (string) $master->port);
+        $client = new Client($replica->url());
+        try {
+            $line = __LINE__ + 1;
+            $client->set('k', 'v');
+            $this->fail('no exception');
+        } catch (UnavailableException $e) {
+            $this->assertSame('READONLY', $e->getServerCode());
+            $this->assertSame(__FILE__, $e->getFile());
+            $this->assertSame($line, $e->getLine());
+            $this->assertSame('set', $e->getTrace()[0]['function']);
+        }
+        $own = new UnavailableException('made in PHP');
+        $this->assertSame('', $own->getServerCode());
+        $replica->stop();
+        $master->stop();
     }
 
     public function testValueErrorsNameTheArgumentAndCarryTheCallSite(): void

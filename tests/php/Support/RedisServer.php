@@ -108,5 +108,12 @@ final class RedisServer
             array_map('unlink', glob($this->dir . '/*') ?: []);
             @rmdir($this->dir);
         }
+        if (getmypid() === $this->owner) {
+            // The circuit-breaker state the extension shares for this address
+            // (one small file per server in /dev/shm), so the next server on
+            // this port starts with a closed breaker and nothing piles up.
+            $uid = function_exists('posix_geteuid') ? posix_geteuid() : 0;
+            array_map('unlink', glob("/dev/shm/redis-persona-$uid-Tcp-127.0.0.1-{$this->port}-*") ?: []);
+        }
     }
 }
