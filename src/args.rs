@@ -16,7 +16,7 @@
 
 use ext_php_rs::convert::{FromZval, IntoZval, StubLiteral};
 use ext_php_rs::flags::DataType;
-use ext_php_rs::types::{ZendStr, Zval};
+use ext_php_rs::types::{ZendHashTable, ZendStr, Zval};
 
 mod type_errors;
 use persona_core::OptionValue;
@@ -189,12 +189,52 @@ impl<'a> FromZval<'a> for Options {
 
     fn from_zval(zval: &'a Zval) -> Option<Self> {
         let table = zval.dereference().array()?;
-        let pairs = table
-            .iter()
-            .map(|(key, value)| (key.to_string(), option_value(value, 0)))
+        let pairs = entries(table)
+            .into_iter()
+            .map(|(key, value)| (key.text(), option_value(value, 0)))
             .collect();
         Some(Options(pairs))
     }
+}
+
+/// A PHP array key as the engine holds it: an index, or a byte string that
+/// need not be UTF-8.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Key {
+    Index(i64),
+    Name(Vec<u8>),
+}
+
+impl Key {
+    /// The key's bytes (an index as its decimal text).
+    pub fn bytes(&self) -> Vec<u8> {
+        match self {
+            Key::Index(n) => n.to_string().into_bytes(),
+            Key::Name(b) => b.clone(),
+        }
+    }
+
+    /// The key as it may be printed in a message (invalid UTF-8 replaced).
+    pub fn text(&self) -> String {
+        persona_core::config::printable(&self.bytes())
+    }
+}
+
+/// Every entry of a PHP array, in order. Not `ZendHashTable::iter()`: it
+/// panics (`expect`) on a string key that is not valid UTF-8, and any PHP
+/// code can pass one (`["\xff" => 1]`). `next_zval()` hands the raw key back.
+pub fn entries(table: &ZendHashTable) -> Vec<(Key, &Zval)> {
+    let mut iter = ext_php_rs::types::array::Iter::new(table);
+    let mut out = Vec::with_capacity(table.len());
+    while let Some((key, value)) = iter.next_zval() {
+        let key = match (key.long(), key.zend_str()) {
+            (Some(n), _) => Key::Index(n),
+            (None, Some(name)) => Key::Name(name.as_bytes().to_vec()),
+            (None, None) => Key::Index(out.len() as i64),
+        };
+        out.push((key, value));
+    }
+    out
 }
 
 impl StubLiteral for Options {
@@ -219,7 +259,12 @@ fn option_value(zval: &Zval, depth: usize) -> OptionValue {
         if depth > 4 {
             return OptionValue::Other("array");
         }
-        OptionValue::List(list.values().map(|v| option_value(v, depth + 1)).collect())
+        OptionValue::List(
+            entries(list)
+                .into_iter()
+                .map(|(_, v)| option_value(v, depth + 1))
+                .collect(),
+        )
     } else if zval.is_object() {
         OptionValue::Other("object")
     } else {
@@ -230,12 +275,12 @@ fn option_value(zval: &Zval, depth: usize) -> OptionValue {
 /// Reads PHP arrays passed as arguments into plain Rust values, with errors
 /// that name the argument and the offending element.
 pub mod arrays {
-    use ext_php_rs::types::{ArrayKey, ZendHashTable, Zval};
-    use persona_core::config::printable;
+    use super::{entries, Key};
+    use ext_php_rs::types::{ZendHashTable, Zval};
     use persona_core::{Error, Result};
 
-    fn key_text(key: &ArrayKey) -> String {
-        printable(key.to_string().as_bytes())
+    fn key_text(key: &Key) -> String {
+        key.text()
     }
 
     fn type_name(value: &Zval) -> &'static str {
@@ -245,8 +290,8 @@ pub mod arrays {
     /// A list of post ids: ints, or strings of digits (as WordPress hands
     /// them out of the database).
     pub fn post_ids(argument: &str, table: &ZendHashTable) -> Result<Vec<u64>> {
-        table
-            .iter()
+        entries(table)
+            .into_iter()
             .map(|(key, value)| {
                 let element = format!("{argument}[{}]", key_text(&key));
                 let value = value.dereference();
@@ -272,8 +317,8 @@ pub mod arrays {
 
     /// A list of strings.
     pub fn strings(argument: &str, table: &ZendHashTable) -> Result<Vec<Vec<u8>>> {
-        table
-            .iter()
+        entries(table)
+            .into_iter()
             .map(|(key, value)| match value.dereference().zend_str() {
                 Some(s) => Ok(s.as_bytes().to_vec()),
                 None => Err(Error::invalid(
@@ -286,11 +331,11 @@ pub mod arrays {
 
     /// A string-keyed map of strings, as `(key, value)` pairs in order.
     pub fn string_map(argument: &str, table: &ZendHashTable) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        table
-            .iter()
+        entries(table)
+            .into_iter()
             .map(|(key, value)| {
                 let element = format!("{argument}[{}]", key_text(&key));
-                let name = key.to_string().into_bytes();
+                let name = key.bytes();
                 match value.dereference().zend_str() {
                     Some(s) => Ok((name, s.as_bytes().to_vec())),
                     None => Err(Error::invalid(

@@ -19,15 +19,37 @@ pub const RETRY_INTERVAL_MS: &CStr = c"redis_persona.retry_interval_ms";
 pub const LOG_LEVEL: &CStr = c"redis_persona.log_level";
 
 static ENTRIES: IniEntryDefs<8> = IniEntryDefs::new([
-    IniEntryDef::new(URL, c"", IniEntryPermission::All),
-    IniEntryDef::new(PREFIX, c"", IniEntryPermission::All),
-    IniEntryDef::new(CONNECT_TIMEOUT_MS, c"0", IniEntryPermission::All),
-    IniEntryDef::new(READ_TIMEOUT_MS, c"0", IniEntryPermission::All),
-    IniEntryDef::new(POOL_SIZE, c"0", IniEntryPermission::All),
-    IniEntryDef::new(RETRY_INTERVAL_MS, c"0", IniEntryPermission::All),
-    IniEntryDef::new(LOG_LEVEL, c"0", IniEntryPermission::All),
+    entry(URL, c""),
+    entry(PREFIX, c""),
+    entry(CONNECT_TIMEOUT_MS, c"0"),
+    entry(READ_TIMEOUT_MS, c"0"),
+    entry(POOL_SIZE, c"0"),
+    entry(RETRY_INTERVAL_MS, c"0"),
+    entry(LOG_LEVEL, c"0"),
     IniEntryDef::end(),
 ]);
+
+/// A `PHP_INI_ALL` setting with an `on_modify` handler that accepts every
+/// value. Values are validated when a `Client` reads them, but the handler
+/// must exist: PHP's `ini_restore()` treats an entry without one as a
+/// failed restore (`zend_restore_ini_entry_cb` starts from FAILURE), so a
+/// value set with `ini_set()` could never be restored within a request.
+const fn entry(name: &'static CStr, default: &'static CStr) -> IniEntryDef {
+    let mut def = IniEntryDef::new(name, default, IniEntryPermission::All);
+    def.on_modify = Some(accept_any_value);
+    def
+}
+
+unsafe extern "C" fn accept_any_value(
+    _entry: *mut ext_php_rs::ffi::zend_ini_entry,
+    _new_value: *mut ext_php_rs::ffi::zend_string,
+    _mh_arg1: *mut std::ffi::c_void,
+    _mh_arg2: *mut std::ffi::c_void,
+    _mh_arg3: *mut std::ffi::c_void,
+    _stage: c_int,
+) -> c_int {
+    0 // SUCCESS
+}
 
 extern "C" {
     fn zend_ini_string_ex(

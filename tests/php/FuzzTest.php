@@ -90,13 +90,7 @@ final class FuzzTest extends RedisTestCase
     /** @return list<\ReflectionMethod> */
     private static function declaredMethods(string $class): array
     {
-        $methods = [];
-        foreach ((new \ReflectionClass($class))->getMethods(\ReflectionMethod::IS_PUBLIC) as $method) {
-            if ($method->getExtensionName() === 'redis_persona') {
-                $methods[] = $method;
-            }
-        }
-        return $methods;
+        return \RedisPersona\Tests\Support\FuzzContext::methodsOf($class);
     }
 
     /**

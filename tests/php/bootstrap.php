@@ -11,3 +11,4 @@ require __DIR__ . '/Support/RedisServer.php';
 require __DIR__ . '/Support/RedisTestCase.php';
 require __DIR__ . '/Support/PhpProcess.php';
 require __DIR__ . '/Support/FastCgi.php';
+require_once __DIR__ . '/Support/FuzzContext.php';

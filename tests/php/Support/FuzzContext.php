@@ -21,8 +21,25 @@ final class FuzzContext
     public function __construct(public string $url, public string $downUrl)
     {
         foreach ((new \ReflectionExtension('redis_persona'))->getClasses() as $class) {
-            $this->classes[] = $class->getName();
+            if (!self::isStaticOnly($class->getName())) {
+                $this->classes[] = $class->getName();
+            }
         }
+    }
+
+    /**
+     * A class of static methods only (RedisPersona\Policy): it has no
+     * instances to pass around, and its constructor is ext-php-rs's "cannot
+     * instantiate", as its stub says.
+     */
+    public static function isStaticOnly(string $class): bool
+    {
+        foreach ((new \ReflectionClass($class))->getMethods(\ReflectionMethod::IS_PUBLIC) as $method) {
+            if (!$method->isStatic() && !$method->isConstructor() && $method->getExtensionName() === 'redis_persona') {
+                return false;
+            }
+        }
+        return !is_subclass_of($class, \Throwable::class);
     }
 
     /**
@@ -35,7 +52,7 @@ final class FuzzContext
     {
         $methods = [];
         foreach ((new \ReflectionClass($class))->getMethods(\ReflectionMethod::IS_PUBLIC) as $method) {
-            if ($method->getExtensionName() === 'redis_persona') {
+            if ($method->getExtensionName() === 'redis_persona' && !($method->isConstructor() && self::isStaticOnly($class))) {
                 $methods[] = $method;
             }
         }
