@@ -45,8 +45,8 @@ freeze=$(benches/freeze-bench.sh)
   echo "## SlotLock, Otp and RateLimiter"
   echo
   echo "phpredis side: SET NX EX + EVALSHA compare-and-delete; SETEX + GET + DEL of a plain code;"
-  echo "INCR then EXPIRE, two calls (fixed window). Ours also keep fences, the per-day index and events; store"
-  echo "only HMACs and count attempts; and keep an exact sliding window."
+  echo "INCR then EXPIRE, two calls (fixed window). Ours also keep clock-floored fences, the per-day index and"
+  echo "events; store only HMACs and count attempts; and rate-limit by GCRA (one key per client, constant memory)."
   echo
   echo "$primitives"
   echo
