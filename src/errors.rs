@@ -183,14 +183,23 @@ pub fn register_classes() -> ext_php_rs::error::Result<()> {
 
 /// Reads a declared property of `class` from the object a method runs on.
 fn read_own_property(ex: &mut ExecuteData, class: &ClassEntry, name: &CStr) -> Option<Zval> {
-    let this = ex.get_self()?;
+    read_property(ex.get_self()?, class, name)
+}
+
+/// A property of an object, read as the class that declares it (so a
+/// protected property of an exception can be read from Rust).
+pub(crate) fn read_property(
+    object: &mut ZendObject,
+    class: &ClassEntry,
+    name: &CStr,
+) -> Option<Zval> {
     let mut rv = Zval::new();
-    // SAFETY: `this` is a live object of (a subclass of) the class that
+    // SAFETY: `object` is a live object of (a subclass of) the class that
     // declares the property; `rv` outlives the call.
     let value = unsafe {
         zend_read_property(
             std::ptr::from_ref(class).cast_mut().cast(),
-            std::ptr::from_mut(this).cast(),
+            std::ptr::from_mut(object).cast(),
             name.as_ptr(),
             name.to_bytes().len(),
             true,

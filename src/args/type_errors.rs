@@ -21,14 +21,6 @@ use super::php_type_name;
 
 extern "C" {
     fn zend_type_to_string(ty: zend_type) -> *mut zend_string;
-    fn zend_read_property(
-        scope: *mut zend_class_entry,
-        object: *mut zend_object,
-        name: *const c_char,
-        name_length: usize,
-        silent: bool,
-        rv: *mut Zval,
-    ) -> *mut Zval;
     fn zend_update_property_stringl(
         scope: *mut zend_class_entry,
         object: *mut zend_object,
@@ -162,20 +154,8 @@ fn zend_text(text: *const zend_string) -> String {
 }
 
 fn message_of(exception: &mut ZendObject) -> Option<String> {
-    let mut rv = Zval::new();
-    // SAFETY: `message` is declared by \Error, the base of \TypeError.
-    let value = unsafe {
-        zend_read_property(
-            std::ptr::from_ref(ce::error()).cast_mut().cast(),
-            std::ptr::from_mut(exception).cast(),
-            MESSAGE.as_ptr(),
-            MESSAGE.to_bytes().len(),
-            true,
-            &raw mut rv,
-        )
-        .as_ref()
-    };
-    value.and_then(Zval::string)
+    // `message` is declared by \Error, the base of \TypeError.
+    crate::errors::read_property(exception, ce::error(), MESSAGE).and_then(|value| value.string())
 }
 
 fn set_message(exception: &mut ZendObject, text: &str) {

@@ -57,11 +57,8 @@ final class FpmTest extends TestCase
             $log = (string) @file_get_contents("$dir/php-errors.log");
             $this->assertSame('', $log, 'PHP logged warnings or errors');
         } finally {
-            posix_kill($masterPid, SIGQUIT);
-            proc_close($master);
+            self::stopFpm($master, $masterPid, $dir);
             $redis->stop();
-            array_map('unlink', glob("$dir/*") ?: []);
-            @rmdir($dir);
         }
     }
 
@@ -82,12 +79,18 @@ final class FpmTest extends TestCase
             $after = json_decode(FastCgi::get($port, $script, $query('render'))['body'], true);
             $this->assertSame(['html' => 'rendered', 'status' => 'miss'], $after);
         } finally {
-            posix_kill($masterPid, SIGQUIT);
-            proc_close($master);
+            self::stopFpm($master, $masterPid, $dir);
             $redis->stop();
-            array_map('unlink', glob("$dir/*") ?: []);
-            @rmdir($dir);
         }
+    }
+
+    /** @param resource $master */
+    private static function stopFpm($master, int $masterPid, string $dir): void
+    {
+        posix_kill($masterPid, SIGQUIT);
+        proc_close($master);
+        array_map('unlink', glob("$dir/*") ?: []);
+        @rmdir($dir);
     }
 
     /** @return array{0: resource, 1: int, 2: int, 3: string} master, its pid, port, directory */

@@ -27,7 +27,7 @@ final class FuzzSender
             }
             [$url, $options, $description] = $iterator->current();
             $iterator->next();
-            $handle = self::handle($url, $options);
+            $handle = Http::handle($url, $options, $ignored);
             curl_multi_add_handle($multi, $handle);
             $active[spl_object_id($handle)] = $description;
             return true;
@@ -55,48 +55,5 @@ final class FuzzSender
             }
         }
         curl_multi_close($multi);
-    }
-
-    /** @param array<string, mixed> $options method, headers, body (string or array → JSON), cookies, auth */
-    private static function handle(string $url, array $options): \CurlHandle
-    {
-        $handle = curl_init($url);
-        $headers = [];
-        foreach ($options['headers'] ?? [] as $name => $value) {
-            $headers[] = $value === '' ? "$name;" : "$name: $value";
-        }
-        $method = (string) ($options['method'] ?? 'GET');
-        if (array_key_exists('body', $options)) {
-            $body = $options['body'];
-            if (!is_string($body)) {
-                $body = (string) json_encode($body);
-            }
-            if (!isset($options['headers']['Content-Type'])) {
-                $headers[] = 'Content-Type: application/json';
-            }
-            curl_setopt($handle, CURLOPT_POSTFIELDS, $body);
-        }
-        if (isset($options['cookies'])) {
-            $pairs = [];
-            foreach ($options['cookies'] as $name => $value) {
-                $pairs[] = $name . '=' . $value;
-            }
-            curl_setopt($handle, CURLOPT_COOKIE, implode('; ', $pairs));
-        }
-        if (isset($options['auth'])) {
-            curl_setopt($handle, CURLOPT_USERPWD, $options['auth'][0] . ':' . $options['auth'][1]);
-        }
-        if ($method === 'HEAD') {
-            curl_setopt($handle, CURLOPT_NOBODY, true);
-        } else {
-            curl_setopt($handle, CURLOPT_CUSTOMREQUEST, $method);
-        }
-        curl_setopt_array($handle, [
-            CURLOPT_RETURNTRANSFER => true,
-            CURLOPT_FOLLOWLOCATION => false,
-            CURLOPT_TIMEOUT => 30,
-            CURLOPT_HTTPHEADER => $headers,
-        ]);
-        return $handle;
     }
 }
