@@ -143,18 +143,33 @@ impl Breaker {
         }
     }
 
+    /// How long no process sharing this state has had a reply from the
+    /// server (`u64::MAX` ns when none ever had).
+    pub fn silent_for(&self, now: u64) -> Duration {
+        match self.cell().last_reply_ns.load(Ordering::Relaxed) {
+            0 => Duration::MAX,
+            at => Duration::from_nanos(now.saturating_sub(at)),
+        }
+    }
+
     /// True when a call now would not touch the network.
     pub fn is_open(&self, now: u64) -> bool {
         let until = self.cell().down_until_ns.load(Ordering::Acquire);
         until != 0 && now < until
     }
 
-    /// The server answered. Costs one atomic load unless the breaker was open.
-    pub fn on_success(&self) {
+    /// The server answered at `now`. Costs two atomic loads (and a store
+    /// at most once a millisecond) unless the breaker was open.
+    pub fn on_success(&self, now: u64) {
         if self.consecutive_failures.load(Ordering::Relaxed) != 0 {
             self.consecutive_failures.store(0, Ordering::Relaxed);
         }
         let cell = self.cell();
+        // Every worker stores here; skipping near-duplicates keeps the cache
+        // line from bouncing between cores on a busy site.
+        if now.saturating_sub(cell.last_reply_ns.load(Ordering::Relaxed)) > 1_000_000 {
+            cell.last_reply_ns.store(now, Ordering::Relaxed);
+        }
         if cell.down_until_ns.load(Ordering::Acquire) == 0 {
             return;
         }
@@ -281,7 +296,7 @@ mod tests {
         // While the probe runs, others still fail fast.
         assert!(matches!(b.admit(t0 + SEC), Admission::Rejected(_)));
         assert_eq!(b.snapshot(t0 + SEC).state, BreakerState::HalfOpen);
-        b.on_success();
+        b.on_success(t0 + SEC);
         assert_eq!(b.admit(t0 + SEC), Admission::Allowed);
         let s = b.snapshot(t0 + SEC);
         assert_eq!(s.state, BreakerState::Closed);
@@ -308,7 +323,7 @@ mod tests {
         let s = b.snapshot(t);
         assert_eq!(s.consecutive_failures, 8);
         assert_eq!(s.times_opened, 1, "failed probes are the same outage");
-        b.on_success();
+        b.on_success(t);
         b.on_failure(t, "again");
         assert_eq!(b.snapshot(t).retry_interval, Duration::from_secs(1));
         assert_eq!(b.snapshot(t).times_opened, 2);
@@ -367,7 +382,7 @@ mod tests {
                 .count(),
             1
         );
-        b.on_success();
+        b.on_success(t0 + SEC);
         assert_eq!(a.admit(due), Admission::Allowed);
         if let Some(path) = a.snapshot(due).shared_path {
             let _ = std::fs::remove_file(path);

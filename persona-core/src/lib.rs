@@ -25,6 +25,7 @@ pub mod registry;
 pub mod scripting;
 pub mod shared;
 pub mod slot;
+pub mod stall;
 pub mod token;
 pub mod watchdog;
 

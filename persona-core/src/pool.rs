@@ -27,7 +27,10 @@
 //! and a PING within `probe_timeout`, so a server still frozen costs the
 //! probing request that much, not a full read timeout. A whole call (a
 //! pipeline reads many replies) is bounded by one read timeout too, by this
-//! process's watchdog (`watchdog.rs`).
+//! process's watchdog (`watchdog.rs`), and ends sooner when the server has
+//! answered nobody on the machine for twice `probe_timeout` (`stall.rs`): a
+//! frozen server then costs the calls in flight when it froze about 200 ms,
+//! not the read timeout each.
 
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -41,10 +44,12 @@ use crate::breaker::{Admission, Breaker, BreakerSnapshot};
 use crate::config::ClientConfig;
 use crate::error::{classify, ConnectionKind, Error, Result};
 use crate::shared::{self, now_ns};
-use crate::watchdog::{self, Watchdog};
+use crate::stall::{Stall, StallWatch};
+use crate::watchdog::{self, Cut, Watchdog};
 
 pub use crate::registry::{all_pools, pool_for};
 
+mod checkout;
 mod probe;
 
 /// Whether a failed command may be sent again on a fresh connection.
@@ -86,7 +91,9 @@ pub struct Pool {
     pid: u32,
     slots: Mutex<Slots>,
     returned: Condvar,
-    breaker: Breaker,
+    breaker: Arc<Breaker>,
+    /// Ends calls early when the server stalls (None: read timeout only).
+    stall: Option<Arc<StallWatch>>,
     created: AtomicU64,
     discarded: AtomicU64,
     epoch: Instant,
@@ -139,8 +146,16 @@ impl Pool {
         // by then (its process died mid-probe); allow slack over its budget.
         let probe_window = config.probe_timeout * 3 + Duration::from_millis(50);
         let home = shared::home_for(&config.breaker_key());
+        let breaker = Arc::new(Breaker::new(config.retry_interval, probe_window, home));
+        let stall = StallWatch::new(
+            Arc::clone(&breaker),
+            config.probe_timeout,
+            config.read_timeout,
+        )
+        .map(Arc::new);
         Ok(Pool {
-            breaker: Breaker::new(config.retry_interval, probe_window, home),
+            breaker,
+            stall,
             client,
             pid: crate::process::pid(),
             slots: Mutex::new(Slots {
@@ -205,30 +220,24 @@ impl Pool {
                 ));
             };
             let ticket = match (&self.watchdog, lease.fd) {
-                (Some(dog), Some(fd)) => Some(dog.arm(fd, self.call_limit())),
+                (Some(dog), Some(fd)) => Some(dog.arm(fd, self.call_limit(), self.stall.as_ref())),
                 _ => None,
             };
             let outcome = f(con);
             let cut = match (&self.watchdog, ticket) {
                 (Some(dog), Some(ticket)) => dog.disarm(ticket),
-                _ => false,
+                _ => None,
             };
-            if cut {
+            if let Some(cut) = cut {
                 // The watchdog shut the socket: whatever came back, the
-                // connection is gone and the call overran its deadline.
+                // connection is gone and the call overran its deadline or
+                // the server stalled.
                 lease.discard();
                 if let Ok(value) = outcome {
                     self.on_reply();
                     return Ok(value);
                 }
-                let err = Error::connection(
-                    ConnectionKind::Timeout,
-                    format!(
-                        "no complete reply from {} within {} ms (read timeout)",
-                        self.config.display_url,
-                        self.config.read_timeout.as_millis()
-                    ),
-                );
+                let err = Error::connection(ConnectionKind::Timeout, self.cut_message(cut));
                 self.on_failure(&err);
                 return Err(err);
             }
@@ -271,6 +280,25 @@ impl Pool {
                     self.on_failure(&err);
                     return Err(err);
                 }
+            }
+        }
+    }
+
+    /// Why a call the watchdog cut failed.
+    fn cut_message(&self, cut: Cut) -> String {
+        let url = &self.config.display_url;
+        match cut {
+            Cut::Deadline => format!(
+                "no complete reply from {url} within {} ms (read timeout)",
+                self.config.read_timeout.as_millis()
+            ),
+            Cut::Stalled(Stall::Silent) => format!(
+                "{url} answered nobody on this machine for {} ms (twice probe_timeout_ms): \
+                 frozen or hung",
+                self.stall.as_ref().map_or(0, |s| s.after().as_millis())
+            ),
+            Cut::Stalled(Stall::BreakerOpened) => {
+                format!("call abandoned: the circuit breaker for {url} opened while it waited")
             }
         }
     }
@@ -319,7 +347,7 @@ impl Pool {
     }
 
     fn on_reply(&self) {
-        self.breaker.on_success();
+        self.breaker.on_success(now_ns());
         let us = (self.epoch.elapsed().as_micros() as u64).max(1);
         self.last_reply_us.store(us, Ordering::Relaxed);
     }
@@ -348,80 +376,6 @@ impl Pool {
         let stale = std::mem::take(&mut self.slots.lock().idle);
         self.discarded
             .fetch_add(stale.len() as u64, Ordering::Relaxed);
-    }
-
-    /// A connection, waiting at most `wait` for a busy pool and giving a new
-    /// connection `wait` to connect.
-    fn checkout(&self, wait: Duration) -> Result<Lease<'_>> {
-        let deadline = Instant::now() + wait;
-        let mut slots = self.slots.lock();
-        loop {
-            if let Some(pooled) = slots.idle.pop() {
-                slots.in_use += 1;
-                return Ok(Lease {
-                    pool: self,
-                    con: Some(pooled.con),
-                    fd: pooled.fd,
-                    reused: true,
-                });
-            }
-            if slots.in_use + slots.idle.len() < self.config.pool_size {
-                // Reserve the slot, then connect without holding the lock.
-                slots.in_use += 1;
-                drop(slots);
-                let mut lease = Lease {
-                    pool: self,
-                    con: None,
-                    fd: None,
-                    reused: false,
-                };
-                let (con, fd) = self.connect(wait)?;
-                lease.con = Some(con);
-                lease.fd = fd;
-                return Ok(lease);
-            }
-            if self.returned.wait_until(&mut slots, deadline).timed_out() {
-                return Err(Error::connection(
-                    ConnectionKind::PoolExhausted,
-                    format!(
-                        "all {} connections to {} stayed busy for {} ms; raise pool_size",
-                        self.config.pool_size,
-                        self.config.display_url,
-                        wait.as_millis()
-                    ),
-                ));
-            }
-        }
-    }
-
-    fn connect(&self, timeout: Duration) -> Result<(redis::Connection, Option<RawFd>)> {
-        // The watchdog needs the socket; redis-rs does not say which it is.
-        let before = self.watchdog.as_ref().map(|_| watchdog::sockets());
-        let con = self
-            .client
-            .get_connection_with_timeout(timeout)
-            .map_err(|e| self.connect_error(&e))?;
-        let fd = before.and_then(|before| watchdog::new_socket(&before, &watchdog::sockets()));
-        con.set_read_timeout(Some(self.config.read_timeout))
-            .and_then(|()| con.set_write_timeout(Some(self.config.write_timeout)))
-            .map_err(|e| self.connect_error(&e))?;
-        self.created.fetch_add(1, Ordering::Relaxed);
-        log::debug!(
-            "redis-persona: pid {} connected to {}",
-            self.pid,
-            self.config.display_url
-        );
-        Ok((con, fd))
-    }
-
-    fn connect_error(&self, err: &redis::RedisError) -> Error {
-        match classify(err, true) {
-            Error::Connection { kind, message } => Error::Connection {
-                kind,
-                message: format!("cannot connect to {}: {message}", self.config.display_url),
-            },
-            other => other,
-        }
     }
 }
 

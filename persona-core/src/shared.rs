@@ -50,6 +50,10 @@ pub struct Cell {
     pub failed_pid: AtomicU32,
     /// The process probing now (0: none); for reports only.
     pub probe_pid: AtomicU32,
+    /// Monotonic ns of the last reply any process got from the server (0:
+    /// none yet). Appended after version 1's fields: a file made by an older
+    /// build has zeros here, which reads as "no reply yet".
+    pub last_reply_ns: AtomicU64,
 }
 
 const _: () = assert!(std::mem::size_of::<Cell>() <= FILE_BYTES);

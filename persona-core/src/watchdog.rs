@@ -18,6 +18,12 @@
 //! library is pinned in memory (`RTLD_NODELETE`) before the thread starts,
 //! so PHP unloading the extension at exit cannot pull code from under it.
 //!
+//! A call may also carry a [`StallWatch`] (`stall.rs`): then the thread
+//! looks at it from half its stall limit on, every [`stall::POLL`], and cuts
+//! it early when the server has gone silent for everyone or the breaker
+//! opened meanwhile. Those looks cost nothing on a healthy server, whose
+//! calls end long before the first one.
+//!
 //! The socket is found by its descriptor: [`new_socket`] diffs this process's
 //! socket descriptors around a connect (redis-rs does not expose them).
 
@@ -28,6 +34,8 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
+use crate::stall::{self, Stall, StallWatch};
+
 /// Grace after the read timeout before the socket is cut: the first read's
 /// own timeout should report first when it is the only read.
 pub const SLACK: Duration = Duration::from_millis(30);
@@ -35,7 +43,43 @@ pub const SLACK: Duration = Duration::from_millis(30);
 struct Armed {
     id: u64,
     fd: RawFd,
+    started: Instant,
     deadline: Instant,
+    /// The stall rule and when to apply it next.
+    stall: Option<(Arc<StallWatch>, Instant)>,
+}
+
+impl Armed {
+    /// When the thread must look at this call next.
+    fn due(&self) -> Instant {
+        match &self.stall {
+            Some((_, check)) => self.deadline.min(*check),
+            None => self.deadline,
+        }
+    }
+
+    /// Why the call must end now, if it must.
+    fn cut_at(&mut self, now: Instant) -> Option<Cut> {
+        if self.deadline <= now {
+            return Some(Cut::Deadline);
+        }
+        let (watch, check) = self.stall.as_mut()?;
+        if *check > now {
+            return None;
+        }
+        let verdict = watch.verdict(self.fd, now - self.started);
+        *check = now + stall::POLL;
+        verdict.map(Cut::Stalled)
+    }
+}
+
+/// Why the watchdog shut a call's socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cut {
+    /// The call outlived the read timeout (plus [`SLACK`]).
+    Deadline,
+    /// The server stalled (see `stall.rs`).
+    Stalled(Stall),
 }
 
 #[derive(Default)]
@@ -43,7 +87,7 @@ struct State {
     armed: Vec<Armed>,
     next_id: u64,
     /// Calls whose socket the watchdog shut down (taken by `disarm`).
-    fired: Vec<u64>,
+    fired: Vec<(u64, Cut)>,
     parked: bool,
 }
 
@@ -97,15 +141,19 @@ fn start() -> Option<Arc<Watchdog>> {
 }
 
 impl Watchdog {
-    /// Starts watching a call on socket `fd` that must end within `limit`.
-    pub fn arm(&self, fd: RawFd, limit: Duration) -> Ticket {
+    /// Starts watching a call on socket `fd` that must end within `limit`,
+    /// and earlier if `stall` says the server stalled.
+    pub fn arm(&self, fd: RawFd, limit: Duration, stall: Option<&Arc<StallWatch>>) -> Ticket {
+        let now = Instant::now();
         let mut state = self.state.lock();
         state.next_id += 1;
         let id = state.next_id;
         state.armed.push(Armed {
             id,
             fd,
-            deadline: Instant::now() + limit,
+            started: now,
+            deadline: now + limit,
+            stall: stall.map(|watch| (Arc::clone(watch), now + watch.first_check())),
         });
         if state.parked {
             self.wake.notify_one();
@@ -113,31 +161,36 @@ impl Watchdog {
         Ticket(id)
     }
 
-    /// The call ended; true when the watchdog had cut its socket.
-    pub fn disarm(&self, ticket: Ticket) -> bool {
+    /// The call ended; why the watchdog cut its socket, if it did.
+    pub fn disarm(&self, ticket: Ticket) -> Option<Cut> {
         let mut state = self.state.lock();
         state.armed.retain(|a| a.id != ticket.0);
-        let before = state.fired.len();
-        state.fired.retain(|id| *id != ticket.0);
-        state.fired.len() != before
+        let at = state.fired.iter().position(|(id, _)| *id == ticket.0)?;
+        Some(state.fired.swap_remove(at).1)
     }
 
     fn watch(&self) {
         let mut state = self.state.lock();
         loop {
             let now = Instant::now();
-            let (due, waiting): (Vec<Armed>, Vec<Armed>) = std::mem::take(&mut state.armed)
-                .into_iter()
-                .partition(|a| a.deadline <= now);
-            state.armed = waiting;
-            for call in due {
-                // SAFETY: shutdown on a descriptor the caller's connection
-                // still owns (the call is running, so it is not closed);
-                // a stale descriptor only makes this fail.
-                unsafe { libc::shutdown(call.fd, libc::SHUT_RDWR) };
-                state.fired.push(call.id);
+            let mut waiting = Vec::with_capacity(state.armed.len());
+            for mut call in std::mem::take(&mut state.armed) {
+                // Under the lock, so the call cannot end (and its socket
+                // close) while it is examined or cut.
+                match call.cut_at(now) {
+                    Some(cut) => {
+                        // SAFETY: shutdown on a descriptor the caller's
+                        // connection still owns (the call is running, so it
+                        // is not closed); a stale descriptor only makes this
+                        // fail.
+                        unsafe { libc::shutdown(call.fd, libc::SHUT_RDWR) };
+                        state.fired.push((call.id, cut));
+                    }
+                    None => waiting.push(call),
+                }
             }
-            match state.armed.iter().map(|a| a.deadline).min() {
+            state.armed = waiting;
+            match state.armed.iter().map(Armed::due).min() {
                 Some(next) => {
                     self.wake.wait_until(&mut state, next);
                 }
@@ -221,12 +274,12 @@ mod tests {
             .unwrap();
         let dog = for_this_process().expect("watchdog");
         let start = Instant::now();
-        let ticket = dog.arm(fd, Duration::from_millis(100));
+        let ticket = dog.arm(fd, Duration::from_millis(100), None);
         let mut buf = [0u8; 1];
         // The peer never writes: only the watchdog can end this read early.
         let _ = stream.read(&mut buf);
         let took = start.elapsed();
-        assert!(dog.disarm(ticket), "reported as cut");
+        assert_eq!(dog.disarm(ticket), Some(Cut::Deadline), "reported as cut");
         assert!(took >= Duration::from_millis(90), "{took:?}");
         assert!(took < Duration::from_secs(2), "{took:?}");
     }
@@ -234,8 +287,8 @@ mod tests {
     #[test]
     fn a_call_that_ends_in_time_is_left_alone() {
         let dog = for_this_process().expect("watchdog");
-        let ticket = dog.arm(-1, Duration::from_millis(20));
-        assert!(!dog.disarm(ticket));
+        let ticket = dog.arm(-1, Duration::from_millis(20), None);
+        assert_eq!(dog.disarm(ticket), None);
         std::thread::sleep(Duration::from_millis(40));
         assert!(dog.state.lock().armed.iter().all(|a| a.id != ticket.0));
     }

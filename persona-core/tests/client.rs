@@ -65,7 +65,16 @@ fn refused_connection_opens_the_breaker_and_later_calls_fail_fast() {
 #[test]
 fn hung_server_fails_within_the_read_timeout() {
     let server = RedisServer::start();
-    let c = client(&server.url(), &[("read_timeout_ms", 300), ("pool_size", 1)]);
+    // Twice the probe timeout is not below the read timeout: no stall
+    // verdict comes first (stall.rs), the read timeout decides.
+    let c = client(
+        &server.url(),
+        &[
+            ("read_timeout_ms", 300),
+            ("probe_timeout_ms", 150),
+            ("pool_size", 1),
+        ],
+    );
     c.ping().expect("ping");
     server.pause();
     let start = Instant::now();

@@ -33,7 +33,9 @@ final class Client
      *        Each overrides its INI setting; 0 means the default. `prefix`: 1-64 of
      *        letters, digits, `_ - .` (no `:`, which would let one prefix's keys
      *        overlap another's). `probe_timeout_ms` (default 100, at most the read
-     *        timeout) bounds the breaker's recovery probe.
+     *        timeout) bounds the breaker's recovery probe; a call that hears
+     *        nothing, while nobody on the machine hears from the server, for
+     *        twice as long ends early as a timeout (a frozen server).
      * @throws \ValueError When the URL or an option is invalid; the message names it.
      * @example $client = new \RedisPersona\Client('redis://127.0.0.1:6379/0', ['prefix' => 'shop']);
      */

@@ -68,7 +68,9 @@ final class FailureTest extends TestCase
     public function testHungServerFailsWithinTheReadTimeout(): void
     {
         $redis = new RedisServer();
-        $client = new Client($redis->url(), ['read_timeout_ms' => 300, 'pool_size' => 1]);
+        // Twice the probe timeout is not below the read timeout: no stall
+        // verdict comes first, the read timeout decides.
+        $client = new Client($redis->url(), ['read_timeout_ms' => 300, 'probe_timeout_ms' => 150, 'pool_size' => 1]);
         $client->ping();
         $redis->pause();
         $start = microtime(true);
@@ -86,10 +88,54 @@ final class FailureTest extends TestCase
         $redis->stop();
     }
 
+    public function testAFrozenServerIsGivenUpAfterTwiceTheProbeTimeoutNotTheReadTimeout(): void
+    {
+        $redis = new RedisServer();
+        $client = new Client($redis->url(), ['read_timeout_ms' => 3000, 'probe_timeout_ms' => 100, 'pool_size' => 1]);
+        $client->set('k', 'v');
+        $redis->pause();
+        $start = microtime(true);
+        try {
+            $client->get('k');
+            $this->fail('a read from a stopped server succeeded');
+        } catch (ConnectionException $e) {
+            $took = microtime(true) - $start;
+            $this->assertStringContainsString('timed out', $e->getMessage());
+            $this->assertStringContainsString('answered nobody on this machine for 200 ms', $e->getMessage());
+            $this->assertGreaterThanOrEqual(0.19, $took, 'given up before twice the probe timeout');
+            $this->assertLessThan(1.0, $took, 'the frozen server cost the read timeout');
+            $this->assertFalse($client->isAvailable(), 'the stall opened the breaker');
+        } finally {
+            $redis->resume();
+        }
+        $redis->stop();
+    }
+
+    public function testAFrozenServerCostsEveryProcessInACallTwiceTheProbeTimeout(): void
+    {
+        $redis = new RedisServer();
+        $redis->pause();
+        try {
+            // Four processes call at once with a 3 s read timeout: each gives
+            // up on its own silent call, or when it sees the breaker another
+            // one opened, long before the read timeout.
+            $results = $this->frozenCalls($redis, 4, 0, 3000, 5000, 100);
+        } finally {
+            $redis->resume();
+        }
+        foreach ($results as $result) {
+            [[$took, $outcome]] = $result['calls'];
+            $this->assertLessThan(1000, $took, "a call took $took ms: $outcome");
+            $this->assertMatchesRegularExpression('/answered nobody|circuit breaker/', $outcome);
+        }
+        $this->assertSame(1, max(array_map(fn ($r) => $r['breaker']['times_opened_shared'], $results)));
+        $redis->stop();
+    }
+
     public function testAPipelineToAHungServerFailsWithinOneReadTimeout(): void
     {
         $redis = new RedisServer();
-        $client = new Client($redis->url(), ['read_timeout_ms' => 300, 'pool_size' => 1]);
+        $client = new Client($redis->url(), ['read_timeout_ms' => 300, 'probe_timeout_ms' => 150, 'pool_size' => 1]);
         $cache = new \RedisPersona\PersonaCache($client);
         $cache->warm(1, ['a' => '<p>a</p>', 'b' => '<p>b</p>']);
         $this->assertSame(['a', 'b'], $cache->cachedPersonas(1));
@@ -260,10 +306,10 @@ final class FailureTest extends TestCase
      *
      * @return list<array{pid: int, calls: list<array{0: float, 1: string}>, breaker: array<string, mixed>}>
      */
-    private function frozenCalls(RedisServer $redis, int $processes, float $seconds, int $readMs, int $retryMs): array
+    private function frozenCalls(RedisServer $redis, int $processes, float $seconds, int $readMs, int $retryMs, int $probeMs = 0): array
     {
         $script = __DIR__ . '/fixtures/frozen-calls.php';
-        $args = [$redis->url(), (string) $seconds, (string) $readMs, (string) $retryMs];
+        $args = [$redis->url(), (string) $seconds, (string) $readMs, (string) $retryMs, (string) $probeMs];
         $handles = [];
         for ($i = 0; $i < $processes; $i++) {
             $handles[] = PhpProcess::start($script, $args, ['redis_persona.log_level' => 'off']);
@@ -282,13 +328,14 @@ final class FailureTest extends TestCase
         $redis = new RedisServer();
         $redis->pause();
         try {
-            // The first process pays the read timeout and opens the breaker...
-            [$first] = $this->frozenCalls($redis, 1, 0, 300, 5000);
+            // The first process pays the read timeout and opens the breaker
+            // (no stall verdict: twice the probe timeout is the read timeout)...
+            [$first] = $this->frozenCalls($redis, 1, 0, 300, 5000, 150);
             [$took, $outcome] = $first['calls'][0];
             $this->assertGreaterThanOrEqual(250, $took);
             $this->assertStringContainsString('timed out', $outcome);
             // ...and a process that never talked to the server fails fast.
-            [$second] = $this->frozenCalls($redis, 1, 0, 300, 5000);
+            [$second] = $this->frozenCalls($redis, 1, 0, 300, 5000, 150);
             [$took, $outcome] = $second['calls'][0];
             $this->assertNotSame($first['pid'], $second['pid']);
             $this->assertLessThan(5.0, $took, 'the second process paid for the outage again');
@@ -320,7 +367,7 @@ final class FailureTest extends TestCase
         $redis = new RedisServer();
         $redis->pause();
         try {
-            $results = $this->frozenCalls($redis, 4, 2.5, 300, 200);
+            $results = $this->frozenCalls($redis, 4, 2.5, 300, 200, 150);
         } finally {
             $redis->resume();
         }

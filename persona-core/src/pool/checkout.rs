@@ -1,0 +1,87 @@
+//! Getting a connection: an idle one from the pool, or a new one made on
+//! the caller's thread (so a connect error keeps its exact cause), with its
+//! socket descriptor found for the watchdog.
+
+use std::os::fd::RawFd;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use super::{Lease, Pool};
+use crate::error::{classify, ConnectionKind, Error, Result};
+use crate::watchdog;
+
+impl Pool {
+    /// A connection, waiting at most `wait` for a busy pool and giving a new
+    /// connection `wait` to connect.
+    pub(super) fn checkout(&self, wait: Duration) -> Result<Lease<'_>> {
+        let deadline = Instant::now() + wait;
+        let mut slots = self.slots.lock();
+        loop {
+            if let Some(pooled) = slots.idle.pop() {
+                slots.in_use += 1;
+                return Ok(Lease {
+                    pool: self,
+                    con: Some(pooled.con),
+                    fd: pooled.fd,
+                    reused: true,
+                });
+            }
+            if slots.in_use + slots.idle.len() < self.config.pool_size {
+                // Reserve the slot, then connect without holding the lock.
+                slots.in_use += 1;
+                drop(slots);
+                let mut lease = Lease {
+                    pool: self,
+                    con: None,
+                    fd: None,
+                    reused: false,
+                };
+                let (con, fd) = self.connect(wait)?;
+                lease.con = Some(con);
+                lease.fd = fd;
+                return Ok(lease);
+            }
+            if self.returned.wait_until(&mut slots, deadline).timed_out() {
+                return Err(Error::connection(
+                    ConnectionKind::PoolExhausted,
+                    format!(
+                        "all {} connections to {} stayed busy for {} ms; raise pool_size",
+                        self.config.pool_size,
+                        self.config.display_url,
+                        wait.as_millis()
+                    ),
+                ));
+            }
+        }
+    }
+
+    fn connect(&self, timeout: Duration) -> Result<(redis::Connection, Option<RawFd>)> {
+        // The watchdog needs the socket; redis-rs does not say which it is.
+        let before = self.watchdog.as_ref().map(|_| watchdog::sockets());
+        let con = self
+            .client
+            .get_connection_with_timeout(timeout)
+            .map_err(|e| self.connect_error(&e))?;
+        let fd = before.and_then(|before| watchdog::new_socket(&before, &watchdog::sockets()));
+        con.set_read_timeout(Some(self.config.read_timeout))
+            .and_then(|()| con.set_write_timeout(Some(self.config.write_timeout)))
+            .map_err(|e| self.connect_error(&e))?;
+        self.created.fetch_add(1, Ordering::Relaxed);
+        log::debug!(
+            "redis-persona: pid {} connected to {}",
+            self.pid,
+            self.config.display_url
+        );
+        Ok((con, fd))
+    }
+
+    fn connect_error(&self, err: &redis::RedisError) -> Error {
+        match classify(err, true) {
+            Error::Connection { kind, message } => Error::Connection {
+                kind,
+                message: format!("cannot connect to {}: {message}", self.config.display_url),
+            },
+            other => other,
+        }
+    }
+}
