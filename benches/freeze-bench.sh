@@ -3,8 +3,9 @@
 # connections, 30 s) against a typical post with the persona cookie, once
 # undisturbed and once with the site's redis-server frozen (SIGSTOP) from
 # second 10 to second 20. A frozen Redis accepts connections and never
-# answers, the worst case for a client: only read timeouts and the circuit
-# breaker keep pages from hanging. Prints a Markdown table.
+# answers, the worst case for a client: only timeouts, the stall verdict
+# (persona-core/src/stall.rs) and the circuit breaker keep pages from
+# hanging. Prints a Markdown table.
 #
 # Target: during the freeze no request takes longer than the read timeout
 # + 100 ms, and p99 stays within 2x of the undisturbed run's p99.

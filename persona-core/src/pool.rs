@@ -10,8 +10,9 @@
 //!
 //! Threading: PHP (NTS) calls in from one thread at a time; the locks make the
 //! pool correct under ZTS too. Connections are made and used only on the
-//! caller's thread (the one helper thread, `watchdog.rs`, only ever shuts a
-//! socket down at a call's deadline), so connect errors keep their exact cause
+//! caller's thread (the one helper thread, `watchdog.rs`, only ever reads a
+//! running call's socket state and shuts it down at its deadline or on a
+//! stall), so connect errors keep their exact cause
 //! (timeout vs refused) and a down server costs one connect attempt, not a
 //! retry loop until a checkout deadline. That is why this is not r2d2: its
 //! connects run on a thread pool, report errors as strings, and retry until

@@ -4,12 +4,14 @@
  * Picks the store for this request and switches when Redis fails.
  *
  * Process model: PHP-FPM runs one request at a time per worker. The
- * extension keeps a connection pool and a circuit breaker per worker, so
- * `Client::isAvailable()` costs no I/O when Redis answered within the last
- * retry interval or the breaker is open, and one PING otherwise. When Redis
- * is down, only the breaker's first failure in each worker pays a timeout
- * (a refused connection on loopback pays nothing); every other request goes
- * straight to the fallback.
+ * extension keeps a connection pool per worker and a circuit breaker shared
+ * by all of them, so `Client::isAvailable()` costs no I/O when Redis
+ * answered within the last retry interval or the breaker is open, and one
+ * PING otherwise. When Redis goes down, only the calls already in flight
+ * pay for it (a refused connection on loopback pays nothing; a frozen server
+ * costs them about twice the extension's probe timeout, 200 ms, not the read
+ * timeout); every other request goes straight to the fallback, apart from
+ * the one short probe per retry interval on the machine.
  *
  * Mode changes are recorded in the autoloaded option `redis_persona_outage`:
  * - entering the fallback bumps the fallback's content generation, so HTML
