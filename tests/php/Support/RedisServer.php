@@ -19,6 +19,12 @@ final class RedisServer
     {
         $this->port = $port ?? self::freePort();
         $this->owner = getmypid();
+        if ($port === null) {
+            // A fresh server on a reused port: an earlier server's breaker
+            // state (left by a run that never reached __destruct, such as the
+            // Rust tests or a killed run) would make its first calls fail fast.
+            $this->forgetBreakerState();
+        }
         $this->dir = sys_get_temp_dir() . '/rp-php-redis-' . getmypid() . '-' . $this->port;
         if (!is_dir($this->dir)) {
             mkdir($this->dir, 0700, true);
@@ -109,11 +115,18 @@ final class RedisServer
             @rmdir($this->dir);
         }
         if (getmypid() === $this->owner) {
-            // The circuit-breaker state the extension shares for this address
-            // (one small file per server in /dev/shm), so the next server on
-            // this port starts with a closed breaker and nothing piles up.
-            $uid = function_exists('posix_geteuid') ? posix_geteuid() : 0;
-            array_map('unlink', glob("/dev/shm/redis-persona-$uid-Tcp-127.0.0.1-{$this->port}-*") ?: []);
+            $this->forgetBreakerState();
         }
+    }
+
+    /**
+     * Deletes the circuit-breaker state the extension shares for this address
+     * (one small file per server in /dev/shm), so the next server on this
+     * port starts with a closed breaker and nothing piles up.
+     */
+    private function forgetBreakerState(): void
+    {
+        $uid = function_exists('posix_geteuid') ? posix_geteuid() : 0;
+        array_map('unlink', glob("/dev/shm/redis-persona-$uid-Tcp-127.0.0.1-{$this->port}-*") ?: []);
     }
 }
