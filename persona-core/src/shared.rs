@@ -141,7 +141,7 @@ fn home_in(dirs: &[PathBuf], server: &str) -> Home {
 
 fn map(path: &Path, uid: libc::uid_t) -> Result<&'static Cell, String> {
     let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|e| e.to_string())?;
-    // SAFETY: open/fstat/ftruncate/mmap/close on a descriptor we own; every
+    // SAFETY: open/fstat/posix_fallocate/mmap/close on a descriptor we own; every
     // result is checked, and the mapping is never unmapped, so the 'static
     // reference stays valid for the life of the process (and its children).
     unsafe {
@@ -169,8 +169,14 @@ unsafe fn map_fd(fd: libc::c_int, uid: libc::uid_t) -> Result<&'static Cell, Str
     if st.st_mode & libc::S_IFMT != libc::S_IFREG || st.st_uid != uid || st.st_mode & 0o077 != 0 {
         return Err("not a private regular file of this user".into());
     }
-    if (st.st_size as usize) < FILE_BYTES && libc::ftruncate(fd, FILE_BYTES as libc::off_t) != 0 {
-        return Err(std::io::Error::last_os_error().to_string());
+    // Allocated, not only sized: a sparse page on a full tmpfs would turn
+    // the first write through the mapping into SIGBUS (a dead PHP worker);
+    // posix_fallocate fails cleanly instead (and leaves the breaker local).
+    if (st.st_size as usize) < FILE_BYTES {
+        let err = libc::posix_fallocate(fd, 0, FILE_BYTES as libc::off_t);
+        if err != 0 {
+            return Err(std::io::Error::from_raw_os_error(err).to_string());
+        }
     }
     let addr = libc::mmap(
         std::ptr::null_mut(),
