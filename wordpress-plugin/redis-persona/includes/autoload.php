@@ -1,0 +1,67 @@
+<?php
+
+/**
+ * Loads the plugin's classes on first use. The plugin is laid out by
+ * feature, one folder each, and this map is the index a newcomer reads to
+ * find one: `Preload` lives in `content/class-preload.php` (WordPress-style
+ * file names: `class-` and the class name in kebab case). Classes keep the
+ * one `RedisPersona\WordPress` namespace, so moving a file between folders
+ * changes only this map, never a caller.
+ */
+
+declare(strict_types=1);
+
+namespace RedisPersona\WordPress;
+
+if (!defined('ABSPATH')) {
+    exit;
+}
+
+const CLASS_FOLDERS = [
+    // The hooks hub and what every feature reads.
+    'Plugin' => 'includes',
+    'Config' => 'includes',
+    'Policy' => 'includes',
+    // Persona content: variants, fragment cache, invalidation, preloading.
+    'Persona' => 'content',
+    'Content' => 'content',
+    'DoNotCache' => 'content',
+    'Invalidation' => 'content',
+    'Preload' => 'content',
+    // Booking: slot locks, one-time codes, rate limits.
+    'Booking' => 'booking',
+    'ClientAddress' => 'booking',
+    'LimitExceeded' => 'booking',
+    // REST routes under redis-persona/v1.
+    'RestController' => 'rest',
+    'RestStatusController' => 'rest',
+    'RestCacheController' => 'rest',
+    'RestSlotsController' => 'rest',
+    'RestOtpController' => 'rest',
+    // Settings page, dashboard chart, Site Health.
+    'Admin' => 'admin',
+    'Chart' => 'admin',
+    'SiteHealth' => 'admin',
+    // Redis and database adapters, and the Backend that switches between them.
+    'Store' => 'storage',
+    'RedisStore' => 'storage',
+    'FallbackStore' => 'storage',
+    'Backend' => 'storage',
+    'StateTable' => 'storage',
+    // `wp redis-persona …`.
+    'Cli' => 'cli',
+];
+
+spl_autoload_register(static function (string $class): void {
+    $prefix = __NAMESPACE__ . '\\';
+    if (!str_starts_with($class, $prefix)) {
+        return;
+    }
+    $name = substr($class, strlen($prefix));
+    $folder = CLASS_FOLDERS[$name] ?? null;
+    if ($folder === null) {
+        return;
+    }
+    $file = strtolower((string) preg_replace('/(?<=[a-z])(?=[A-Z])/', '-', $name));
+    require dirname(__DIR__) . '/' . $folder . '/class-' . $file . '.php';
+});
