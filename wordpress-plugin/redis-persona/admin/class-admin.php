@@ -145,219 +145,86 @@ final class Admin
             wp_die(esc_html__('Sorry, you are not allowed to manage Redis Persona.', 'redis-persona'), 403);
         }
         $tab = isset($_GET['tab']) && $_GET['tab'] === 'settings' ? 'settings' : 'status';
-        echo '<div class="wrap rp-admin"><h1>' . esc_html__('Redis Persona', 'redis-persona') . '</h1>';
-        echo '<nav class="nav-tab-wrapper">';
+        $tabs = [];
         foreach (['status' => __('Status', 'redis-persona'), 'settings' => __('Settings', 'redis-persona')] as $id => $label) {
-            printf(
-                '<a href="%s" class="nav-tab%s">%s</a>',
-                esc_url(add_query_arg(['page' => self::PAGE, 'tab' => $id], admin_url('options-general.php'))),
-                $tab === $id ? ' nav-tab-active' : '',
-                esc_html($label)
-            );
+            $tabs[$id] = [
+                'label' => $label,
+                'url' => add_query_arg(['page' => self::PAGE, 'tab' => $id], admin_url('options-general.php')),
+            ];
         }
-        echo '</nav>';
-        $tab === 'settings' ? $this->render_settings() : $this->render_status();
-        echo '</div>';
+        $this->view('page', ['tabs' => $tabs, 'tab' => $tab]);
     }
 
+    /** The Status tab's data; views/status.php lays it out. */
     private function render_status(): void
     {
         $health = $this->plugin->health();
         $redis = is_array($health['redis']) ? $health['redis'] : [];
         $backend = $this->plugin->backend();
-        $stats = $backend->run(fn (Store $s) => $s->stats(7));
-        $popular = $backend->run(fn (Store $s) => $s->popular(10));
-        $recent = $backend->run(fn (Store $s) => $s->recent(10));
-        $memory = is_array($redis['memory'] ?? null) ? $redis['memory'] : [];
-
-        echo '<div class="rp-cards">';
-        $this->card(__('Mode', 'redis-persona'), $health['mode'] === 'redis'
-            ? __('Redis', 'redis-persona')
-            : __('Database fallback', 'redis-persona'), $health['mode'] === 'redis' ? 'ok' : 'warn', (string) $health['reason']);
-        $server = isset($redis['server_version']) ? 'Redis ' . $redis['server_version'] : '—';
-        $this->card(__('Server', 'redis-persona'), $server, 'plain', (string) $health['url']);
-        $latency = isset($redis['latency_ms']) ? sprintf('%.2f ms', $redis['latency_ms']) : '—';
-        $this->card(__('Latency', 'redis-persona'), $latency, 'plain', '');
-        $this->card(
-            __('Memory', 'redis-persona'),
-            isset($memory['used']) ? size_format((int) $memory['used'], 1) : '—',
-            'plain',
-            isset($memory['peak']) ? sprintf(
-                /* translators: 1: peak memory, 2: memory limit */
-                __('peak %1$s, limit %2$s', 'redis-persona'),
-                size_format((int) $memory['peak'], 1),
-                !empty($memory['max']) ? size_format((int) $memory['max'], 1) : __('none', 'redis-persona')
-            ) : ''
-        );
-        echo '</div>';
-
-        echo '<h2>' . esc_html__('Hits and misses, last 7 days', 'redis-persona') . '</h2>';
-        if ($stats === []) {
-            echo '<p>' . esc_html__('Statistics are kept in Redis; none while the fallback is in use.', 'redis-persona') . '</p>';
-        } else {
-            echo Chart::hits_and_misses($stats); // phpcs:ignore -- every value is escaped inside.
-        }
-
-        echo '<div class="rp-columns"><div><h2>' . esc_html__('Popular posts', 'redis-persona') . '</h2>';
-        if ($popular === []) {
-            echo '<p>' . esc_html__('No views recorded yet.', 'redis-persona') . '</p>';
-        } else {
-            echo '<ol>';
-            foreach ($popular as $row) {
-                printf(
-                    '<li><a href="%s">%s</a> — %s</li>',
-                    esc_url((string) get_permalink((int) $row['post_id'])),
-                    esc_html(get_the_title((int) $row['post_id']) ?: '#' . (int) $row['post_id']),
-                    /* translators: %s: number of views */
-                    esc_html(sprintf(
-                        _n('%s view', '%s views', (int) $row['views'], 'redis-persona'),
-                        number_format_i18n((int) $row['views'])
-                    ))
-                );
-            }
-            echo '</ol>';
-        }
-        echo '</div><div><h2>' . esc_html__('Recent invalidations', 'redis-persona') . '</h2>';
-        if ($recent === []) {
-            echo '<p>' . esc_html__('None yet.', 'redis-persona') . '</p>';
-        } else {
-            echo '<table class="widefat striped"><thead><tr><th>' . esc_html__('When', 'redis-persona') . '</th><th>'
-                . esc_html__('What', 'redis-persona') . '</th><th>' . esc_html__('Posts', 'redis-persona') . '</th><th>'
-                . esc_html__('Variants', 'redis-persona') . '</th><th>' . esc_html__('Took', 'redis-persona') . '</th></tr></thead><tbody>';
-            foreach ($recent as $row) {
-                printf(
-                    '<tr><td>%s</td><td>%s %s</td><td>%d</td><td>%d</td><td>%.2f ms</td></tr>',
-                    esc_html(wp_date('Y-m-d H:i:s', (int) $row['at'])),
-                    esc_html((string) $row['type']),
-                    esc_html((string) $row['target']),
-                    (int) $row['posts'],
-                    (int) $row['variants'],
-                    (float) $row['took_ms']
-                );
-            }
-            echo '</tbody></table>';
-        }
-        echo '</div></div>';
-
-        echo '<h2>' . esc_html__('Cache', 'redis-persona') . '</h2><p>';
-        echo '<button type="button" class="button button-primary" id="rp-warm">' . esc_html__('Warm all', 'redis-persona') . '</button> ';
-        echo '<button type="button" class="button" id="rp-flush">' . esc_html__('Flush', 'redis-persona') . '</button></p>';
-        echo '<p><progress id="rp-warm-progress" max="1" value="0" hidden></progress> <span id="rp-message" role="status"></span></p>';
+        $this->view('status', [
+            'health' => $health,
+            'redis' => $redis,
+            'memory' => is_array($redis['memory'] ?? null) ? $redis['memory'] : [],
+            'stats' => $backend->run(fn (Store $s) => $s->stats(7)),
+            'popular' => $backend->run(fn (Store $s) => $s->popular(10)),
+            'recent' => $backend->run(fn (Store $s) => $s->recent(10)),
+        ]);
     }
 
-    private function card(string $title, string $value, string $tone, string $detail): void
-    {
-        printf(
-            '<div class="rp-card rp-%s"><h3>%s</h3><p class="rp-value">%s</p><p class="description">%s</p></div>',
-            esc_attr($tone),
-            esc_html($title),
-            esc_html($value),
-            esc_html($detail)
-        );
-    }
-
+    /** The Settings tab's data; views/settings.php lays it out. */
     private function render_settings(): void
     {
         $config = $this->plugin->config();
         $saved = get_option(Config::OPTION, []);
         $saved = is_array($saved) ? $saved : [];
-        $name = Config::OPTION;
-        echo '<form method="post" action="options.php">';
-        settings_fields('redis_persona');
-        echo '<table class="form-table" role="presentation">';
-        $url = $config->is_constant('url') ? $config->display_url() : Config::mask_url((string) ($saved['url'] ?? ''));
-        $this->text_row('url', __('Redis URL', 'redis-persona'), $url, Config::default_url());
-        echo '<tr><th scope="row"><label for="rp-password">' . esc_html__('Password', 'redis-persona') . '</label></th><td>';
-        printf(
-            '<input type="password" id="rp-password" name="%s[password]" value="" autocomplete="new-password"'
-            . ' class="regular-text" placeholder="%s"/>',
-            esc_attr($name),
-            esc_attr($config->has_password() ? __('(set; leave empty to keep)', 'redis-persona') : '')
-        );
-        printf(
-            ' <label><input type="checkbox" name="%s[clear_password]" value="1"/> %s</label>',
-            esc_attr($name),
-            esc_html__('Clear', 'redis-persona')
-        );
-        echo '<p class="description">'
-            . esc_html__('Never shown again once saved. WP_REDIS_PASSWORD is used when empty.', 'redis-persona')
-            . '</p></td></tr>';
-        $prefix = $config->is_constant('prefix') ? $config->prefix() : (string) ($saved['prefix'] ?? '');
-        $this->text_row('prefix', __('Key prefix', 'redis-persona'), $prefix, Config::default_prefix());
-        $this->text_row('ttl', __('Cache lifetime (seconds)', 'redis-persona'), (string) $config->ttl(), (string) Config::DEFAULT_TTL);
         $lines = [];
         foreach ($config->personas() as $slug => $label) {
             $lines[] = $slug . ': ' . $label;
         }
-        echo '<tr><th scope="row"><label for="rp-personas">' . esc_html__('Personas', 'redis-persona') . '</label></th><td>';
-        printf(
-            '<textarea id="rp-personas" name="%s[personas]" rows="5" class="large-text code"%s>%s</textarea>',
-            esc_attr($name),
-            $config->is_constant('personas') ? ' readonly' : '',
-            esc_textarea(implode("\n", $lines))
-        );
-        echo '<p class="description">'
-            . esc_html__('One per line, "slug: Label". Use [persona is="slug"]…[/persona] in content.', 'redis-persona')
-            . '</p>';
-        $this->constant_note('personas');
-        echo '</td></tr>';
-        echo '<tr><th scope="row"><label for="rp-default">' . esc_html__('Default persona', 'redis-persona') . '</label></th><td>';
-        printf(
-            '<select id="rp-default" name="%s[default_persona]"%s>',
-            esc_attr($name),
-            $config->is_constant('default_persona') ? ' disabled' : ''
-        );
-        foreach ($config->personas() as $slug => $label) {
-            printf(
-                '<option value="%s"%s>%s</option>',
-                esc_attr($slug),
-                selected($slug, $config->default_persona(), false),
-                esc_html($label)
-            );
-        }
-        echo '</select>';
-        $this->constant_note('default_persona');
-        echo '</td></tr>';
-        $this->text_row('cookie', __('Cookie name', 'redis-persona'), $config->cookie(), 'rp_persona');
-        echo '<tr><th scope="row">' . esc_html__('Disable', 'redis-persona') . '</th><td>';
-        printf(
-            '<label><input type="checkbox" name="%s[disabled]" value="1"%s%s/> %s</label>',
-            esc_attr($name),
-            checked($config->disabled(), true, false),
-            $config->is_constant('disabled') ? ' disabled' : '',
-            esc_html__('Do not use Redis (the database fallback serves everything).', 'redis-persona')
-        );
-        $this->constant_note('disabled');
-        echo '</td></tr></table>';
-        submit_button();
-        echo '</form>';
+        $this->view('settings', [
+            'config' => $config,
+            'option' => Config::OPTION,
+            'url' => $config->is_constant('url') ? $config->display_url() : Config::mask_url((string) ($saved['url'] ?? '')),
+            'prefix' => $config->is_constant('prefix') ? $config->prefix() : (string) ($saved['prefix'] ?? ''),
+            'persona_lines' => implode("\n", $lines),
+        ]);
     }
 
+    private function card(string $title, string $value, string $tone, string $detail): void
+    {
+        $this->view('card', ['title' => $title, 'value' => $value, 'tone' => $tone, 'detail' => $detail]);
+    }
+
+    /** One text setting's row (views/text-row.php), read-only when a constant fixes it. */
     private function text_row(string $setting, string $label, string $value, string $placeholder): void
     {
-        $readonly = $this->plugin->config()->is_constant($setting);
-        printf(
-            '<tr><th scope="row"><label for="rp-%1$s">%2$s</label></th><td>'
-            . '<input type="text" id="rp-%1$s" name="%3$s[%1$s]" value="%4$s" placeholder="%5$s" class="regular-text"%6$s/>',
-            esc_attr($setting),
-            esc_html($label),
-            esc_attr(Config::OPTION),
-            esc_attr($value),
-            esc_attr($placeholder),
-            $readonly ? ' readonly' : ''
-        );
-        $this->constant_note($setting);
-        echo '</td></tr>';
+        $this->view('text-row', [
+            'setting' => $setting,
+            'label' => $label,
+            'value' => $value,
+            'placeholder' => $placeholder,
+            'readonly' => $this->plugin->config()->is_constant($setting),
+        ]);
     }
 
+    /** "Set by REDIS_PERSONA_… in wp-config.php" under a setting a constant fixes. */
     private function constant_note(string $setting): void
     {
         if ($this->plugin->config()->is_constant($setting)) {
-            printf(
-                '<p class="description">%s</p>',
-                /* translators: %s: constant name */
-                esc_html(sprintf(__('Set by %s in wp-config.php.', 'redis-persona'), Config::CONSTANTS[$setting]))
-            );
+            $this->view('constant-note', ['constant' => Config::CONSTANTS[$setting]]);
         }
+    }
+
+    /**
+     * Prints views/$template.php. Templates see $vars as variables and `$this`
+     * (for the partials: card, text_row, constant_note, the tabs); every
+     * value is escaped where it is printed.
+     *
+     * @param array<string, mixed> $vars
+     */
+    private function view(string $template, array $vars): void
+    {
+        extract($vars, EXTR_SKIP); // phpcs:ignore -- a template's variables.
+        require __DIR__ . '/views/' . $template . '.php';
     }
 }
