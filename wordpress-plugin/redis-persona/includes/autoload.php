@@ -22,6 +22,7 @@ const CLASS_FOLDERS = [
     'Plugin' => 'includes',
     'Config' => 'includes',
     'Policy' => 'includes',
+    'Health' => 'includes',
     // Persona content: variants, fragment cache, invalidation, preloading.
     'Persona' => 'content',
     'Content' => 'content',
@@ -34,7 +35,9 @@ const CLASS_FOLDERS = [
     'LimitExceeded' => 'booking',
     // REST routes under redis-persona/v1.
     'RestController' => 'rest',
-    'RestStatusController' => 'rest',
+    'RestHealthController' => 'rest',
+    'RestStatsController' => 'rest',
+    'RestAvailabilityController' => 'rest',
     'RestCacheController' => 'rest',
     'RestSlotsController' => 'rest',
     'RestOtpController' => 'rest',

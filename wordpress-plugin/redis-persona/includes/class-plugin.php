@@ -154,9 +154,20 @@ final class Plugin
 
     public function register_routes(): void
     {
-        $controllers = [RestStatusController::class, RestCacheController::class, RestSlotsController::class, RestOtpController::class];
-        foreach ($controllers as $class) {
-            (new $class($this))->register_routes();
+        // Each controller gets only what it uses: the backend (errors), the
+        // rate limits, and its feature.
+        $backend = $this->backend();
+        $limits = $this->booking();
+        $controllers = [
+            new RestHealthController($backend, $limits, new Health($this->config, $backend)),
+            new RestStatsController($backend, $limits),
+            new RestCacheController($backend, $limits, $this->invalidation(), $this->preload()),
+            new RestSlotsController($backend, $limits),
+            new RestAvailabilityController($backend, $limits),
+            new RestOtpController($backend, $limits),
+        ];
+        foreach ($controllers as $controller) {
+            $controller->register_routes();
         }
     }
 
@@ -215,36 +226,13 @@ final class Plugin
     }
 
     /**
-     * Everything the dashboard, REST and Site Health report.
+     * Everything the dashboard, REST and Site Health report (Health).
      *
      * @return array<string, mixed>
      */
     public function health(): array
     {
-        $backend = $this->backend();
-        $mode = $backend->mode();
-        $client = $backend->client();
-        $redis = null;
-        if ($client !== null) {
-            try {
-                $redis = $client->health();
-            } catch (\Throwable $e) {
-                $redis = ['status' => 'down', 'error' => $e->getMessage()];
-            }
-        }
-        $outage = $backend->outage();
-        return [
-            'status' => $mode === 'redis' ? 'ok' : 'degraded',
-            'mode' => $mode,
-            'reason' => $backend->reason(),
-            'extension' => extension_loaded('redis_persona') ? (string) phpversion('redis_persona') : null,
-            'url' => $this->config->display_url(),
-            'prefix' => $this->config->prefix(),
-            'personas' => $this->config->personas(),
-            'default_persona' => $this->config->default_persona(),
-            'outage_since' => $outage !== null ? $outage['since'] : null,
-            'redis' => $redis,
-        ];
+        return (new Health($this->config, $this->backend()))->report();
     }
 
     public static function activate(): void

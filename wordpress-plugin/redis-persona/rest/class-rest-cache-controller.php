@@ -19,27 +19,38 @@ if (!defined('ABSPATH')) {
 
 final class RestCacheController extends RestController
 {
+    private Invalidation $invalidation;
+    private Preload $preload;
+
+    public function __construct(Backend $backend, Booking $booking, Invalidation $invalidation, Preload $preload)
+    {
+        parent::__construct($backend, $booking);
+        $this->invalidation = $invalidation;
+        $this->preload = $preload;
+        $this->rest_base = 'cache';
+    }
+
     public function register_routes(): void
     {
-        register_rest_route($this->namespace, '/cache/flush', [
+        $this->route('/flush', [
             [
                 'methods' => WP_REST_Server::CREATABLE,
                 'callback' => [$this, 'flush'],
-                'permission_callback' => [$this, 'can_manage'],
+                'permission_callback' => [$this, 'manage_permissions_check'],
                 'args' => [],
             ],
         ]);
-        register_rest_route($this->namespace, '/cache/warm', [
+        $this->route('/warm', [
             [
                 'methods' => WP_REST_Server::CREATABLE,
                 'callback' => [$this, 'start_warm'],
-                'permission_callback' => [$this, 'can_manage'],
+                'permission_callback' => [$this, 'manage_permissions_check'],
                 'args' => [],
             ],
             [
                 'methods' => WP_REST_Server::READABLE,
                 'callback' => [$this, 'warm_progress'],
-                'permission_callback' => [$this, 'can_manage'],
+                'permission_callback' => [$this, 'manage_permissions_check'],
                 'args' => [],
             ],
         ]);
@@ -47,31 +58,67 @@ final class RestCacheController extends RestController
 
     public function flush(WP_REST_Request $request)
     {
-        return $this->guard(function () {
-            $this->plugin->invalidation()->flush();
-            return new WP_REST_Response(['flushed' => true, 'mode' => $this->plugin->backend()->mode()], 200);
+        return $this->guard(function () use ($request) {
+            $this->invalidation->flush();
+            return $this->respond(['flushed' => true, 'mode' => $this->backend->mode()], $request);
         });
     }
 
     public function start_warm(WP_REST_Request $request)
     {
-        return $this->guard(function () {
-            $preload = $this->plugin->preload();
-            $preload->warm_all();
+        return $this->guard(function () use ($request) {
+            $this->preload->warm_all();
             // The first batch now: progress moves even where WP-Cron is slow.
-            $preload->run();
-            return new WP_REST_Response($preload->progress(), 202);
+            $this->preload->run();
+            return $this->respond($this->preload->progress(), $request, 202);
         });
     }
 
     public function warm_progress(WP_REST_Request $request)
     {
-        return $this->guard(function () {
-            $progress = $this->plugin->preload()->progress();
+        return $this->guard(function () use ($request) {
+            $progress = $this->preload->progress();
             if ($progress['next_run'] > 0 && $progress['next_run'] < time() - 5) {
                 spawn_cron();
             }
-            return new WP_REST_Response($progress, 200);
+            return $this->respond($progress, $request);
         });
+    }
+
+    /** @return array<string, mixed> flush's body, or warm's progress */
+    public function get_item_schema(): array
+    {
+        $int = ['type' => 'integer', 'context' => ['view']];
+        return $this->object_schema('redis-persona-cache', [
+            'flushed' => [
+                'description' => __('Every cached variant was dropped (POST /cache/flush).', 'redis-persona'),
+                'type' => 'boolean',
+            ],
+            'mode' => [
+                'description' => __('The backend serving this request.', 'redis-persona'),
+                'type' => 'string',
+                'enum' => ['redis', 'fallback'],
+            ],
+        ] + self::progress_schema($int));
+    }
+
+    /**
+     * Warm-all progress, as Preload::progress() reports it.
+     *
+     * @param array<string, mixed> $int
+     * @return array<string, mixed>
+     */
+    private static function progress_schema(array $int): array
+    {
+        return [
+            'total' => ['description' => __('Posts to warm.', 'redis-persona')] + $int,
+            'done' => ['description' => __('Posts warmed so far.', 'redis-persona')] + $int,
+            'failed' => ['description' => __('Posts that failed to render.', 'redis-persona')] + $int,
+            'queued' => ['description' => __('Posts still queued.', 'redis-persona')] + $int,
+            'running' => ['description' => __('Whether a warm-all is in progress.', 'redis-persona'), 'type' => 'boolean'],
+            'started' => ['description' => __('When it started (Unix time).', 'redis-persona')] + $int,
+            'finished' => ['description' => __('When it finished (Unix time, 0: not yet).', 'redis-persona')] + $int,
+            'next_run' => ['description' => __('When the next batch is due (Unix time, 0: none).', 'redis-persona')] + $int,
+        ];
     }
 }

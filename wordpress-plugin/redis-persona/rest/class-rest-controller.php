@@ -2,9 +2,13 @@
 
 /**
  * Shared plumbing of the plugin's REST controllers (namespace
- * `redis-persona/v1`): the capability check, per-IP rate limits answered with
- * 429 and `Retry-After`, argument schemas, and a guard that turns anything
- * the backend throws into a proper status instead of a 500 page.
+ * `redis-persona/v1`), which follow WP_REST_Controller's contract: each has a
+ * `rest_base`, registers its routes with `*_permissions_check` permission
+ * callbacks and its `get_public_item_schema` (shown by discovery with
+ * `?context=help`), and shapes bodies in `prepare_item_for_response`. Here:
+ * the capability check, per-IP rate limits answered with 429 and
+ * `Retry-After`, argument schemas, and a guard that turns anything the
+ * backend throws into a proper status instead of a 500 page.
  */
 
 declare(strict_types=1);
@@ -21,16 +25,81 @@ if (!defined('ABSPATH')) {
 
 abstract class RestController extends \WP_REST_Controller
 {
-    protected Plugin $plugin;
+    public const NAMESPACE = 'redis-persona/v1';
 
-    public function __construct(Plugin $plugin)
+    /** Reports failures (`redis_persona_error`). */
+    protected Backend $backend;
+    /** Booking, which also counts requests against the rate limits. */
+    protected Booking $booking;
+
+    public function __construct(Backend $backend, Booking $booking)
     {
-        $this->plugin = $plugin;
-        $this->namespace = 'redis-persona/v1';
+        $this->backend = $backend;
+        $this->booking = $booking;
+        $this->namespace = self::NAMESPACE;
     }
 
-    /** permission_callback of administrative routes. */
-    public function can_manage(): bool|WP_Error
+    /**
+     * Registers one route under rest_base ('' for the base itself) with this
+     * controller's schema.
+     *
+     * @param list<array<string, mixed>> $endpoints
+     */
+    protected function route(string $path, array $endpoints): void
+    {
+        $endpoints['schema'] = [$this, 'get_public_item_schema'];
+        register_rest_route($this->namespace, '/' . $this->rest_base . $path, $endpoints);
+    }
+
+    /**
+     * A response with the body prepare_item_for_response() shapes.
+     *
+     * @param mixed $item
+     */
+    protected function respond($item, WP_REST_Request $request, int $status = 200): WP_REST_Response
+    {
+        $response = $this->prepare_item_for_response($item, $request);
+        $response->set_status($status);
+        return $response;
+    }
+
+    /**
+     * The body as the route computed it; controllers that show less to some
+     * callers override this.
+     *
+     * @param mixed $item
+     * @param WP_REST_Request $request
+     */
+    public function prepare_item_for_response($item, $request): WP_REST_Response
+    {
+        return new WP_REST_Response($item, 200);
+    }
+
+    /**
+     * A schema for this controller's bodies.
+     *
+     * @param array<string, mixed> $properties
+     * @return array<string, mixed>
+     */
+    protected function object_schema(string $title, array $properties): array
+    {
+        if ($this->schema === null) {
+            $this->schema = [
+                '$schema' => 'http://json-schema.org/draft-04/schema#',
+                'title' => $title,
+                'type' => 'object',
+                'properties' => $properties,
+            ];
+        }
+        return $this->add_additional_fields_schema($this->schema);
+    }
+
+    /**
+     * permission_callback of administrative routes.
+     *
+     * @param WP_REST_Request $request
+     */
+    public function manage_permissions_check($request): bool|WP_Error
     {
         if (current_user_can(Plugin::capability())) {
             return true;
@@ -42,8 +111,12 @@ abstract class RestController extends \WP_REST_Controller
         );
     }
 
-    /** permission_callback of public routes (they are rate-limited instead). */
-    public function is_public(): bool
+    /**
+     * permission_callback of public routes (they are rate-limited instead).
+     *
+     * @param WP_REST_Request $request
+     */
+    public function public_permissions_check($request): bool
     {
         return true;
     }
@@ -66,7 +139,7 @@ abstract class RestController extends \WP_REST_Controller
      */
     protected function limit(string $name): ?WP_REST_Response
     {
-        $result = $this->plugin->booking()->attempt($name, ClientAddress::limit_key());
+        $result = $this->booking->attempt($name, ClientAddress::limit_key());
         if ($result === null || $result['allowed']) {
             return null;
         }
@@ -102,7 +175,7 @@ abstract class RestController extends \WP_REST_Controller
         } catch (LimitExceeded $e) {
             return self::too_many($e->retry_after());
         } catch (\Throwable $e) {
-            $this->plugin->backend()->report($e);
+            $this->backend->report($e);
             return new WP_Error(
                 'rp_unavailable',
                 __('The service is temporarily unavailable.', 'redis-persona'),

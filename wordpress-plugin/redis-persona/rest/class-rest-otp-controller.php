@@ -32,6 +32,12 @@ final class RestOtpController extends RestController
 {
     private const TOKEN_TTL = 1800;
 
+    public function __construct(Backend $backend, Booking $booking)
+    {
+        parent::__construct($backend, $booking);
+        $this->rest_base = 'otp';
+    }
+
     public function register_routes(): void
     {
         $identity = [
@@ -41,19 +47,19 @@ final class RestOtpController extends RestController
             'required' => true,
             'maxLength' => 254,
         ];
-        register_rest_route($this->namespace, '/otp/request', [
+        $this->route('/request', [
             [
                 'methods' => WP_REST_Server::CREATABLE,
                 'callback' => [$this, 'request_code'],
-                'permission_callback' => [$this, 'is_public'],
+                'permission_callback' => [$this, 'public_permissions_check'],
                 'args' => ['identity' => $identity],
             ],
         ]);
-        register_rest_route($this->namespace, '/otp/verify', [
+        $this->route('/verify', [
             [
                 'methods' => WP_REST_Server::CREATABLE,
                 'callback' => [$this, 'verify_code'],
-                'permission_callback' => [$this, 'is_public'],
+                'permission_callback' => [$this, 'public_permissions_check'],
                 'args' => [
                     'identity' => $identity,
                     'code' => self::strict([
@@ -82,7 +88,7 @@ final class RestOtpController extends RestController
                 }
                 $this->send_code($identity);
             }, PHP_INT_MAX);
-            return new WP_REST_Response(['status' => 'sent', 'expires_in' => Policy::otp()['ttl']], 202);
+            return $this->respond(['status' => 'sent', 'expires_in' => Policy::otp()['ttl']], $request, 202);
         });
     }
 
@@ -100,11 +106,11 @@ final class RestOtpController extends RestController
             return;
         }
         try {
-            $code = $this->plugin->backend()->run(fn (Store $s) => $s->otp_issue($identity));
+            $code = $this->backend->run(fn (Store $s) => $s->otp_issue($identity));
         } catch (LimitExceeded $e) {
             return;
         } catch (\Throwable $e) {
-            $this->plugin->backend()->report($e);
+            $this->backend->report($e);
             return;
         }
         wp_mail(
@@ -125,7 +131,7 @@ final class RestOtpController extends RestController
         return $this->limited('otp-verify-ip', function () use ($request) {
             $identity = self::identity($request);
             $code = (string) $request['code'];
-            $verified = $this->plugin->backend()->run(fn (Store $s) => $s->otp_verify($identity, $code));
+            $verified = $this->backend->run(fn (Store $s) => $s->otp_verify($identity, $code));
             if (!$verified) {
                 return new WP_Error(
                     'rp_otp_invalid',
@@ -134,12 +140,24 @@ final class RestOtpController extends RestController
                 );
             }
             $expires = time() + self::TOKEN_TTL;
-            return new WP_REST_Response([
+            return $this->respond([
                 'verified' => true,
                 'token' => self::issue_token($identity, $expires),
                 'expires_at' => $expires,
-            ], 200);
+            ], $request);
         });
+    }
+
+    /** @return array<string, mixed> a request's or a verification's body */
+    public function get_item_schema(): array
+    {
+        return $this->object_schema('redis-persona-otp', [
+            'status' => ['description' => __('"sent", whether or not a code was mailed.', 'redis-persona'), 'type' => 'string'],
+            'expires_in' => ['description' => __('How long a code is valid (seconds).', 'redis-persona'), 'type' => 'integer'],
+            'verified' => ['description' => __('The code was right.', 'redis-persona'), 'type' => 'boolean'],
+            'token' => ['description' => __('Proves the verification for 30 minutes.', 'redis-persona'), 'type' => 'string'],
+            'expires_at' => ['description' => __('When the token ends (Unix time).', 'redis-persona'), 'type' => 'integer'],
+        ]);
     }
 
     public static function issue_token(string $identity, int $expires): string

@@ -1,9 +1,9 @@
 <?php
 
 /**
- * Booking routes: GET /slots, POST /slots/lock, POST /slots/extend,
- * DELETE /slots/lock, GET /availability. Public and rate-limited per IP;
- * owners and fences are shown to managers only.
+ * Slot locks: GET /slots, POST /slots/lock, POST /slots/extend,
+ * DELETE /slots/lock. Public and rate-limited per IP; owners and fences are
+ * shown to managers only (prepare_item_for_response).
  */
 
 declare(strict_types=1);
@@ -21,23 +21,29 @@ if (!defined('ABSPATH')) {
 
 final class RestSlotsController extends RestController
 {
+    public function __construct(Backend $backend, Booking $booking)
+    {
+        parent::__construct($backend, $booking);
+        $this->rest_base = 'slots';
+    }
+
     public function register_routes(): void
     {
         $day = ['date' => self::date_arg(), 'resource' => self::resource_arg()];
         $slot = $day + ['time' => self::time_arg()];
-        register_rest_route($this->namespace, '/slots', [
+        $this->route('', [
             [
                 'methods' => WP_REST_Server::READABLE,
                 'callback' => [$this, 'list_locked'],
-                'permission_callback' => [$this, 'is_public'],
+                'permission_callback' => [$this, 'public_permissions_check'],
                 'args' => $day,
             ],
         ]);
-        register_rest_route($this->namespace, '/slots/lock', [
+        $this->route('/lock', [
             [
                 'methods' => WP_REST_Server::CREATABLE,
                 'callback' => [$this, 'lock'],
-                'permission_callback' => [$this, 'is_public'],
+                'permission_callback' => [$this, 'public_permissions_check'],
                 'args' => $slot + [
                     'owner' => self::strict([
                         'description' => __('Who holds the lock (shown to managers only).', 'redis-persona'),
@@ -52,24 +58,16 @@ final class RestSlotsController extends RestController
             [
                 'methods' => WP_REST_Server::DELETABLE,
                 'callback' => [$this, 'unlock'],
-                'permission_callback' => [$this, 'is_public'],
+                'permission_callback' => [$this, 'public_permissions_check'],
                 'args' => $slot + ['token' => self::token_arg()],
             ],
         ]);
-        register_rest_route($this->namespace, '/slots/extend', [
+        $this->route('/extend', [
             [
                 'methods' => WP_REST_Server::CREATABLE,
                 'callback' => [$this, 'extend'],
-                'permission_callback' => [$this, 'is_public'],
+                'permission_callback' => [$this, 'public_permissions_check'],
                 'args' => $slot + ['token' => self::token_arg(), 'ttl' => self::ttl_arg(false)],
-            ],
-        ]);
-        register_rest_route($this->namespace, '/availability', [
-            [
-                'methods' => WP_REST_Server::READABLE,
-                'callback' => [$this, 'availability'],
-                'permission_callback' => [$this, 'is_public'],
-                'args' => $day,
             ],
         ]);
     }
@@ -77,27 +75,18 @@ final class RestSlotsController extends RestController
     public function list_locked(WP_REST_Request $request)
     {
         return $this->limited('rest-read', function () use ($request) {
-            $manager = $this->is_manager();
-            $locked = [];
-            foreach ($this->plugin->booking()->locked($request['date'], $request['resource']) as $lock) {
-                $item = ['time' => $lock['time'], 'expires_at' => $lock['expires_at']];
-                if ($manager) {
-                    $item += ['owner' => $lock['owner'], 'fence' => $lock['fence']];
-                }
-                $locked[] = $item;
-            }
-            return new WP_REST_Response([
+            return $this->respond([
                 'date' => $request['date'],
                 'resource' => $request['resource'],
-                'locked' => $locked,
-            ], 200);
+                'locked' => $this->booking->locked($request['date'], $request['resource']),
+            ], $request);
         });
     }
 
     public function lock(WP_REST_Request $request)
     {
         return $this->limited('rest-lock', function () use ($request) {
-            $booking = $this->plugin->booking();
+            $booking = $this->booking;
             if (Booking::is_past($request['date'], $request['time'])) {
                 return new WP_Error('rest_invalid_param', __('This time has already passed.', 'redis-persona'), ['status' => 400]);
             }
@@ -127,14 +116,14 @@ final class RestSlotsController extends RestController
             if ($lock === null) {
                 return new WP_Error('rp_slot_held', __('This slot is already held.', 'redis-persona'), ['status' => 409]);
             }
-            return new WP_REST_Response([
+            return $this->respond([
                 'token' => $lock['token'],
                 'fence' => $lock['fence'],
                 'expires_at' => $lock['expires_at'],
                 'date' => $request['date'],
                 'time' => $request['time'],
                 'resource' => $request['resource'],
-            ], 201);
+            ], $request, 201);
         });
     }
 
@@ -142,7 +131,7 @@ final class RestSlotsController extends RestController
     {
         return $this->limited('rest-lock', function () use ($request) {
             $ttl = (int) $request['ttl'];
-            $extended = $this->plugin->booking()->extend(
+            $extended = $this->booking->extend(
                 $request['date'],
                 $request['time'],
                 $request['resource'],
@@ -153,32 +142,67 @@ final class RestSlotsController extends RestController
             if (!$extended) {
                 return self::not_holder();
             }
-            return new WP_REST_Response(['extended' => true, 'expires_at' => microtime(true) + $ttl], 200);
+            return $this->respond(['extended' => true, 'expires_at' => microtime(true) + $ttl], $request);
         });
     }
 
     public function unlock(WP_REST_Request $request)
     {
         return $this->limited('rest-lock', function () use ($request) {
-            $released = $this->plugin->booking()->unlock(
+            $released = $this->booking->unlock(
                 $request['date'],
                 $request['time'],
                 $request['resource'],
                 $request['token'],
                 ClientAddress::limit_key()
             );
-            return $released ? new WP_REST_Response(['released' => true], 200) : self::not_holder();
+            return $released ? $this->respond(['released' => true], $request) : self::not_holder();
         });
     }
 
-    public function availability(WP_REST_Request $request)
+    /**
+     * Lock rows (GET /slots) show owners and fences to managers only.
+     *
+     * @param array<string, mixed> $item
+     * @param WP_REST_Request $request
+     */
+    public function prepare_item_for_response($item, $request): WP_REST_Response
     {
-        return $this->limited('rest-read', function () use ($request) {
-            return new WP_REST_Response(
-                $this->plugin->booking()->availability($request['date'], $request['resource']),
-                200
-            );
-        });
+        if (isset($item['locked']) && is_array($item['locked'])) {
+            $manager = $this->is_manager();
+            $locked = [];
+            foreach ($item['locked'] as $lock) {
+                $row = ['time' => $lock['time'], 'expires_at' => $lock['expires_at']];
+                if ($manager) {
+                    $row += ['owner' => $lock['owner'], 'fence' => $lock['fence']];
+                }
+                $locked[] = $row;
+            }
+            $item['locked'] = $locked;
+        }
+        return new WP_REST_Response($item, 200);
+    }
+
+    /** @return array<string, mixed> a lock, an extension, a release, or a day's locks */
+    public function get_item_schema(): array
+    {
+        $string = ['type' => 'string'];
+        $number = ['type' => 'number'];
+        return $this->object_schema('redis-persona-slot', [
+            'date' => ['description' => __('Day as YYYY-MM-DD.', 'redis-persona')] + $string,
+            'time' => ['description' => __('Time of day as HH:MM.', 'redis-persona')] + $string,
+            'resource' => ['description' => __('What is booked.', 'redis-persona')] + $string,
+            'token' => ['description' => __('Proves the hold: needed to extend or release it.', 'redis-persona')] + $string,
+            'fence' => ['description' => __('Grows with every lock of the slot (fencing token).', 'redis-persona'), 'type' => 'integer'],
+            'expires_at' => ['description' => __('When the hold ends (Unix time).', 'redis-persona')] + $number,
+            'extended' => ['description' => __('The hold was extended.', 'redis-persona'), 'type' => 'boolean'],
+            'released' => ['description' => __('The hold was released.', 'redis-persona'), 'type' => 'boolean'],
+            'locked' => [
+                'description' => __('The day\'s held slots (owner and fence for managers).', 'redis-persona'),
+                'type' => 'array',
+                'items' => ['type' => 'object'],
+            ],
+        ]);
     }
 
     private static function not_holder(): WP_Error
