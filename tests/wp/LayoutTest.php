@@ -33,4 +33,47 @@ final class LayoutTest extends SiteTestCase
         $this->assertSame($versions[1], $versions[0], 'REDIS_PERSONA_VERSION must equal the header Version');
         $this->assertMatchesRegularExpression('/^\d+\.\d+\.\d+/', $versions[1]);
     }
+
+    /**
+     * Each feature's store interface has a Redis adapter and a database
+     * adapter, and neither side names a class of the other (their shared
+     * rules are in StoreRules).
+     */
+    public function testEveryStoreInterfaceHasTwoAdaptersThatDoNotReachIntoEachOther(): void
+    {
+        $features = ['Content', 'Relations', 'Stats', 'Slots', 'Codes', 'Limits', 'Values'];
+        $implements = json_decode(Site::wp(sprintf(<<<'PHP'
+            $out = [];
+            foreach (%s as $feature) {
+                foreach (['Redis', 'Database'] as $side) {
+                    $out[$side . $feature] = array_values(array_map(
+                        static fn (string $i): string => substr($i, strlen('RedisPersona\\WordPress\\')),
+                        class_implements('RedisPersona\\WordPress\\' . $side . $feature)
+                    ));
+                }
+            }
+            echo wp_json_encode($out);
+            PHP, var_export($features, true))), true);
+        $interfaces = [
+            'Content' => 'ContentStore', 'Relations' => 'RelationStore', 'Stats' => 'StatsStore', 'Slots' => 'SlotStore',
+            'Codes' => 'CodeStore', 'Limits' => 'LimitStore', 'Values' => 'ValueStore',
+        ];
+        foreach ($interfaces as $feature => $interface) {
+            $this->assertSame([$interface], $implements['Redis' . $feature], "Redis$feature");
+            $this->assertSame([$interface], $implements['Database' . $feature], "Database$feature");
+        }
+        $storage = dirname(__DIR__, 2) . '/wordpress-plugin/redis-persona/storage/';
+        $other_side = [
+            'redis' => '/\b(Database\w+|FallbackStore|Plugin)::|new (Database\w+|FallbackStore|Plugin)\b/',
+            'database' => '/\b(Redis\w+|RedisStore|Plugin)::|new (Redis\w+|Plugin)\b|RedisPersona\\\\(?!WordPress)/',
+        ];
+        foreach ($other_side as $side => $other) {
+            foreach (glob($storage . 'class-' . $side . '-*.php') ?: [] as $file) {
+                if (str_ends_with($file, '-store.php')) {
+                    continue; // RedisStore / FallbackStore only assemble their own side
+                }
+                $this->assertDoesNotMatchRegularExpression($other, (string) file_get_contents($file), basename($file));
+            }
+        }
+    }
 }

@@ -165,9 +165,9 @@ final class Admin
             'health' => $health,
             'redis' => $redis,
             'memory' => is_array($redis['memory'] ?? null) ? $redis['memory'] : [],
-            'stats' => $backend->run(fn (Store $s) => $s->stats(7)),
-            'popular' => $backend->run(fn (Store $s) => $s->popular(10)),
-            'recent' => $backend->run(fn (Store $s) => $s->recent(10)),
+            'stats' => $backend->run(fn (StatsStore $s) => $s->stats(7)),
+            'popular' => $backend->run(fn (StatsStore $s) => $s->popular(10)),
+            'recent' => $backend->run(fn (StatsStore $s) => $s->recent(10)),
         ]);
     }
 

@@ -72,7 +72,7 @@ final class Booking
         if ($limit <= 0) {
             return null;
         }
-        return $this->backend->run(fn (Store $s) => $s->attempt($name, $limit, $window, $client_key));
+        return $this->backend->run(fn (LimitStore $s) => $s->attempt($name, $limit, $window, $client_key));
     }
 
     /** Seconds until one of the client's holds ends, or 0 when it may hold another slot. */
@@ -126,7 +126,7 @@ final class Booking
     public function lock(string $date, string $time, string $resource, string $owner, int $ttl, string $client_key = ''): ?array
     {
         $ttl = max(Policy::HOLD_MIN_TTL, min(Policy::max_hold_seconds(), $ttl));
-        $lock = $this->backend->run(fn (Store $s) => $s->lock($date, $time, $resource, $owner, $ttl));
+        $lock = $this->backend->run(fn (SlotStore $s) => $s->lock($date, $time, $resource, $owner, $ttl));
         if ($lock !== null && $client_key !== '') {
             $hold = self::hold_name($client_key, $date, $time, $resource);
             $this->table->put($hold, $lock['token'], 0, (int) ceil($lock['expires_at'] * 1000));
@@ -140,7 +140,7 @@ final class Booking
 
     public function unlock(string $date, string $time, string $resource, string $token, string $client_key = ''): bool
     {
-        $released = $this->backend->run(fn (Store $s) => $s->unlock($date, $time, $resource, $token));
+        $released = $this->backend->run(fn (SlotStore $s) => $s->unlock($date, $time, $resource, $token));
         if ($released && $client_key !== '') {
             $this->table->delete_if(self::hold_name($client_key, $date, $time, $resource), $token);
         }
@@ -154,7 +154,7 @@ final class Booking
     public function extend(string $date, string $time, string $resource, string $token, int $ttl, string $client_key = ''): bool
     {
         $ttl = max(Policy::HOLD_MIN_TTL, min(Policy::max_hold_seconds(), $ttl));
-        $extended = $this->backend->run(fn (Store $s) => $s->extend($date, $time, $resource, $token, $ttl));
+        $extended = $this->backend->run(fn (SlotStore $s) => $s->extend($date, $time, $resource, $token, $ttl));
         if ($extended && $client_key !== '') {
             $this->table->extend_if(self::hold_name($client_key, $date, $time, $resource), $token, StateTable::now_ms() + $ttl * 1000);
         }
@@ -164,14 +164,14 @@ final class Booking
     /** @return array<string, array{time: string, owner: string, fence: int, expires_at: float}> */
     public function locked(string $date, string $resource): array
     {
-        return $this->backend->run(fn (Store $s) => $s->locked($date, $resource));
+        return $this->backend->run(fn (SlotStore $s) => $s->locked($date, $resource));
     }
 
     /** @return list<string> booked times, cached 30 s */
     public function booked(string $date, string $resource): array
     {
         $key = self::booked_key($date, $resource);
-        $cached = $this->backend->run(fn (Store $s) => $s->value_get($key));
+        $cached = $this->backend->run(fn (ValueStore $s) => $s->value_get($key));
         if (is_string($cached)) {
             $times = json_decode($cached, true);
             if (is_array($times)) {
@@ -191,7 +191,7 @@ final class Booking
             [self::class, 'valid_time']
         )));
         sort($times);
-        $this->backend->run(fn (Store $s) => $s->value_set($key, (string) wp_json_encode($times), self::BOOKED_TTL));
+        $this->backend->run(fn (ValueStore $s) => $s->value_set($key, (string) wp_json_encode($times), self::BOOKED_TTL));
         return $times;
     }
 
@@ -218,7 +218,7 @@ final class Booking
             is_string($date) && self::valid_date($date) && self::valid_resource($resource)
         ) {
             $key = self::booked_key($date, $resource);
-            $this->backend->run(fn (Store $s) => $s->value_delete($key));
+            $this->backend->run(fn (ValueStore $s) => $s->value_delete($key));
         }
     }
 

@@ -100,7 +100,7 @@ final class Cli
     public function stats(array $args, array $assoc): void
     {
         $days = max(1, min(90, (int) ($assoc['days'] ?? 7)));
-        $rows = $this->plugin->backend()->run(fn (Store $s) => $s->stats($days));
+        $rows = $this->plugin->backend()->run(fn (StatsStore $s) => $s->stats($days));
         if ($rows === []) {
             \WP_CLI::warning('No statistics: the database fallback is in use.');
             return;

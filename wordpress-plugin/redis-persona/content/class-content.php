@@ -52,7 +52,7 @@ final class Content
             $backend = $this->plugin->backend();
             try {
                 [$html, $status] = $backend->run(
-                    fn (Store $store) => $store->remember(
+                    fn (ContentStore $store) => $store->remember(
                         $post->ID,
                         $persona,
                         fn (): string => $this->render($post, $persona, true),
@@ -65,7 +65,7 @@ final class Content
             $this->prepared[$post->ID] = $html;
             $this->cache_status = $status;
             $this->status = $backend->mode() === 'fallback' ? 'fallback' : $status;
-            $backend->run(fn (Store $store) => $store->record_view($post->ID));
+            $backend->run(fn (StatsStore $store) => $store->record_view($post->ID));
         }
         if (!headers_sent()) {
             header('X-Redis-Persona: ' . $persona . '; ' . $this->status);

@@ -68,7 +68,7 @@ final class Invalidation
     public function flush(): void
     {
         $backend = $this->plugin->backend();
-        $popular = $backend->run(fn (Store $store) => $store->popular(100));
+        $popular = $backend->run(fn (StatsStore $store) => $store->popular(100));
         $backend->flush();
         $this->plugin->preload()->enqueue(array_map(static fn (array $row): int => (int) $row['post_id'], $popular));
     }
@@ -107,6 +107,6 @@ final class Invalidation
         if ($depends === [] && $tags === []) {
             return;
         }
-        $this->plugin->backend()->run(fn (Store $store) => $store->relate($post->ID, $depends, $tags));
+        $this->plugin->backend()->run(fn (RelationStore $store) => $store->relate($post->ID, $depends, $tags));
     }
 }

@@ -226,14 +226,14 @@ final class Preload
             return true;
         }
         $backend = $this->plugin->backend();
-        $fence = $backend->run(fn (Store $store) => $store->observe($post_id));
+        $fence = $backend->run(fn (ContentStore $store) => $store->observe($post_id));
         $variants = $this->plugin->content()->render_all($post);
         if ($variants === []) {
             return true;
         }
         $ttl = $this->plugin->config()->ttl();
         // A switch of store between observe and warm makes the fence foreign: refused, retried.
-        $stored = $backend->run(fn (Store $store) => $store->warm($post_id, $variants, $ttl, $fence));
+        $stored = $backend->run(fn (ContentStore $store) => $store->warm($post_id, $variants, $ttl, $fence));
         return $stored > 0;
     }
 
@@ -244,7 +244,7 @@ final class Preload
     private function most_viewed_first(array $ids): array
     {
         $views = [];
-        foreach ($this->plugin->backend()->run(fn (Store $store) => $store->popular(1000)) as $row) {
+        foreach ($this->plugin->backend()->run(fn (StatsStore $store) => $store->popular(1000)) as $row) {
             $views[(int) $row['post_id']] = (int) $row['views'];
         }
         usort($ids, static fn (int $a, int $b): int => [$views[$b] ?? 0, $a] <=> [$views[$a] ?? 0, $b]);

@@ -12,7 +12,7 @@
  * Rate limiting is GCRA (the generic cell rate algorithm, as in redis-cell):
  * a burst of up to `limit` requests, then one more every `window / limit`
  * seconds; refused requests do not count; one value per key (constant
- * memory). Both stores compute it the same way (see FallbackStore::attempt).
+ * memory). Both stores compute it the same way (see DatabaseLimits::attempt).
  */
 
 declare(strict_types=1);

@@ -106,7 +106,7 @@ final class RestOtpController extends RestController
             return;
         }
         try {
-            $code = $this->backend->run(fn (Store $s) => $s->otp_issue($identity));
+            $code = $this->backend->run(fn (CodeStore $s) => $s->otp_issue($identity));
         } catch (LimitExceeded $e) {
             return;
         } catch (\Throwable $e) {
@@ -131,7 +131,7 @@ final class RestOtpController extends RestController
         return $this->limited('otp-verify-ip', function () use ($request) {
             $identity = self::identity($request);
             $code = (string) $request['code'];
-            $verified = $this->backend->run(fn (Store $s) => $s->otp_verify($identity, $code));
+            $verified = $this->backend->run(fn (CodeStore $s) => $s->otp_verify($identity, $code));
             if (!$verified) {
                 return new WP_Error(
                     'rp_otp_invalid',

@@ -51,14 +51,14 @@ final class RestStatsController extends RestController
             $days = (int) $request['days'];
             $backend = $this->backend;
             $popular = [];
-            foreach ($backend->run(fn (Store $s) => $s->popular(10)) as $row) {
+            foreach ($backend->run(fn (StatsStore $s) => $s->popular(10)) as $row) {
                 $popular[] = $row + ['title' => get_the_title((int) $row['post_id'])];
             }
             return $this->respond([
                 'mode' => $backend->mode(),
-                'days' => $backend->run(fn (Store $s) => $s->stats($days)),
+                'days' => $backend->run(fn (StatsStore $s) => $s->stats($days)),
                 'popular' => $popular,
-                'recent' => $backend->run(fn (Store $s) => $s->recent(20)),
+                'recent' => $backend->run(fn (StatsStore $s) => $s->recent(20)),
             ], $request);
         });
     }

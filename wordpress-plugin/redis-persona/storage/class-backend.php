@@ -62,8 +62,12 @@ final class Backend
         $this->table = $table;
     }
 
-    /** The store for this request (decided once, then only on failure). */
-    public function store(): Store
+    /**
+     * Decides the store for this request, once (then only on failure): not
+     * a getter. The first call may PING Redis and, when Redis is back after
+     * an outage, replay the invalidations recorded during it (reconcile()).
+     */
+    private function decide(): Store
     {
         if ($this->store !== null) {
             return $this->store;
@@ -83,13 +87,13 @@ final class Backend
 
     public function mode(): string
     {
-        return $this->store()->mode();
+        return $this->decide()->mode();
     }
 
     /** Why the fallback is in use ('' in Redis mode). */
     public function reason(): string
     {
-        $this->store();
+        $this->decide();
         return $this->reason;
     }
 
@@ -127,7 +131,7 @@ final class Backend
      */
     public function run(callable $operation)
     {
-        $store = $this->store();
+        $store = $this->decide();
         try {
             $result = $operation($store);
         } catch (\RedisPersona\Exception $e) {
@@ -177,7 +181,7 @@ final class Backend
     /** Records a fallback-mode invalidation for replay when Redis returns. */
     private function record_for_replay(string $kind, string $target): void
     {
-        if ($this->store()->mode() !== 'fallback') {
+        if ($this->decide()->mode() !== 'fallback') {
             return;
         }
         $outage = $this->outage() ?? ['since' => time(), 'posts' => [], 'tags' => [], 'flush' => false];
@@ -212,7 +216,7 @@ final class Backend
 
     private function use_fallback(): Store
     {
-        $this->fallback ??= new FallbackStore($this->table);
+        $this->fallback ??= new FallbackStore($this->table, $this->config);
         if ($this->outage() === null) {
             // A new outage: nothing the fallback cached before may be served.
             FallbackStore::bump_generation();
