@@ -216,7 +216,7 @@ impl Key {
 
     /// The key as it may be printed in a message (invalid UTF-8 replaced).
     pub fn text(&self) -> String {
-        persona_core::config::printable(&self.bytes())
+        persona_core::error::printable(&self.bytes())
     }
 }
 
@@ -274,7 +274,7 @@ fn option_value(zval: &Zval, depth: usize) -> OptionValue {
 
 /// Reads PHP arrays passed as arguments into plain Rust values, with errors
 /// that name the argument and the offending element.
-pub mod arrays {
+pub mod read_array {
     use super::{entries, Key};
     use ext_php_rs::types::{ZendHashTable, Zval};
     use persona_core::{Error, Result};

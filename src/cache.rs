@@ -20,8 +20,8 @@ use parking_lot::Mutex;
 use persona_core::cache::{self, CacheConfig, RememberError};
 use persona_core::Served;
 
-use crate::args::{arrays, Bytes, Int, Options};
-use crate::arrays::{Arr, List};
+use crate::args::{read_array, Bytes, Int, Options};
+use crate::build_array::{Arr, List};
 use crate::client::Client;
 use crate::errors::{to_php, OrThrow, EXCEPTION};
 
@@ -212,14 +212,11 @@ impl PersonaCache {
         self.reset_last_error();
         let post = Self::post(postId)?;
         let ttl = self.ttl(ttl)?;
-        let pairs = arrays::string_map("htmlByPersona", htmlByPersona).or_throw()?;
+        let pairs = read_array::string_map("htmlByPersona", htmlByPersona).or_throw()?;
         let mut variants = Vec::with_capacity(pairs.len());
         for (persona, html) in &pairs {
             let persona = persona_core::keys::validate_persona(
-                &format!(
-                    "htmlByPersona[{}]",
-                    persona_core::config::printable(persona)
-                ),
+                &format!("htmlByPersona[{}]", persona_core::error::printable(persona)),
                 persona,
             )
             .or_throw()?;

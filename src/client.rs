@@ -11,7 +11,7 @@ use persona_core::keys::{self, Keys};
 use persona_core::{kv, ClientConfig, Retry};
 
 use crate::args::{Bytes, Int, Options};
-use crate::arrays::Arr;
+use crate::build_array::Arr;
 use crate::errors::OrThrow;
 use crate::{ini, logging};
 

@@ -11,8 +11,8 @@ use ext_php_rs::types::ZendHashTable;
 use persona_core::keys;
 use persona_core::Invalidation;
 
-use crate::args::{arrays, Bytes, Int};
-use crate::arrays::{Arr, List};
+use crate::args::{read_array, Bytes, Int};
+use crate::build_array::{Arr, List};
 use crate::client::Client;
 use crate::errors::OrThrow;
 
@@ -40,14 +40,14 @@ impl Invalidator {
     /// them invalidates `$postId` too.
     pub fn depends_on(&self, postId: Int, onPostIds: &ZendHashTable) -> PhpResult<()> {
         let post = keys::validate_post_id("postId", postId.0).or_throw()?;
-        let on = arrays::post_ids("onPostIds", onPostIds).or_throw()?;
+        let on = read_array::post_ids("onPostIds", onPostIds).or_throw()?;
         self.inner.depends_on(post, &on).or_throw()
     }
 
     /// Adds the post to each tag (for `invalidateTag`).
     pub fn tag(&self, postId: Int, tags: &ZendHashTable) -> PhpResult<()> {
         let post = keys::validate_post_id("postId", postId.0).or_throw()?;
-        let raw = arrays::strings("tags", tags).or_throw()?;
+        let raw = read_array::strings("tags", tags).or_throw()?;
         let mut names = Vec::with_capacity(raw.len());
         for (i, tag) in raw.iter().enumerate() {
             names.push(keys::validate_tag(&format!("tags[{i}]"), tag).or_throw()?);

@@ -10,11 +10,11 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::ZendHashTable;
 
 use crate::args::{Bytes, Int};
-use crate::arrays::Arr;
+use crate::build_array::Arr;
 use crate::client::Client;
 use crate::errors::OrThrow;
 
-/// Sliding-window rate limiting, one atomic round trip per attempt.
+/// GCRA rate limiting (a burst, then a steady rate), one atomic round trip per attempt.
 #[php_class]
 #[php(name = "RedisPersona\\RateLimiter", flags = ClassFlags::Final)]
 pub struct RateLimiter {

@@ -13,7 +13,7 @@ use persona_core::options::{int_option, option_argument, unknown_option};
 use persona_core::slot::{self, Holder, Slot};
 
 use crate::args::{Bytes, Int, Options};
-use crate::arrays::{Arr, List};
+use crate::build_array::{Arr, List};
 use crate::client::Client;
 use crate::errors::OrThrow;
 

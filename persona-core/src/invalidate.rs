@@ -32,7 +32,7 @@ use crate::client::Client;
 use crate::clock::now_ms;
 use crate::error::{Error, Result};
 use crate::keys::{Keys, CACHE_BUCKETS};
-use crate::kv::MAX_TTL_SECS;
+use crate::policy::keys::MAX_TTL_SECS;
 use crate::pool::Retry;
 use crate::scripting::query_with_scripts;
 

@@ -29,9 +29,9 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use crate::client::Client;
-use crate::config::OptionValue;
 use crate::error::{Error, Result};
 use crate::keys::Keys;
+use crate::options::OptionValue;
 use crate::options::{int_option, option_argument, unknown_option};
 use crate::pool::Retry;
 use crate::token;
