@@ -277,7 +277,7 @@ fn option_value(zval: &Zval, depth: usize) -> OptionValue {
 pub mod read_array {
     use super::{entries, Key};
     use ext_php_rs::types::{ZendHashTable, Zval};
-    use persona_core::{Error, Result};
+    use persona_core::{Error, PostId, Result};
 
     fn key_text(key: &Key) -> String {
         key.text()
@@ -289,7 +289,7 @@ pub mod read_array {
 
     /// A list of post ids: ints, or strings of digits (as WordPress hands
     /// them out of the database).
-    pub fn post_ids(argument: &str, table: &ZendHashTable) -> Result<Vec<u64>> {
+    pub fn post_ids(argument: &str, table: &ZendHashTable) -> Result<Vec<PostId>> {
         entries(table)
             .into_iter()
             .map(|(key, value)| {
@@ -305,7 +305,7 @@ pub mod read_array {
                     None
                 };
                 match id {
-                    Some(n) => persona_core::keys::validate_post_id(&element, n),
+                    Some(n) => PostId::parse(&element, n),
                     None => Err(Error::invalid(
                         element,
                         format!("must be a post id (int), {} given", type_name(value)),

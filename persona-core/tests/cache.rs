@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use persona_core::cache::{CacheConfig, PersonaCache, Served};
 use persona_core::keys::Keys;
 use persona_core::{counters, Client, Invalidator, OptionValue};
-use support::{client, RedisServer};
+use support::{client, pid, pids, tags, RedisServer};
 
 fn cache(client: &Arc<Client>, options: &[(&str, OptionValue)]) -> PersonaCache {
     let options: Vec<(String, OptionValue)> = options
@@ -213,7 +213,7 @@ fn a_render_begun_before_an_invalidation_is_not_stored() {
     let inv = Invalidator::new(Arc::clone(&c));
     let (html, _) = pc
         .remember(4, "family", 60, || -> Render {
-            inv.invalidate_post(4).map_err(|e| e.to_string())?;
+            inv.invalidate_post(pid(4)).map_err(|e| e.to_string())?;
             Ok(b"rendered from the old post".to_vec())
         })
         .map_err(|_| ())
@@ -227,7 +227,7 @@ fn a_render_begun_before_an_invalidation_is_not_stored() {
 
     // get-miss, invalidate, set: refused too. A later get-miss-set works.
     assert_eq!(pc.get(4, "family").unwrap(), None);
-    inv.invalidate_post(4).unwrap();
+    inv.invalidate_post(pid(4)).unwrap();
     assert!(!pc.set(4, "family", b"stale", 60).unwrap());
     assert_eq!(pc.get(4, "family").unwrap(), None);
     assert!(pc.set(4, "family", b"fresh", 60).unwrap());
@@ -246,15 +246,15 @@ fn dependents_are_invalidated_transitively_and_cycles_terminate() {
     let pc = cache(&c, &[]);
     let inv = Invalidator::new(Arc::clone(&c));
     // 10 depends on 20, 20 on 30, 30 on 10 (a cycle); 40 on 30.
-    inv.depends_on(10, &[20]).unwrap();
-    inv.depends_on(20, &[30]).unwrap();
-    inv.depends_on(30, &[10]).unwrap();
-    inv.depends_on(40, &[30]).unwrap();
+    inv.depends_on(pid(10), &pids(&[20])).unwrap();
+    inv.depends_on(pid(20), &pids(&[30])).unwrap();
+    inv.depends_on(pid(30), &pids(&[10])).unwrap();
+    inv.depends_on(pid(40), &pids(&[30])).unwrap();
     for post in [10, 20, 30, 40, 50] {
         pc.set(post, "family", b"x", 60).unwrap();
         pc.set(post, "solo", b"y", 60).unwrap();
     }
-    let done = inv.invalidate_post(30).unwrap();
+    let done = inv.invalidate_post(pid(30)).unwrap();
     let mut ids = done.posts.clone();
     ids.sort();
     assert_eq!(ids, vec![10, 20, 30, 40]);
@@ -264,9 +264,9 @@ fn dependents_are_invalidated_transitively_and_cycles_terminate() {
     }
     assert_eq!(pc.get(50, "family").unwrap(), Some(b"x".to_vec()));
 
-    inv.tag(50, &["news"]).unwrap();
-    inv.tag(60, &["news"]).unwrap();
-    let done = inv.invalidate_tag("news").unwrap();
+    inv.tag(pid(50), &tags(&["news"])).unwrap();
+    inv.tag(pid(60), &tags(&["news"])).unwrap();
+    let done = inv.invalidate_tag(&tags(&["news"])[0]).unwrap();
     let mut ids = done.posts.clone();
     ids.sort();
     assert_eq!(ids, vec![50, 60]);
@@ -336,7 +336,7 @@ fn invalidation_never_scans_and_ignores_the_size_of_the_keyspace() {
         }
         let deps: Vec<u64> = (1..=10).map(|d| base + d).collect();
         for d in &deps {
-            inv.depends_on(*d, &[base]).unwrap();
+            inv.depends_on(pid(*d), &pids(&[base])).unwrap();
             pc.set(*d, "p0", b"<p>d</p>", 600).unwrap();
         }
     };
@@ -346,7 +346,7 @@ fn invalidation_never_scans_and_ignores_the_size_of_the_keyspace() {
         for _ in 0..runs {
             prepare(base);
             let start = Instant::now();
-            let done = inv.invalidate_post(base).unwrap();
+            let done = inv.invalidate_post(pid(base)).unwrap();
             spent += start.elapsed();
             assert_eq!((done.post_count, done.variants), (11, 18));
         }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use persona_core::cache::{CacheConfig, PersonaCache, Served};
 use persona_core::keys::{Keys, CACHE_BUCKETS};
 use persona_core::{counters, Client, ClientConfig, Defaults, Invalidator, OptionValue};
-use support::{client, RedisServer};
+use support::{client, pid, tags, RedisServer};
 
 type Render = Result<Vec<u8>, String>;
 
@@ -59,7 +59,7 @@ fn warm_never_stores_what_was_rendered_before_an_edit_or_a_flush() {
 
     // Explicit fence: observe, edit, warm.
     let fence = pc.observe(1).unwrap();
-    inv.invalidate_post(1).unwrap();
+    inv.invalidate_post(pid(1)).unwrap();
     assert_eq!(pc.warm(1, old, 60, Some(fence.as_bytes())).unwrap(), 0);
     assert_eq!(pc.get(1, "family").unwrap(), None);
 
@@ -70,7 +70,7 @@ fn warm_never_stores_what_was_rendered_before_an_edit_or_a_flush() {
 
     // Recorded by a get() miss: edit or flush in between.
     assert_eq!(pc.get(3, "family").unwrap(), None);
-    inv.invalidate_post(3).unwrap();
+    inv.invalidate_post(pid(3)).unwrap();
     assert_eq!(pc.warm(3, old, 60, None).unwrap(), 0);
     assert_eq!(pc.get(3, "family").unwrap(), None);
     assert_eq!(pc.get(4, "solo").unwrap(), None);
@@ -118,8 +118,8 @@ fn writers_that_saw_nothing_cached_do_not_refuse_each_other() {
     // An edit, though, is never mistaken for another writer.
     let fence = a.observe(3).unwrap();
     assert_eq!(a.get(4, "family").unwrap(), None);
-    inv.invalidate_post(3).unwrap();
-    inv.invalidate_post(4).unwrap();
+    inv.invalidate_post(pid(3)).unwrap();
+    inv.invalidate_post(pid(4)).unwrap();
     assert_eq!(
         a.warm(3, &[("family", b"old")], 60, Some(fence.as_bytes()))
             .unwrap(),
@@ -179,7 +179,7 @@ fn a_lost_variant_index_or_post_version_never_serves_old_html() {
 
     assert!(pc.set(2, "family", b"old", 600).unwrap());
     del(&mut admin, &keys.cache_index(2));
-    let done = inv.invalidate_post(2).unwrap();
+    let done = inv.invalidate_post(pid(2)).unwrap();
     assert_eq!(done.variants, 0, "the index was gone");
     assert_eq!(pc.get(2, "family").unwrap(), None, "old HTML served");
     assert!(pc.cached_personas(2).unwrap().is_empty());
@@ -212,7 +212,7 @@ fn metadata_outlives_the_variants_it_guards() {
         assert!(ttl >= variant - 1000, "{key}: {ttl} ms < {variant} ms");
     }
     inv.flush().unwrap();
-    inv.invalidate_post(4).unwrap();
+    inv.invalidate_post(pid(4)).unwrap();
     let month = 30 * 86_400_000;
     for key in [keys.cache_generation(0), keys.cache_version(4)] {
         let ttl = pttl(&mut admin, &key);
@@ -262,7 +262,7 @@ fn lru_eviction_never_serves_old_html() {
     }
     assert!(server.info_field("stats", "evicted_keys") > 1000);
     for &p in &posts {
-        inv.invalidate_post(p).unwrap();
+        inv.invalidate_post(pid(p)).unwrap();
     }
     let served: Vec<u64> = posts
         .iter()
@@ -281,7 +281,7 @@ fn out_of_memory_stores_fail_whole_and_invalidation_still_works() {
     let mut admin = server.admin();
     for p in 1..=5 {
         assert!(pc.set(p, "family", b"cached", 600).unwrap());
-        inv.tag(p, &["news"]).unwrap();
+        inv.tag(pid(p), &tags(&["news"])).unwrap();
     }
     let used = server.info_field("memory", "used_memory");
     redis::cmd("CONFIG")
@@ -327,10 +327,13 @@ fn out_of_memory_stores_fail_whole_and_invalidation_still_works() {
     assert!(wc.observe(9).is_ok(), "reads still work");
 
     // What frees memory or hides stale content still works.
-    assert_eq!(inv.invalidate_post(1).unwrap().variants, 1);
+    assert_eq!(inv.invalidate_post(pid(1)).unwrap().variants, 1);
     assert_eq!(pc.get(1, "family").unwrap(), None);
-    inv.invalidate_post(99).unwrap();
-    assert_eq!(inv.invalidate_tag("news").unwrap().posts.len(), 5);
+    inv.invalidate_post(pid(99)).unwrap();
+    assert_eq!(
+        inv.invalidate_tag(&tags(&["news"])[0]).unwrap().posts.len(),
+        5
+    );
     assert_eq!(pc.get(2, "family").unwrap(), None);
     inv.flush().unwrap();
 }
