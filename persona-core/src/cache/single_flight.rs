@@ -9,6 +9,7 @@
 //! detected per thread and renders at once, without waiting for its own
 //! lock and without storing; the outer call stores.
 
+use crate::ids::{Persona, PostId};
 use std::time::{Duration, Instant};
 
 use super::fences::{Fence, Rendering};
@@ -60,12 +61,13 @@ impl PersonaCache {
     /// early (XFetch). When Redis is unavailable the render runs directly.
     pub fn remember<E>(
         &self,
-        post: u64,
-        persona: &str,
+        post: PostId,
+        persona: &Persona,
         ttl_secs: u64,
         mut render: impl FnMut() -> std::result::Result<Vec<u8>, E>,
     ) -> Rendered<E> {
         self.clear_error();
+        let (post, persona) = (post.get(), persona.as_str());
         let Some(_rendering) = Rendering::enter(&self.namespace, post, persona) else {
             log::debug!(
                 "redis-persona: post {post} ({persona}) requested inside its own render; \

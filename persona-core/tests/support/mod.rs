@@ -181,3 +181,8 @@ pub fn tags(names: &[&str]) -> Vec<persona_core::Tag> {
 pub fn pids(ids: &[u64]) -> Vec<persona_core::PostId> {
     ids.iter().map(|id| pid(*id)).collect()
 }
+
+/// `warm`'s variants for tests.
+pub fn variants<'a>(list: &[(&str, &'a [u8])]) -> Vec<(persona_core::Persona, &'a [u8])> {
+    list.iter().map(|(p, html)| (persona(p), *html)).collect()
+}
