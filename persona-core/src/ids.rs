@@ -71,6 +71,62 @@ checked_text!(
     keys::validate_tag
 );
 
+checked_text!(
+    /// A calendar date `YYYY-MM-DD` (a real day, years 2000–2999).
+    Date,
+    keys::validate_date
+);
+checked_text!(
+    /// A time of day `HH:MM`.
+    Time,
+    keys::validate_time
+);
+checked_text!(
+    /// A resource (room, table, person) or limiter name: 1 to 64 bytes of
+    /// `A-Z a-z 0-9 _ . -`.
+    Resource,
+    keys::validate_name
+);
+
+/// Which booking slot: a date, a time and a resource, each validated.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SlotRef {
+    date: Date,
+    time: Time,
+    resource: Resource,
+}
+
+impl SlotRef {
+    pub fn new(date: Date, time: Time, resource: Resource) -> SlotRef {
+        SlotRef {
+            date,
+            time,
+            resource,
+        }
+    }
+
+    /// Checks the three parts; errors name `date`, `time` or `resource`.
+    pub fn parse(date: &[u8], time: &[u8], resource: &[u8]) -> Result<SlotRef> {
+        Ok(SlotRef::new(
+            Date::parse("date", date)?,
+            Time::parse("time", time)?,
+            Resource::parse("resource", resource)?,
+        ))
+    }
+
+    pub fn date(&self) -> &Date {
+        &self.date
+    }
+
+    pub fn time(&self) -> &Time {
+        &self.time
+    }
+
+    pub fn resource(&self) -> &Resource {
+        &self.resource
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,15 +5,8 @@ mod support;
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
-use persona_core::slot::Slot;
 use persona_core::{Error, Otp, OtpConfig, RateLimiter, SlotLock};
-use support::{client, RedisServer};
-
-const SLOT: Slot<'static> = Slot {
-    date: "2026-12-24",
-    time: "10:30",
-    resource: "room-1",
-};
+use support::{client, slot_ref, RedisServer, SLOT};
 
 #[test]
 fn one_holder_per_slot_and_only_the_token_releases() {
@@ -29,23 +22,23 @@ fn one_holder_per_slot_and_only_the_token_releases() {
         .unwrap();
 
     let a = locks
-        .acquire(SLOT, "guest-a", 60, 0)
+        .acquire(&SLOT, "guest-a", 60, 0)
         .unwrap()
         .expect("free slot");
     assert_eq!(a.token.len(), 32);
-    assert!(locks.acquire(SLOT, "guest-b", 60, 0).unwrap().is_none());
+    assert!(locks.acquire(&SLOT, "guest-b", 60, 0).unwrap().is_none());
     assert!(!locks
-        .release(SLOT, "0123456789abcdef0123456789abcdef")
+        .release(&SLOT, "0123456789abcdef0123456789abcdef")
         .unwrap());
-    assert!(locks.extend(SLOT, "wrong", 120).unwrap().is_none());
-    let holder = locks.holder(SLOT).unwrap().expect("held");
+    assert!(locks.extend(&SLOT, "wrong", 120).unwrap().is_none());
+    let holder = locks.holder(&SLOT).unwrap().expect("held");
     assert_eq!((holder.owner.as_str(), holder.fence), ("guest-a", a.fence));
-    assert!(locks.extend(SLOT, &a.token, 120).unwrap().is_some());
-    assert_eq!(locks.locked("2026-12-24", "room-1").unwrap().len(), 1);
-    assert!(locks.release(SLOT, &a.token).unwrap());
-    assert!(!locks.release(SLOT, &a.token).unwrap(), "released twice");
+    assert!(locks.extend(&SLOT, &a.token, 120).unwrap().is_some());
+    assert_eq!(locks.locked(SLOT.date(), SLOT.resource()).unwrap().len(), 1);
+    assert!(locks.release(&SLOT, &a.token).unwrap());
+    assert!(!locks.release(&SLOT, &a.token).unwrap(), "released twice");
     let b = locks
-        .acquire(SLOT, "guest-b", 60, 0)
+        .acquire(&SLOT, "guest-b", 60, 0)
         .unwrap()
         .expect("free again");
     assert!(b.fence > a.fence);
@@ -76,24 +69,21 @@ fn one_holder_per_slot_and_only_the_token_releases() {
 fn expired_locks_are_never_listed_and_fences_keep_increasing() {
     let server = RedisServer::start();
     let locks = SlotLock::new(client(&server, "s2"), 600);
-    let first = locks.acquire(SLOT, "a", 1, 0).unwrap().unwrap();
-    let other = Slot {
-        time: "11:00",
-        ..SLOT
-    };
-    locks.acquire(other, "b", 60, 0).unwrap().unwrap();
+    let first = locks.acquire(&SLOT, "a", 1, 0).unwrap().unwrap();
+    let other = slot_ref("2026-12-24", "11:00", "room-1");
+    locks.acquire(&other, "b", 60, 0).unwrap().unwrap();
     std::thread::sleep(Duration::from_millis(1100));
-    let listed = locks.locked("2026-12-24", "room-1").unwrap();
+    let listed = locks.locked(SLOT.date(), SLOT.resource()).unwrap();
     assert_eq!(
         listed.iter().map(|h| h.time.as_str()).collect::<Vec<_>>(),
         ["11:00"]
     );
-    assert!(locks.holder(SLOT).unwrap().is_none());
+    assert!(locks.holder(&SLOT).unwrap().is_none());
     // A stale token after expiry and re-acquire by someone else fails.
-    let second = locks.acquire(SLOT, "c", 60, 0).unwrap().unwrap();
+    let second = locks.acquire(&SLOT, "c", 60, 0).unwrap().unwrap();
     assert!(second.fence > first.fence);
-    assert!(!locks.release(SLOT, &first.token).unwrap());
-    assert!(locks.extend(SLOT, &first.token, 60).unwrap().is_none());
+    assert!(!locks.release(&SLOT, &first.token).unwrap());
+    assert!(locks.extend(&SLOT, &first.token, 60).unwrap().is_none());
     // Even when the fence state itself is gone, the next fence is larger
     // (for holds at least a millisecond apart: fences follow the clock).
     std::thread::sleep(Duration::from_millis(2));
@@ -102,8 +92,8 @@ fn expired_locks_are_never_listed_and_fences_keep_increasing() {
         .arg("s2:lk:{2026-12-24:room-1}:f:10:30")
         .query::<()>(&mut admin)
         .unwrap();
-    locks.release(SLOT, &second.token).unwrap();
-    let third = locks.acquire(SLOT, "d", 60, 0).unwrap().unwrap();
+    locks.release(&SLOT, &second.token).unwrap();
+    let third = locks.acquire(&SLOT, "d", 60, 0).unwrap().unwrap();
     assert!(
         third.fence > second.fence,
         "{} <= {}",
@@ -126,14 +116,10 @@ fn racing_threads_get_exactly_one_winner_per_round() {
                     let locks = SlotLock::new(c, 600);
                     let time = format!("{:02}:00", round);
                     barrier.wait();
-                    let slot = Slot {
-                        date: "2026-12-24",
-                        time: &time,
-                        resource: "race",
-                    };
+                    let slot = slot_ref("2026-12-24", &time, "race");
                     usize::from(
                         locks
-                            .acquire(slot, &format!("t{i}"), 60, 0)
+                            .acquire(&slot, &format!("t{i}"), 60, 0)
                             .unwrap()
                             .is_some(),
                     )

@@ -186,3 +186,13 @@ pub fn pids(ids: &[u64]) -> Vec<persona_core::PostId> {
 pub fn variants<'a>(list: &[(&str, &'a [u8])]) -> Vec<(persona_core::Persona, &'a [u8])> {
     list.iter().map(|(p, html)| (persona(p), *html)).collect()
 }
+
+/// A booking slot for tests.
+pub fn slot_ref(date: &str, time: &str, resource: &str) -> persona_core::SlotRef {
+    persona_core::SlotRef::parse(date.as_bytes(), time.as_bytes(), resource.as_bytes())
+        .expect("a valid slot")
+}
+
+/// The slot most tests use.
+pub static SLOT: std::sync::LazyLock<persona_core::SlotRef> =
+    std::sync::LazyLock::new(|| slot_ref("2026-12-24", "10:30", "room-1"));
