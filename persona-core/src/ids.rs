@@ -88,6 +88,43 @@ checked_text!(
     keys::validate_name
 );
 
+checked_text!(
+    /// An application key (`Client::get/set/delete`): 1 to 200 bytes of
+    /// `A-Z a-z 0-9 _ . : / -`.
+    Key,
+    keys::validate_key
+);
+
+checked_text!(
+    /// A rate limiter's name: 1 to 64 bytes of `A-Z a-z 0-9 _ . -`.
+    Name,
+    keys::validate_name
+);
+
+/// Whom a one-time code is for (an email address, a phone number): any
+/// bytes, 1 to [`MAX_IDENTITY_BYTES`](crate::policy::otp::MAX_IDENTITY_BYTES)
+/// long. It never becomes key text itself: `Otp` names keys by its HMAC.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Identity(Vec<u8>);
+
+impl Identity {
+    /// Checks `identity`'s length; errors name `argument`.
+    pub fn parse(argument: &str, identity: &[u8]) -> Result<Identity> {
+        let max = crate::policy::otp::MAX_IDENTITY_BYTES;
+        if identity.is_empty() || identity.len() > max {
+            return Err(crate::Error::invalid(
+                argument,
+                format!("must be 1 to {max} bytes long, got {}", identity.len()),
+            ));
+        }
+        Ok(Identity(identity.to_vec()))
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
 /// Which booking slot: a date, a time and a resource, each validated.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SlotRef {

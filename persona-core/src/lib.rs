@@ -34,7 +34,7 @@ pub use cache::{CacheConfig, PersonaCache, Served};
 pub use client::Client;
 pub use config::{ClientConfig, Defaults, OptionValue};
 pub use error::{ConnectionKind, Error, Result};
-pub use ids::{Date, Persona, PostId, Resource, SlotRef, Tag, Time};
+pub use ids::{Date, Identity, Key, Name, Persona, PostId, Resource, SlotRef, Tag, Time};
 pub use invalidate::{Invalidation, Invalidator};
 pub use otp::{Otp, OtpConfig};
 pub use pool::Retry;

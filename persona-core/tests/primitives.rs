@@ -5,7 +5,7 @@ mod support;
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
-use persona_core::{Error, Otp, OtpConfig, RateLimiter, SlotLock};
+use persona_core::{Error, Identity, Name, Otp, OtpConfig, RateLimiter, SlotLock};
 use support::{client, slot_ref, RedisServer, SLOT};
 
 #[test]
@@ -139,26 +139,49 @@ fn otp_codes_verify_once_burn_after_attempts_and_rate_limit() {
     let c = client(&server, "o1");
     let config = OtpConfig::build(&[]).unwrap();
     let otp = Otp::new(Arc::clone(&c), b"0123456789abcdef-secret", config).unwrap();
-    let code = otp.issue(b"zoe@example.org").unwrap();
+    let code = otp
+        .issue(&Identity::parse("identity", b"zoe@example.org").unwrap())
+        .unwrap();
     assert_eq!(code.len(), 6);
-    assert!(otp.verify(b"zoe@example.org", code.as_bytes()).unwrap());
+    assert!(otp
+        .verify(
+            &Identity::parse("identity", b"zoe@example.org").unwrap(),
+            code.as_bytes()
+        )
+        .unwrap());
     assert!(
-        !otp.verify(b"zoe@example.org", code.as_bytes()).unwrap(),
+        !otp.verify(
+            &Identity::parse("identity", b"zoe@example.org").unwrap(),
+            code.as_bytes()
+        )
+        .unwrap(),
         "replayed"
     );
 
-    let code = otp.issue(b"zoe@example.org").unwrap();
+    let code = otp
+        .issue(&Identity::parse("identity", b"zoe@example.org").unwrap())
+        .unwrap();
     for _ in 0..5 {
-        assert!(!otp.verify(b"zoe@example.org", b"000000x").unwrap());
+        assert!(!otp
+            .verify(
+                &Identity::parse("identity", b"zoe@example.org").unwrap(),
+                b"000000x"
+            )
+            .unwrap());
     }
     assert!(
-        !otp.verify(b"zoe@example.org", code.as_bytes()).unwrap(),
+        !otp.verify(
+            &Identity::parse("identity", b"zoe@example.org").unwrap(),
+            code.as_bytes()
+        )
+        .unwrap(),
         "burnt code accepted"
     );
 
-    otp.issue(b"zoe@example.org").unwrap();
+    otp.issue(&Identity::parse("identity", b"zoe@example.org").unwrap())
+        .unwrap();
     // GCRA: a burst of 3, then one every 600 s / 3.
-    match otp.issue(b"zoe@example.org") {
+    match otp.issue(&Identity::parse("identity", b"zoe@example.org").unwrap()) {
         Err(Error::RateLimited { retry_after, .. }) => {
             assert_eq!(retry_after, Duration::from_secs(200));
         }
@@ -177,7 +200,8 @@ fn rate_limiter_is_exact_under_concurrency() {
             let c = Arc::clone(&c);
             let barrier = Arc::clone(&barrier);
             std::thread::spawn(move || {
-                let limiter = RateLimiter::new(c, b"login", 25, 60).unwrap();
+                let limiter =
+                    RateLimiter::new(c, &Name::parse("name", b"login").unwrap(), 25, 60).unwrap();
                 barrier.wait();
                 (0..10)
                     .filter(|_| limiter.attempt(b"203.0.113.9").unwrap().allowed)
@@ -189,7 +213,7 @@ fn rate_limiter_is_exact_under_concurrency() {
         .map(|t| t.join().unwrap())
         .sum();
     assert_eq!(allowed, 25);
-    let limiter = RateLimiter::new(c, b"login", 25, 60).unwrap();
+    let limiter = RateLimiter::new(c, &Name::parse("name", b"login").unwrap(), 25, 60).unwrap();
     let refused = limiter.attempt(b"203.0.113.9").unwrap();
     assert!(!refused.allowed);
     // A burst of 25, then one every 60 s / 25 = 2.4 s: retry in ceil(2.4 - elapsed).
@@ -211,7 +235,10 @@ fn racing_verifies_of_the_right_code_have_exactly_one_winner() {
     for round in 0..20 {
         let code = Otp::new(Arc::clone(&c), secret, OtpConfig::build(&[]).unwrap())
             .unwrap()
-            .issue(format!("guest-{round}@example.org").as_bytes())
+            .issue(
+                &Identity::parse("identity", format!("guest-{round}@example.org").as_bytes())
+                    .unwrap(),
+            )
             .unwrap();
         let barrier = Arc::new(Barrier::new(16));
         let winners: usize = (0..16)
@@ -220,8 +247,12 @@ fn racing_verifies_of_the_right_code_have_exactly_one_winner() {
                 std::thread::spawn(move || {
                     let otp = Otp::new(c, secret, OtpConfig::build(&[]).unwrap()).unwrap();
                     barrier.wait();
-                    let identity = format!("guest-{round}@example.org");
-                    usize::from(otp.verify(identity.as_bytes(), code.as_bytes()).unwrap())
+                    let identity = Identity::parse(
+                        "identity",
+                        format!("guest-{round}@example.org").as_bytes(),
+                    )
+                    .unwrap();
+                    usize::from(otp.verify(&identity, code.as_bytes()).unwrap())
                 })
             })
             .collect::<Vec<_>>()
@@ -249,7 +280,13 @@ fn limiter_key(server: &RedisServer, prefix: &str) -> String {
 #[test]
 fn rate_limiter_memory_stays_constant_per_key() {
     let server = RedisServer::start();
-    let limiter = RateLimiter::new(client(&server, "r2"), b"big", 100_000, 3600).unwrap();
+    let limiter = RateLimiter::new(
+        client(&server, "r2"),
+        &Name::parse("name", b"big").unwrap(),
+        100_000,
+        3600,
+    )
+    .unwrap();
     assert!(limiter.attempt(b"198.51.100.1").unwrap().allowed);
     let key = limiter_key(&server, "r2");
     let usage = |server: &RedisServer| -> u64 {
@@ -277,7 +314,13 @@ fn rate_limiter_memory_stays_constant_per_key() {
 fn rate_limiter_is_a_burst_then_one_per_emission_interval() {
     let server = RedisServer::start();
     // T = 2 s / 4 = 500 ms.
-    let limiter = RateLimiter::new(client(&server, "r3"), b"gcra", 4, 2).unwrap();
+    let limiter = RateLimiter::new(
+        client(&server, "r3"),
+        &Name::parse("name", b"gcra").unwrap(),
+        4,
+        2,
+    )
+    .unwrap();
     let remaining: Vec<u64> = (0..4)
         .map(|_| limiter.attempt(b"k").unwrap())
         .inspect(|d| assert!(d.allowed && d.retry_after.is_zero()))
@@ -303,7 +346,13 @@ fn rate_limiter_is_a_burst_then_one_per_emission_interval() {
     assert!((1500..=2000).contains(&ttl), "{ttl}");
 
     // A long window's retry_after is whole seconds, rounded up.
-    let slow = RateLimiter::new(client(&server, "r4"), b"slow", 2, 3600).unwrap();
+    let slow = RateLimiter::new(
+        client(&server, "r4"),
+        &Name::parse("name", b"slow").unwrap(),
+        2,
+        3600,
+    )
+    .unwrap();
     slow.attempt(b"k").unwrap();
     slow.attempt(b"k").unwrap();
     assert_eq!(
