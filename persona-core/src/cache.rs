@@ -28,25 +28,28 @@
 //! lock is held while a render runs, so a render may use the cache itself.
 
 mod config;
+pub mod counters;
+pub mod entry;
 mod fences;
+pub mod invalidate;
 mod scripts;
 mod single_flight;
 
-use crate::ids::{Persona, PostId};
 use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
 
 pub use self::config::CacheConfig;
+use self::counters::Event;
+use self::entry::{Freshness, Meta};
 pub use self::fences::{forget_renders, Fence};
 use self::scripts::STORE;
 pub use self::single_flight::{RememberError, Served};
 use crate::client::Client;
 use crate::clock::now_ms;
-use crate::counters::{self, Event};
-use crate::entry::{self, Freshness, Meta};
 use crate::error::{Error, Result};
+use crate::ids::{Persona, PostId};
 use crate::keys::Keys;
 use crate::kv::MAX_TTL_SECS;
 use crate::pool::Retry;

@@ -45,6 +45,9 @@
 //! Caller-supplied key text is validated, never escaped: it may only use
 //! characters that cannot change a key's meaning (no glob characters, no
 //! hash-tag braces, no whitespace or control bytes) and is bounded in length.
+//! The validators below are the rules; the core's public APIs take the types
+//! of `ids.rs`, which can only be built through them, so no feature can be
+//! handed unchecked text.
 
 use crate::error::{Error, Result};
 

@@ -9,7 +9,6 @@
 //! detected per thread and renders at once, without waiting for its own
 //! lock and without storing; the outer call stores.
 
-use crate::ids::{Persona, PostId};
 use std::time::{Duration, Instant};
 
 use super::fences::{Fence, Rendering};
@@ -19,6 +18,7 @@ use crate::clock::now_ms;
 use crate::counters::{self, Event};
 use crate::entry::Freshness;
 use crate::error::{ConnectionKind, Error, Result};
+use crate::ids::{Persona, PostId};
 use crate::pool::Retry;
 
 /// How `remember` answered, for counters and response headers.

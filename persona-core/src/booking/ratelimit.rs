@@ -22,7 +22,6 @@
 //! The caller's key (an IP, an email) is hashed (SHA-256) into the key name,
 //! so no personal data appears in Redis and any string is a valid key.
 
-use crate::ids::Name;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
@@ -31,6 +30,7 @@ use sha2::{Digest, Sha256};
 
 use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::ids::Name;
 use crate::keys::Keys;
 use crate::options::int_in_range;
 use crate::pool::Retry;

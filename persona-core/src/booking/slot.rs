@@ -30,8 +30,6 @@
 //! `released`, `extended`, and `expired` when an expired lock is observed
 //! (by `holder`, `locked` or a new `acquire`).
 
-use crate::ids::{Date, Resource, SlotRef};
-use crate::options::{int_option, option_argument, unknown_option, OptionValue};
 use std::sync::{Arc, LazyLock};
 
 use redis::{Script, ScriptInvocation};
@@ -39,7 +37,9 @@ use serde::Deserialize;
 
 use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::ids::{Date, Resource, SlotRef};
 use crate::keys::Keys;
+use crate::options::{int_option, option_argument, unknown_option, OptionValue};
 use crate::pool::Retry;
 use crate::token;
 

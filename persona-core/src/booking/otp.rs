@@ -20,7 +20,6 @@
 //!   `issue_window / issue_limit`), in the same script that stores the code;
 //!   a new code replaces the previous one.
 
-use crate::ids::Identity;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
@@ -31,6 +30,7 @@ use subtle::ConstantTimeEq;
 
 use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::ids::Identity;
 use crate::keys::Keys;
 use crate::options::OptionValue;
 use crate::options::{int_option, option_argument, unknown_option};
