@@ -179,9 +179,6 @@ struct HolderJson {
     expires_at_ms: f64,
 }
 
-/// Which slot; the old name of [`SlotRef`].
-pub type Slot = SlotRef;
-
 pub struct SlotLock {
     client: Arc<Client>,
     keys: Keys,
