@@ -4,7 +4,7 @@
 # undisturbed and once with the site's redis-server frozen (SIGSTOP) from
 # second 10 to second 20. A frozen Redis accepts connections and never
 # answers, the worst case for a client: only timeouts, the stall verdict
-# (persona-core/src/stall.rs) and the circuit breaker keep pages from
+# (persona-core/src/connection/stall.rs) and the circuit breaker keep pages from
 # hanging. Prints a Markdown table.
 #
 # Target: during the freeze no request takes longer than the read timeout
@@ -41,7 +41,7 @@ redis_pid=$(cat "$state/redis/redis.pid")
 # built-in default when unset (0).
 read_timeout=$(php -n -c "$state/php.ini" -r 'echo (int) ini_get("redis_persona.read_timeout_ms");')
 if [ "$read_timeout" -le 0 ]; then
-  read_timeout=$(grep -o 'DEFAULT_READ_TIMEOUT_MS: u64 = [0-9_]*' persona-core/src/config.rs | grep -o '[0-9_]*$' | tr -d _)
+  read_timeout=$(grep -o 'DEFAULT_READ_TIMEOUT_MS: u64 = [0-9_]*' persona-core/src/connection/config.rs | grep -o '[0-9_]*$' | tr -d _)
 fi
 slow_ms=$((read_timeout + 100))
 

@@ -216,7 +216,7 @@ impl Key {
 
     /// The key as it may be printed in a message (invalid UTF-8 replaced).
     pub fn text(&self) -> String {
-        persona_core::config::printable(&self.bytes())
+        persona_core::error::printable(&self.bytes())
     }
 }
 
@@ -274,10 +274,10 @@ fn option_value(zval: &Zval, depth: usize) -> OptionValue {
 
 /// Reads PHP arrays passed as arguments into plain Rust values, with errors
 /// that name the argument and the offending element.
-pub mod arrays {
+pub mod read_array {
     use super::{entries, Key};
     use ext_php_rs::types::{ZendHashTable, Zval};
-    use persona_core::{Error, Result};
+    use persona_core::{Error, PostId, Result};
 
     fn key_text(key: &Key) -> String {
         key.text()
@@ -289,7 +289,7 @@ pub mod arrays {
 
     /// A list of post ids: ints, or strings of digits (as WordPress hands
     /// them out of the database).
-    pub fn post_ids(argument: &str, table: &ZendHashTable) -> Result<Vec<u64>> {
+    pub fn post_ids(argument: &str, table: &ZendHashTable) -> Result<Vec<PostId>> {
         entries(table)
             .into_iter()
             .map(|(key, value)| {
@@ -305,7 +305,7 @@ pub mod arrays {
                     None
                 };
                 match id {
-                    Some(n) => persona_core::keys::validate_post_id(&element, n),
+                    Some(n) => PostId::parse(&element, n),
                     None => Err(Error::invalid(
                         element,
                         format!("must be a post id (int), {} given", type_name(value)),

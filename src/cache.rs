@@ -17,11 +17,12 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendCallable, ZendHashTable, Zval};
 use ext_php_rs::zend::ExecutorGlobals;
 use parking_lot::Mutex;
-use persona_core::cache::{self, CacheConfig, RememberError};
+use persona_core::cache::{CacheConfig, RememberError};
 use persona_core::Served;
+use persona_core::{Persona, PostId};
 
-use crate::args::{arrays, Bytes, Int, Options};
-use crate::arrays::{Arr, List};
+use crate::args::{read_array, Bytes, Int, Options};
+use crate::build_array::{Arr, List};
 use crate::client::Client;
 use crate::errors::{to_php, OrThrow, EXCEPTION};
 
@@ -96,12 +97,16 @@ impl PersonaCache {
         self.inner.ttl_or_default(ttl.map(|t| t.0)).or_throw()
     }
 
-    fn target(post_id: Int, persona: &Bytes) -> PhpResult<(u64, &str)> {
-        cache::validate_target(post_id.0, persona.as_slice()).or_throw()
+    fn target(post_id: Int, persona: &Bytes) -> PhpResult<(PostId, Persona)> {
+        let post = Self::post(post_id)?;
+        Ok((
+            post,
+            Persona::parse("persona", persona.as_slice()).or_throw()?,
+        ))
     }
 
-    fn post(post_id: Int) -> PhpResult<u64> {
-        persona_core::keys::validate_post_id("postId", post_id.0).or_throw()
+    fn post(post_id: Int) -> PhpResult<PostId> {
+        PostId::parse("postId", post_id.0).or_throw()
     }
 }
 
@@ -122,7 +127,7 @@ impl PersonaCache {
     pub fn get(&self, postId: Int, persona: Bytes) -> PhpResult<Option<Bytes>> {
         self.reset_last_error();
         let (post, persona) = Self::target(postId, &persona)?;
-        let html = self.inner.get(post, persona);
+        let html = self.inner.get(post, &persona);
         self.sync_last_error();
         let html = html.or_throw()?;
         let served = if html.is_some() {
@@ -146,7 +151,7 @@ impl PersonaCache {
         self.reset_last_error();
         let (post, persona) = Self::target(postId, &persona)?;
         let ttl = self.ttl(ttl)?;
-        let stored = self.inner.set(post, persona, html.as_slice(), ttl);
+        let stored = self.inner.set(post, &persona, html.as_slice(), ttl);
         self.sync_last_error();
         stored.or_throw()
     }
@@ -163,7 +168,7 @@ impl PersonaCache {
         self.reset_last_error();
         let (post, persona) = Self::target(postId, &persona)?;
         let ttl = self.ttl(ttl)?;
-        let outcome = self.inner.remember(post, persona, ttl, || {
+        let outcome = self.inner.remember(post, &persona, ttl, || {
             let value: Zval = render.try_call(vec![]).map_err(|_| RenderFailure::Threw)?;
             match value.zend_str() {
                 Some(s) => Ok(s.as_bytes().to_vec()),
@@ -212,14 +217,11 @@ impl PersonaCache {
         self.reset_last_error();
         let post = Self::post(postId)?;
         let ttl = self.ttl(ttl)?;
-        let pairs = arrays::string_map("htmlByPersona", htmlByPersona).or_throw()?;
+        let pairs = read_array::string_map("htmlByPersona", htmlByPersona).or_throw()?;
         let mut variants = Vec::with_capacity(pairs.len());
         for (persona, html) in &pairs {
-            let persona = persona_core::keys::validate_persona(
-                &format!(
-                    "htmlByPersona[{}]",
-                    persona_core::config::printable(persona)
-                ),
+            let persona = Persona::parse(
+                &format!("htmlByPersona[{}]", persona_core::error::printable(persona)),
                 persona,
             )
             .or_throw()?;

@@ -7,11 +7,10 @@ use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::ZendHashTable;
 use persona_core::health::Health;
-use persona_core::keys::{self, Keys};
-use persona_core::{kv, ClientConfig, Retry};
+use persona_core::{ClientConfig, Key};
 
 use crate::args::{Bytes, Int, Options};
-use crate::arrays::Arr;
+use crate::build_array::Arr;
 use crate::errors::OrThrow;
 use crate::{ini, logging};
 
@@ -23,11 +22,6 @@ pub struct Client {
 }
 
 impl Client {
-    fn kv_key(&self, key: &Bytes) -> PhpResult<String> {
-        let key = keys::validate_key("key", key.as_slice()).or_throw()?;
-        Ok(Keys::new(self.inner.prefix()).kv(key))
-    }
-
     /// The core client, for the other classes of the extension.
     pub fn core(&self) -> &Arc<persona_core::Client> {
         &self.inner
@@ -72,32 +66,24 @@ impl Client {
     /// The value stored under `$key` (in this client's `kv` namespace), or
     /// null when there is none.
     pub fn get(&self, key: Bytes) -> PhpResult<Option<Bytes>> {
-        let key = self.kv_key(&key)?;
-        let value = self
-            .inner
-            .run(Retry::Idempotent, |con| kv::get(con, &key))
-            .or_throw()?;
-        Ok(value.map(Bytes))
+        let key = Key::parse("key", key.as_slice()).or_throw()?;
+        Ok(self.inner.get_value(&key).or_throw()?.map(Bytes))
     }
 
     /// Stores a binary-safe value for `$ttl` seconds (1 s to 30 days).
     #[php(defaults(ttl = 3600i64))]
     pub fn set(&self, key: Bytes, value: Bytes, ttl: Int) -> PhpResult<bool> {
-        let key = self.kv_key(&key)?;
-        kv::validate_value("value", value.as_slice()).or_throw()?;
-        let ttl = kv::validate_ttl("ttl", ttl.0).or_throw()?;
+        let key = Key::parse("key", key.as_slice()).or_throw()?;
         self.inner
-            .run(Retry::Once, |con| kv::set(con, &key, value.as_slice(), ttl))
+            .set_value(&key, value.as_slice(), ttl.0)
             .or_throw()?;
         Ok(true)
     }
 
     /// Removes `$key`; true when it existed.
     pub fn delete(&self, key: Bytes) -> PhpResult<bool> {
-        let key = self.kv_key(&key)?;
-        self.inner
-            .run(Retry::Idempotent, |con| kv::delete(con, &key))
-            .or_throw()
+        let key = Key::parse("key", key.as_slice()).or_throw()?;
+        self.inner.delete_value(&key).or_throw()
     }
 
     /// Deletes every key under this client's prefix (uninstalling a site);

@@ -11,14 +11,55 @@
 //! \ValueError                               a bad argument, named in the message
 //! ```
 //!
-//! Why these classes are built with `ClassBuilder` and not `#[php_class]`: a
-//! `#[php_class]` struct installs its own `create_object` handler, which in
-//! ext-php-rs 0.16 replaces the engine's exception constructor, so the thrown
-//! object loses `getFile()`, `getLine()` and the trace. A class registered
-//! without an object override inherits `create_object` from
-//! `\RuntimeException`, and the engine fills in the call site as it does for
-//! its own exceptions. The extra fields (`retryAfter`, `serverCode`) are
-//! declared properties set on the thrown object.
+//! # How a thrown exception keeps its file, line and trace
+//!
+//! One mechanism, in [`engine_exception`]: the engine creates the object with
+//! the class's `create_object` handler, which every class here inherits
+//! unchanged from `\RuntimeException` (or `\Error`). That handler,
+//! `zend_default_exception_new`, records `file`, `line` and `trace` from the
+//! PHP frame that called us, exactly as for `throw new X` in PHP. We then set
+//! `message` and the extra properties (`retryAfter`, `serverCode`) on that
+//! object and hand it to ext-php-rs in the returned `PhpException`
+//! (`with_object`), which throws it once with `zend_throw_exception_object`.
+//! Nothing is thrown before the method returns, so nothing relies on a second
+//! throw being ignored.
+//!
+//! Why not `#[php_class]` with ext-php-rs's own `extends(ce = ...)` route:
+//! in ext-php-rs 0.16 (checked on 0.16.4) it still loses the call site. A
+//! `#[php_class]` installs its own `create_object`
+//! (`ClassBuilder::object_override`), which allocates the object with
+//! `zend_object_std_init` + `object_properties_init` and never calls the
+//! parent's `zend_default_exception_new`. The reduced reproduction:
+//!
+//! ```text
+//! #[php_class]
+//! #[php(name = "Repro\\Oops", extends(ce = ce::exception, stub = "\\Exception"))]
+//! #[derive(Default)]
+//! pub struct Oops;
+//!
+//! #[php_function]
+//! pub fn repro_throw() -> PhpResult<()> {
+//!     Err(PhpException::from_class::<Oops>("oops".into()))
+//! }
+//! ```
+//!
+//! ```text
+//! try { repro_throw(); } catch (Repro\Oops $e) {
+//!     var_dump($e->getFile(), $e->getLine(), count($e->getTrace()));
+//! }
+//! // Run with ext-php-rs 0.16.4 on PHP 8.2: string(0) "", int(0), int(0).
+//! // The object never passed through zend_default_exception_new, so file,
+//! // line and trace keep \Exception's property defaults. And without a
+//! // #[php(constructor)], `new Repro\Oops('x')` from PHP throws "You cannot
+//! // instantiate this class from PHP", which our classes must allow.
+//! ```
+//!
+//! The same class built with `ClassBuilder` and no object override reports
+//! the calling file, line and trace (tests/php/ExceptionTest.php checks each
+//! class the extension throws).
+//!
+//! So these classes are built with `ClassBuilder`, without an object override;
+//! the extra fields are declared properties, read back by the getters.
 //!
 //! `UnavailableException` extends `ConnectionException` so that code written
 //! as `catch (ConnectionException $e) { fall back }` degrades on a read-only
@@ -28,6 +69,7 @@ use std::ffi::{c_char, CStr};
 use std::sync::atomic::{AtomicPtr, Ordering};
 
 use ext_php_rs::builders::{ClassBuilder, ClassProperty, FunctionBuilder};
+use ext_php_rs::convert::IntoZval;
 use ext_php_rs::exception::PhpException;
 use ext_php_rs::ffi::{zend_class_entry, zend_object};
 use ext_php_rs::flags::{DataType, MethodFlags, PropertyFlags};
@@ -42,6 +84,7 @@ pub const UNAVAILABLE_EXCEPTION: &str = "RedisPersona\\UnavailableException";
 
 const RETRY_AFTER: &CStr = c"retryAfter";
 const SERVER_CODE: &CStr = c"serverCode";
+const MESSAGE: &CStr = c"message";
 
 static BASE: AtomicPtr<ClassEntry> = AtomicPtr::new(std::ptr::null_mut());
 static CONNECTION: AtomicPtr<ClassEntry> = AtomicPtr::new(std::ptr::null_mut());
@@ -225,8 +268,9 @@ extern "C" fn get_server_code_handler(ex: &mut ExecuteData, retval: &mut Zval) {
 pub fn to_php(err: Error) -> PhpException {
     let message = err.to_string();
     if let Some(code) = err.server_code() {
-        throw_with(unavailable(), &message, |class, object| {
-            // SAFETY: `object` is the pending exception, an instance of `class`.
+        return engine_exception(unavailable(), &message, |class, object| {
+            // SAFETY: `object` is a fresh instance of `class`, which declares
+            // the property.
             unsafe {
                 zend_update_property_stringl(
                     class,
@@ -238,17 +282,15 @@ pub fn to_php(err: Error) -> PhpException {
                 );
             }
         });
-        // Already pending: `throw()` of this one is a no-op.
-        return PhpException::new(message, 0, unavailable());
     }
     match err {
-        Error::Connection { .. } => PhpException::new(message, 0, connection()),
-        Error::Server(_) => PhpException::new(message, 0, base()),
-        Error::InvalidArgument { .. } => PhpException::new(message, 0, ce::value_error()),
+        Error::Connection { .. } => engine_exception(connection(), &message, |_, _| {}),
+        Error::Server(_) => engine_exception(base(), &message, |_, _| {}),
+        Error::InvalidArgument { .. } => engine_exception(ce::value_error(), &message, |_, _| {}),
         Error::RateLimited { retry_after, .. } => {
             let seconds = retry_after.as_secs_f64().ceil() as i64;
-            throw_with(rate_limited(), &message, |class, object| {
-                // SAFETY: `object` is the pending exception, an instance of `class`.
+            engine_exception(rate_limited(), &message, |class, object| {
+                // SAFETY: as above.
                 unsafe {
                     zend_update_property_long(
                         class,
@@ -258,35 +300,51 @@ pub fn to_php(err: Error) -> PhpException {
                         seconds,
                     );
                 }
-            });
-            PhpException::new(message, 0, rate_limited())
+            })
         }
     }
 }
 
-/// Throws an engine-created exception of `class` (so it keeps the call
-/// site), then lets `fill` set its extra properties.
-fn throw_with(
+/// The one way this extension makes an exception: the engine creates the
+/// object (the class's inherited `create_object`, which records file, line
+/// and trace), `message` and `fill`'s extra properties are set on it, and the
+/// returned `PhpException` carries that object, so ext-php-rs throws it once.
+fn engine_exception(
     class: &'static ClassEntry,
     message: &str,
     fill: impl FnOnce(*mut zend_class_entry, *mut zend_object),
-) {
-    PhpException::new(message.to_owned(), 0, class).throw();
-    // SAFETY: the executor globals are valid while a PHP call runs, and the
-    // pending exception is the object just thrown.
+) -> PhpException {
+    let plain = || PhpException::new(message.to_owned(), 0, class);
+    // SAFETY: reading the handler slot of a registered class entry.
+    let engine_made = unsafe { class.__bindgen_anon_2.create_object.is_some() };
+    if !engine_made {
+        // Not a class of ours or the engine's; let ext-php-rs throw it.
+        return plain();
+    }
+    let mut object = ZendObject::new(class);
+    // `\Exception` and `\Error` (so `\ValueError`) each declare `message`.
+    let declaring = if object.instance_of(ce::exception()) {
+        ce::exception()
+    } else {
+        ce::error()
+    };
+    let this = std::ptr::from_mut(&mut *object).cast();
+    // SAFETY: `this` is a live, fresh object of `class`, a subclass of
+    // `declaring`, which declares the protected `message` property.
     unsafe {
-        let globals = ext_php_rs::ffi::ext_php_rs_executor_globals();
-        if let Some(globals) = globals.as_ref() {
-            // Another exception may have been pending (then ours was not
-            // thrown): never add properties to an object of another class.
-            let pending = globals.exception.cast::<ZendObject>().as_ref();
-            if pending.is_some_and(|object| object.instance_of(class)) {
-                fill(
-                    std::ptr::from_ref(class).cast_mut().cast(),
-                    globals.exception,
-                );
-            }
-        }
+        zend_update_property_stringl(
+            std::ptr::from_ref(declaring).cast_mut().cast(),
+            this,
+            MESSAGE.as_ptr(),
+            MESSAGE.to_bytes().len(),
+            message.as_ptr().cast(),
+            message.len(),
+        );
+    }
+    fill(std::ptr::from_ref(class).cast_mut().cast(), this);
+    match object.into_zval(false) {
+        Ok(zval) => plain().with_object(zval),
+        Err(_) => plain(),
     }
 }
 

@@ -17,7 +17,7 @@ fn print() {
     info_table_row!("version", env!("CARGO_PKG_VERSION"));
     info_table_row!(
         "classes",
-        "Client, PersonaCache, Invalidator, SlotLock, Otp, RateLimiter, Exception, \
+        "Client, PersonaCache, Invalidator, SlotLock, Otp, RateLimiter, Policy, Exception, \
          ConnectionException, UnavailableException, RateLimitedException"
     );
     info_table_end!();

@@ -8,11 +8,10 @@ use ext_php_rs::boxed::ZBox;
 use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::ZendHashTable;
-use persona_core::keys;
-use persona_core::Invalidation;
+use persona_core::{Invalidation, PostId, Tag};
 
-use crate::args::{arrays, Bytes, Int};
-use crate::arrays::{Arr, List};
+use crate::args::{read_array, Bytes, Int};
+use crate::build_array::{Arr, List};
 use crate::client::Client;
 use crate::errors::OrThrow;
 
@@ -39,18 +38,18 @@ impl Invalidator {
     /// `$postId` shows content of each of `$onPostIds`: invalidating one of
     /// them invalidates `$postId` too.
     pub fn depends_on(&self, postId: Int, onPostIds: &ZendHashTable) -> PhpResult<()> {
-        let post = keys::validate_post_id("postId", postId.0).or_throw()?;
-        let on = arrays::post_ids("onPostIds", onPostIds).or_throw()?;
+        let post = PostId::parse("postId", postId.0).or_throw()?;
+        let on = read_array::post_ids("onPostIds", onPostIds).or_throw()?;
         self.inner.depends_on(post, &on).or_throw()
     }
 
     /// Adds the post to each tag (for `invalidateTag`).
     pub fn tag(&self, postId: Int, tags: &ZendHashTable) -> PhpResult<()> {
-        let post = keys::validate_post_id("postId", postId.0).or_throw()?;
-        let raw = arrays::strings("tags", tags).or_throw()?;
+        let post = PostId::parse("postId", postId.0).or_throw()?;
+        let raw = read_array::strings("tags", tags).or_throw()?;
         let mut names = Vec::with_capacity(raw.len());
         for (i, tag) in raw.iter().enumerate() {
-            names.push(keys::validate_tag(&format!("tags[{i}]"), tag).or_throw()?);
+            names.push(Tag::parse(&format!("tags[{i}]"), tag).or_throw()?);
         }
         self.inner.tag(post, &names).or_throw()
     }
@@ -58,14 +57,14 @@ impl Invalidator {
     /// Removes every cached variant of the post and of everything depending
     /// on it; returns the post ids invalidated.
     pub fn invalidate_post(&self, postId: Int) -> PhpResult<Vec<i64>> {
-        let post = keys::validate_post_id("postId", postId.0).or_throw()?;
+        let post = PostId::parse("postId", postId.0).or_throw()?;
         Ok(ids(&self.inner.invalidate_post(post).or_throw()?))
     }
 
     /// Invalidates every post tagged `$tag` (and their dependents).
     pub fn invalidate_tag(&self, tag: Bytes) -> PhpResult<Vec<i64>> {
-        let tag = keys::validate_tag("tag", tag.as_slice()).or_throw()?;
-        Ok(ids(&self.inner.invalidate_tag(tag).or_throw()?))
+        let tag = Tag::parse("tag", tag.as_slice()).or_throw()?;
+        Ok(ids(&self.inner.invalidate_tag(&tag).or_throw()?))
     }
 
     /// Makes every cached variant unreachable at once; returns the new

@@ -13,7 +13,7 @@
 #![cfg_attr(windows, feature(abi_vectorcall))]
 
 mod args;
-mod arrays;
+mod build_array;
 mod cache;
 mod client;
 mod errors;

@@ -7,6 +7,7 @@ use persona_core::OtpConfig;
 use crate::args::{Bytes, Options};
 use crate::client::Client;
 use crate::errors::OrThrow;
+use persona_core::Identity;
 
 /// One-time codes: issued from a CSPRNG, stored only as an HMAC.
 #[php_class]
@@ -28,13 +29,13 @@ impl Otp {
 
     /// Issues a new code for `$identity`, replacing the previous one.
     pub fn issue(&self, identity: Bytes) -> PhpResult<String> {
-        self.inner.issue(identity.as_slice()).or_throw()
+        let identity = Identity::parse("identity", identity.as_slice()).or_throw()?;
+        self.inner.issue(&identity).or_throw()
     }
 
     /// Whether `$code` is the identity's current code; consumes it if so.
     pub fn verify(&self, identity: Bytes, code: Bytes) -> PhpResult<bool> {
-        self.inner
-            .verify(identity.as_slice(), code.as_slice())
-            .or_throw()
+        let identity = Identity::parse("identity", identity.as_slice()).or_throw()?;
+        self.inner.verify(&identity, code.as_slice()).or_throw()
     }
 }

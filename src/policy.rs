@@ -8,7 +8,7 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, Zval};
 use persona_core::policy::{self, Value};
 
-use crate::arrays::Arr;
+use crate::build_array::Arr;
 
 /// The one policy of redis-persona, for the database fallback.
 #[php_class]

@@ -10,11 +10,12 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::ZendHashTable;
 
 use crate::args::{Bytes, Int};
-use crate::arrays::Arr;
+use crate::build_array::Arr;
 use crate::client::Client;
 use crate::errors::OrThrow;
+use persona_core::Name;
 
-/// Sliding-window rate limiting, one atomic round trip per attempt.
+/// GCRA rate limiting (a burst, then a steady rate), one atomic round trip per attempt.
 #[php_class]
 #[php(name = "RedisPersona\\RateLimiter", flags = ClassFlags::Final)]
 pub struct RateLimiter {
@@ -30,13 +31,10 @@ impl RateLimiter {
         limit: Int,
         windowSeconds: Int,
     ) -> PhpResult<Self> {
-        let inner = persona_core::RateLimiter::new(
-            client.core().clone(),
-            name.as_slice(),
-            limit.0,
-            windowSeconds.0,
-        )
-        .or_throw()?;
+        let name = Name::parse("name", name.as_slice()).or_throw()?;
+        let inner =
+            persona_core::RateLimiter::new(client.core().clone(), &name, limit.0, windowSeconds.0)
+                .or_throw()?;
         Ok(RateLimiter { inner })
     }
 

@@ -9,11 +9,11 @@ use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::ZendHashTable;
 use persona_core::keys;
-use persona_core::options::{int_option, option_argument, unknown_option};
-use persona_core::slot::{self, Holder, Slot};
+use persona_core::slot::{self, Holder};
+use persona_core::{Date, Resource, SlotRef};
 
 use crate::args::{Bytes, Int, Options};
-use crate::arrays::{Arr, List};
+use crate::build_array::{Arr, List};
 use crate::client::Client;
 use crate::errors::OrThrow;
 
@@ -24,12 +24,8 @@ pub struct SlotLock {
     inner: persona_core::SlotLock,
 }
 
-fn slot<'a>(date: &'a Bytes, time: &'a Bytes, resource: &'a Bytes) -> PhpResult<Slot<'a>> {
-    Ok(Slot {
-        date: keys::validate_date("date", date.as_slice()).or_throw()?,
-        time: keys::validate_time("time", time.as_slice()).or_throw()?,
-        resource: keys::validate_name("resource", resource.as_slice()).or_throw()?,
-    })
+fn slot(date: &Bytes, time: &Bytes, resource: &Bytes) -> PhpResult<SlotRef> {
+    SlotRef::parse(date.as_slice(), time.as_slice(), resource.as_slice()).or_throw()
 }
 
 fn holder_array(h: &Holder, with_time: bool) -> ZBox<ZendHashTable> {
@@ -49,19 +45,9 @@ impl SlotLock {
     /// Creates slot locks on top of a client. No I/O.
     #[php(defaults(options = Options::default()))]
     pub fn __construct(client: &Client, options: Options) -> PhpResult<Self> {
-        let mut ttl = slot::DEFAULT_TTL_SECS;
-        for (name, value) in &options.0 {
-            let arg = option_argument(name);
-            match name.as_str() {
-                "ttl" => {
-                    ttl = int_option(&arg, value, 1, slot::MAX_TTL_SECS, slot::DEFAULT_TTL_SECS)
-                        .or_throw()?;
-                }
-                _ => return Err(unknown_option(arg, &["ttl"])).or_throw(),
-            }
-        }
+        let inner = persona_core::SlotLock::from_options(client.core().clone(), &options.0);
         Ok(SlotLock {
-            inner: persona_core::SlotLock::new(client.core().clone(), ttl),
+            inner: inner.or_throw()?,
         })
     }
 
@@ -85,7 +71,10 @@ impl SlotLock {
             None => self.inner.default_ttl_secs(),
         };
         let min_fence = slot::validate_min_fence("minFence", minFence.0).or_throw()?;
-        let acquired = self.inner.acquire(slot, owner, ttl, min_fence).or_throw()?;
+        let acquired = self
+            .inner
+            .acquire(&slot, owner, ttl, min_fence)
+            .or_throw()?;
         Ok(acquired.map(|a| {
             Arr::new()
                 .set("token", a.token)
@@ -105,7 +94,7 @@ impl SlotLock {
     ) -> PhpResult<bool> {
         let slot = slot(&date, &time, &resource)?;
         let token = slot::validate_token("token", token.as_slice()).or_throw()?;
-        self.inner.release(slot, &token).or_throw()
+        self.inner.release(&slot, &token).or_throw()
     }
 
     /// Extends the slot to `$ttl` seconds from now if `$token` still holds it.
@@ -120,7 +109,7 @@ impl SlotLock {
         let slot = slot(&date, &time, &resource)?;
         let token = slot::validate_token("token", token.as_slice()).or_throw()?;
         let ttl = slot::validate_ttl("ttl", ttl.0).or_throw()?;
-        Ok(self.inner.extend(slot, &token, ttl).or_throw()?.is_some())
+        Ok(self.inner.extend(&slot, &token, ttl).or_throw()?.is_some())
     }
 
     /// The current holder: `['owner', 'fence', 'expires_at', 'remaining_ms']`
@@ -132,15 +121,15 @@ impl SlotLock {
         resource: Bytes,
     ) -> PhpResult<Option<ZBox<ZendHashTable>>> {
         let slot = slot(&date, &time, &resource)?;
-        let holder = self.inner.holder(slot).or_throw()?;
+        let holder = self.inner.holder(&slot).or_throw()?;
         Ok(holder.map(|h| holder_array(&h, false)))
     }
 
     /// Every held time of the day for the resource, sorted by time.
     pub fn locked(&self, date: Bytes, resource: Bytes) -> PhpResult<ZBox<ZendHashTable>> {
-        let date = keys::validate_date("date", date.as_slice()).or_throw()?;
-        let resource = keys::validate_name("resource", resource.as_slice()).or_throw()?;
-        let held = self.inner.locked(date, resource).or_throw()?;
+        let date = Date::parse("date", date.as_slice()).or_throw()?;
+        let resource = Resource::parse("resource", resource.as_slice()).or_throw()?;
+        let held = self.inner.locked(&date, &resource).or_throw()?;
         Ok(held
             .iter()
             .map(|h| holder_array(h, true))

@@ -28,7 +28,10 @@
 //! lock is held while a render runs, so a render may use the cache itself.
 
 mod config;
+pub mod counters;
+pub mod entry;
 mod fences;
+pub mod invalidate;
 mod scripts;
 mod single_flight;
 
@@ -38,15 +41,16 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 pub use self::config::CacheConfig;
+use self::counters::Event;
+use self::entry::{Freshness, Meta};
 pub use self::fences::{forget_renders, Fence};
 use self::scripts::STORE;
 pub use self::single_flight::{RememberError, Served};
 use crate::client::Client;
 use crate::clock::now_ms;
-use crate::counters::{self, Event};
-use crate::entry::{self, Freshness, Meta};
 use crate::error::{Error, Result};
-use crate::keys::{self, Keys};
+use crate::ids::{Persona, PostId};
+use crate::keys::Keys;
 use crate::kv::MAX_TTL_SECS;
 use crate::pool::Retry;
 
@@ -208,8 +212,9 @@ impl PersonaCache {
     }
 
     /// The fresh HTML of a variant, or None. One round trip.
-    pub fn get(&self, post: u64, persona: &str) -> Result<Option<Vec<u8>>> {
+    pub fn get(&self, post: PostId, persona: &Persona) -> Result<Option<Vec<u8>>> {
         self.clear_error();
+        let (post, persona) = (post.get(), persona.as_str());
         let slot = self.read(post, Some(persona), false)?;
         match self.usable(&slot, now_ms()) {
             Some((_, Freshness::Fresh, html)) => {
@@ -228,8 +233,9 @@ impl PersonaCache {
     /// What a preload is about to render from: the post's fence as a token
     /// for [`PersonaCache::warm`], also remembered in this process for
     /// [`FENCE_WINDOW`]. One round trip.
-    pub fn observe(&self, post: u64) -> Result<String> {
+    pub fn observe(&self, post: PostId) -> Result<String> {
         self.clear_error();
+        let post = post.get();
         let slot = self.read(post, None, false)?;
         fences::record_post(&self.namespace, post, slot.fence, true);
         Ok(slot.fence.token(post))
@@ -238,8 +244,9 @@ impl PersonaCache {
     /// Stores a variant for `ttl_secs` (plus the stale window). Returns false
     /// when a flush or invalidation happened since this process's last `get`
     /// miss of the same variant: that HTML may be stale and is not stored.
-    pub fn set(&self, post: u64, persona: &str, html: &[u8], ttl_secs: u64) -> Result<bool> {
+    pub fn set(&self, post: PostId, persona: &Persona, html: &[u8], ttl_secs: u64) -> Result<bool> {
         self.clear_error();
+        let (post, persona) = (post.get(), persona.as_str());
         self.check_size("html", html)?;
         let fence = fences::take_variant(&self.namespace, post, persona);
         let outcome = self.store(post, &[(persona, html)], ttl_secs, 0, fence, None)?;
@@ -254,12 +261,17 @@ impl PersonaCache {
     /// under a newer state.
     pub fn warm(
         &self,
-        post: u64,
-        variants: &[(&str, &[u8])],
+        post: PostId,
+        variants: &[(Persona, &[u8])],
         ttl_secs: u64,
         fence: Option<&[u8]>,
     ) -> Result<usize> {
         self.clear_error();
+        let post = post.get();
+        let variants: Vec<(&str, &[u8])> = variants
+            .iter()
+            .map(|(persona, html)| (persona.as_str(), *html))
+            .collect();
         let explicit = match fence {
             Some(token) => Some(Fence::parse("fence", post, token)?),
             None => None,
@@ -273,14 +285,14 @@ impl PersonaCache {
                 ),
             ));
         }
-        for (persona, html) in variants {
+        for (persona, html) in &variants {
             self.check_size(&format!("htmlByPersona['{persona}']"), html)?;
         }
         let recorded = fences::take_post(&self.namespace, post);
         if variants.is_empty() {
             return Ok(0);
         }
-        match self.store(post, variants, ttl_secs, 0, explicit.or(recorded), None)? {
+        match self.store(post, &variants, ttl_secs, 0, explicit.or(recorded), None)? {
             Stored::Yes => Ok(variants.len()),
             _ => Ok(0),
         }
@@ -359,7 +371,8 @@ impl PersonaCache {
     }
 
     /// Personas with a fresh variant of the post, sorted. One round trip.
-    pub fn cached_personas(&self, post: u64) -> Result<Vec<String>> {
+    pub fn cached_personas(&self, post: PostId) -> Result<Vec<String>> {
+        let post = post.get();
         let mut pipe = redis::pipe();
         pipe.cmd("MGET")
             .arg(self.keys.cache_generation(Keys::bucket(post)))
@@ -389,8 +402,8 @@ impl PersonaCache {
     }
 
     /// Counts a view of `post` for the popularity ranking (no I/O now).
-    pub fn record_view(&self, post: u64) {
-        counters::record(&self.client, Event::View(post));
+    pub fn record_view(&self, post: PostId) {
+        counters::record(&self.client, Event::View(post.get()));
     }
 
     /// The most viewed posts (at most `limit`, 1 to 1000), most viewed
@@ -436,11 +449,4 @@ impl PersonaCache {
             .map(|(date, values)| (date, counters::DayCounts::from_values(&values)))
             .collect())
     }
-}
-
-/// Validates `(postId, persona)` arguments.
-pub fn validate_target(post: i64, persona: &[u8]) -> Result<(u64, &str)> {
-    let post = keys::validate_post_id("postId", post)?;
-    let persona = keys::validate_persona("persona", persona)?;
-    Ok((post, persona))
 }

@@ -234,6 +234,20 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// Shows untrusted bytes in a message without letting them break it.
+pub fn printable(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out: String = text
+        .chars()
+        .take(64)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    if text.chars().count() > 64 {
+        out.push('…');
+    }
+    out
+}
+
 /// Sorts a redis-rs error into our classes. `during_setup` marks failures
 /// while connecting (a server error reply there is an AUTH/SELECT problem, so
 /// the connection is unusable, not just one command).

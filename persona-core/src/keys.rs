@@ -16,16 +16,17 @@
 //!
 //! slot locks (SlotLock); {D:R} = {YYYY-MM-DD:resource}
 //! {prefix}:lk:{D:R}:l:{HH:MM}      lock: the holder's token, PX ttl
-//! {prefix}:lk:{D:R}:f:{HH:MM}      fencing counter of the slot
+//! {prefix}:lk:{D:R}:f:{HH:MM}      last fence of the slot, kept only while ahead of
+//!                                  Redis's clock (fences are an HLC in ms, slot.rs)
 //! {prefix}:lk:{D:R}:idx            hash HH:MM => holder JSON (per-day index)
 //! {prefix}:lk:{D:R}:events         pub/sub channel of lock events (not a key)
 //!
 //! one-time codes (Otp); {h} = HMAC of the identity, never the identity
 //! {prefix}:otp:{h}:c               hash h => HMAC of the code, a => attempts
-//! {prefix}:otp:{h}:n               issues in the current window
+//! {prefix}:otp:{h}:n               GCRA state of the issue limit ("tat ms:ticks")
 //!
 //! rate limits (RateLimiter); {h} = SHA-256 of the caller's key
-//! {prefix}:rl:{name}:{h}           sorted set of attempt times (sliding window)
+//! {prefix}:rl:{name}:{h}           GCRA state: "tat ms:remainder ticks" (ratelimit.rs)
 //!
 //! statistics (never flushed with the cache)
 //! {prefix}:st:d:{YYYY-MM-DD}       hash hits, misses, sets, raw_bytes, stored_bytes
@@ -44,12 +45,14 @@
 //! Caller-supplied key text is validated, never escaped: it may only use
 //! characters that cannot change a key's meaning (no glob characters, no
 //! hash-tag braces, no whitespace or control bytes) and is bounded in length.
+//! The validators below are the rules; the core's public APIs take the types
+//! of `ids.rs`, which can only be built through them, so no feature can be
+//! handed unchecked text.
 
 use crate::error::{Error, Result};
 
-pub const MAX_KEY_BYTES: usize = 200;
-pub const MAX_PERSONA_BYTES: usize = 64;
-pub const MAX_TAG_BYTES: usize = 128;
+pub use crate::policy::keys::{MAX_KEY_BYTES, MAX_NAME_BYTES, MAX_TAG_BYTES};
+pub use crate::policy::persona::MAX_BYTES as MAX_PERSONA_BYTES;
 /// Number of cache buckets (hash tags) posts are spread over.
 pub const CACHE_BUCKETS: u64 = 16;
 
@@ -69,7 +72,7 @@ pub fn validate_tag<'a>(argument: &str, tag: &'a [u8]) -> Result<&'a str> {
 
 /// Checks a resource or limiter name: 1 to 64 bytes of `[A-Za-z0-9_.-]`.
 pub fn validate_name<'a>(argument: &str, name: &'a [u8]) -> Result<&'a str> {
-    validate_charset(argument, name, 64, "A-Z a-z 0-9 _ . -", |b| {
+    validate_charset(argument, name, MAX_NAME_BYTES, "A-Z a-z 0-9 _ . -", |b| {
         b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
     })
 }
@@ -81,7 +84,7 @@ pub fn validate_date<'a>(argument: &str, date: &'a [u8]) -> Result<&'a str> {
             argument,
             format!(
                 "must be a date as YYYY-MM-DD, got '{}'",
-                crate::config::printable(date)
+                crate::error::printable(date)
             ),
         )
     };
@@ -124,7 +127,7 @@ pub fn validate_time<'a>(argument: &str, time: &'a [u8]) -> Result<&'a str> {
             argument,
             format!(
                 "must be a time as HH:MM between 00:00 and 23:59, got '{}'",
-                crate::config::printable(time)
+                crate::error::printable(time)
             ),
         ));
     }
@@ -180,7 +183,7 @@ fn validate_charset<'a>(
             argument,
             format!(
                 "may only contain {allowed}, found byte 0x{bad:02x} in '{}'",
-                crate::config::printable(text)
+                crate::error::printable(text)
             ),
         ));
     }
@@ -204,7 +207,7 @@ pub fn validate_key<'a>(argument: &str, key: &'a [u8]) -> Result<&'a str> {
             argument,
             format!(
                 "may only contain letters, digits and _ . : / -, found byte 0x{bad:02x} in '{}'",
-                crate::config::printable(key)
+                crate::error::printable(key)
             ),
         ));
     }

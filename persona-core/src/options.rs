@@ -2,8 +2,34 @@
 //! the option as the caller wrote it (`options['ttl']`), integers follow PHP's
 //! numeric-string rules, and `0` (or null) means "the default", as for INI.
 
-use crate::config::{printable, OptionValue};
-use crate::error::{Error, Result};
+use crate::error::{printable, Error, Result};
+
+/// A value from the PHP options array, already detached from the engine.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OptionValue {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(Vec<u8>),
+    List(Vec<OptionValue>),
+    /// Anything else (object, resource...), with its PHP type name.
+    Other(&'static str),
+}
+
+impl OptionValue {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            OptionValue::Null => "null",
+            OptionValue::Bool(_) => "bool",
+            OptionValue::Int(_) => "int",
+            OptionValue::Float(_) => "float",
+            OptionValue::Str(_) => "string",
+            OptionValue::List(_) => "array",
+            OptionValue::Other(name) => name,
+        }
+    }
+}
 
 /// `options['name']`, safe to show whatever the name contains.
 pub fn option_argument(name: &str) -> String {

@@ -216,7 +216,7 @@ pub fn defaults() -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::OptionValue;
+    use crate::options::OptionValue;
 
     fn opt(name: &str, n: i64) -> Vec<(String, OptionValue)> {
         vec![(name.to_owned(), OptionValue::Int(n))]

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use persona_core::cache::{CacheConfig, PersonaCache, Served};
 use persona_core::keys::Keys;
 use persona_core::{counters, Client, Invalidator, OptionValue};
-use support::{client, RedisServer};
+use support::{client, persona, pid, pids, tags, variants, RedisServer};
 
 fn cache(client: &Arc<Client>, options: &[(&str, OptionValue)]) -> PersonaCache {
     let options: Vec<(String, OptionValue)> = options
@@ -37,15 +37,18 @@ fn values_round_trip_binary_safe_and_compressed() {
     let c = client(&server, "t1");
     let pc = cache(&c, &[]);
     let binary = b"<p>\0\xff\xfe caf\xc3\xa9</p>".to_vec();
-    assert_eq!(pc.get(5, "family").unwrap(), None);
-    assert!(pc.set(5, "family", &binary, 60).unwrap());
-    assert_eq!(pc.get(5, "family").unwrap(), Some(binary));
+    assert_eq!(pc.get(pid(5), &persona("family")).unwrap(), None);
+    assert!(pc.set(pid(5), &persona("family"), &binary, 60).unwrap());
+    assert_eq!(pc.get(pid(5), &persona("family")).unwrap(), Some(binary));
 
     let big = "<article class=\"family\">Pool, kids club, early dinner.</article>\n"
         .repeat(2000)
         .into_bytes();
-    assert!(pc.set(6, "family", &big, 60).unwrap());
-    assert_eq!(pc.get(6, "family").unwrap(), Some(big.clone()));
+    assert!(pc.set(pid(6), &persona("family"), &big, 60).unwrap());
+    assert_eq!(
+        pc.get(pid(6), &persona("family")).unwrap(),
+        Some(big.clone())
+    );
     let stored = raw_value(&server, &Keys::new("t1").cache_variant(6, "family")).unwrap();
     assert!(
         stored.len() * 10 < big.len(),
@@ -56,13 +59,15 @@ fn values_round_trip_binary_safe_and_compressed() {
 
     // max_bytes: refused with a clear error, nothing stored.
     let small = cache(&c, &[("max_bytes", OptionValue::Int(1000))]);
-    let err = small.set(7, "family", &[b'x'; 1001], 60).unwrap_err();
+    let err = small
+        .set(pid(7), &persona("family"), &[b'x'; 1001], 60)
+        .unwrap_err();
     assert!(err.to_string().contains("max_bytes"), "{err}");
-    assert_eq!(pc.get(7, "family").unwrap(), None);
+    assert_eq!(pc.get(pid(7), &persona("family")).unwrap(), None);
 
     // Compression off.
     let plain = cache(&c, &[("compression", OptionValue::Str(b"none".to_vec()))]);
-    assert!(plain.set(8, "family", &big, 60).unwrap());
+    assert!(plain.set(pid(8), &persona("family"), &big, 60).unwrap());
     let stored = raw_value(&server, &Keys::new("t1").cache_variant(8, "family")).unwrap();
     assert!(stored.len() > big.len());
 }
@@ -75,17 +80,17 @@ fn warm_writes_all_variants_in_one_round_trip_and_indexes_them() {
     let html: Vec<(String, Vec<u8>)> = (0..8)
         .map(|i| (format!("p{i}"), format!("<p>{i}</p>").into_bytes()))
         .collect();
-    let variants: Vec<(&str, &[u8])> = html
+    let list: Vec<(&str, &[u8])> = html
         .iter()
         .map(|(p, h)| (p.as_str(), h.as_slice()))
         .collect();
-    assert_eq!(pc.warm(9, &variants, 60, None).unwrap(), 8);
+    assert_eq!(pc.warm(pid(9), &variants(&list), 60, None).unwrap(), 8);
     let mut admin = server.admin();
     redis::cmd("CONFIG")
         .arg("RESETSTAT")
         .query::<()>(&mut admin)
         .unwrap();
-    assert_eq!(pc.warm(9, &variants, 60, None).unwrap(), 8);
+    assert_eq!(pc.warm(pid(9), &variants(&list), 60, None).unwrap(), 8);
     // One script call for all eight variants and the index.
     let stats: String = redis::cmd("INFO")
         .arg("commandstats")
@@ -94,10 +99,13 @@ fn warm_writes_all_variants_in_one_round_trip_and_indexes_them() {
     assert!(stats.contains("cmdstat_evalsha:calls=1,"), "{stats}");
     assert!(stats.contains("cmdstat_set:calls=8,"), "{stats}");
     assert_eq!(
-        pc.cached_personas(9).unwrap(),
+        pc.cached_personas(pid(9)).unwrap(),
         (0..8).map(|i| format!("p{i}")).collect::<Vec<_>>()
     );
-    assert_eq!(pc.get(9, "p3").unwrap(), Some(b"<p>3</p>".to_vec()));
+    assert_eq!(
+        pc.get(pid(9), &persona("p3")).unwrap(),
+        Some(b"<p>3</p>".to_vec())
+    );
 }
 
 #[test]
@@ -114,7 +122,7 @@ fn stampede_renders_once() {
             std::thread::spawn(move || {
                 let pc = cache(&c, &[]);
                 barrier.wait();
-                pc.remember(1, "family", 60, || -> Render {
+                pc.remember(pid(1), &persona("family"), 60, || -> Render {
                     renders.fetch_add(1, Ordering::SeqCst);
                     std::thread::sleep(Duration::from_millis(200));
                     Ok(b"<p>rendered once</p>".to_vec())
@@ -136,7 +144,7 @@ fn stale_value_is_served_while_one_caller_refreshes() {
     let server = RedisServer::start();
     let c = client(&server, "t4");
     let pc = cache(&c, &[("beta", OptionValue::Float(0.0))]);
-    pc.set(2, "solo", b"old", 1).unwrap();
+    pc.set(pid(2), &persona("solo"), b"old", 1).unwrap();
     std::thread::sleep(Duration::from_millis(1100));
     let renders = Arc::new(AtomicUsize::new(0));
     let barrier = Arc::new(Barrier::new(8));
@@ -150,7 +158,7 @@ fn stale_value_is_served_while_one_caller_refreshes() {
                 barrier.wait();
                 let start = Instant::now();
                 let (html, served) = pc
-                    .remember(2, "solo", 60, || -> Render {
+                    .remember(pid(2), &persona("solo"), 60, || -> Render {
                         renders.fetch_add(1, Ordering::SeqCst);
                         std::thread::sleep(Duration::from_millis(400));
                         Ok(b"new".to_vec())
@@ -173,7 +181,10 @@ fn stale_value_is_served_while_one_caller_refreshes() {
             "stale caller waited {took:?}"
         );
     }
-    assert_eq!(pc.get(2, "solo").unwrap(), Some(b"new".to_vec()));
+    assert_eq!(
+        pc.get(pid(2), &persona("solo")).unwrap(),
+        Some(b"new".to_vec())
+    );
 }
 
 #[test]
@@ -182,7 +193,9 @@ fn a_failed_render_releases_the_lock_stores_nothing_and_keeps_the_stale_value() 
     let c = client(&server, "t5");
     let pc = cache(&c, &[("beta", OptionValue::Float(0.0))]);
     let err = pc
-        .remember(3, "biz", 60, || -> Render { Err("boom".into()) })
+        .remember(pid(3), &persona("biz"), 60, || -> Render {
+            Err("boom".into())
+        })
         .unwrap_err();
     assert!(matches!(err, persona_core::cache::RememberError::Render(ref m) if m == "boom"));
     let lock_key = Keys::new("t5").cache_lock(3, "biz");
@@ -191,15 +204,19 @@ fn a_failed_render_releases_the_lock_stores_nothing_and_keeps_the_stale_value() 
         .query(&mut server.admin())
         .unwrap();
     assert!(!exists, "lock left behind");
-    assert_eq!(pc.get(3, "biz").unwrap(), None);
+    assert_eq!(pc.get(pid(3), &persona("biz")).unwrap(), None);
 
     // With a stale value: the refresher gets the error, others the stale value.
-    pc.set(3, "biz", b"stale", 1).unwrap();
+    pc.set(pid(3), &persona("biz"), b"stale", 1).unwrap();
     std::thread::sleep(Duration::from_millis(1100));
-    let err = pc.remember(3, "biz", 60, || -> Render { Err("boom".into()) });
+    let err = pc.remember(pid(3), &persona("biz"), 60, || -> Render {
+        Err("boom".into())
+    });
     assert!(err.is_err());
     let (html, served) = pc
-        .remember(3, "biz", 60, || -> Render { Ok(b"fresh".to_vec()) })
+        .remember(pid(3), &persona("biz"), 60, || -> Render {
+            Ok(b"fresh".to_vec())
+        })
         .map_err(|_| ())
         .unwrap();
     assert_eq!((html.as_slice(), served), (&b"fresh"[..], Served::Rendered));
@@ -212,31 +229,34 @@ fn a_render_begun_before_an_invalidation_is_not_stored() {
     let pc = cache(&c, &[]);
     let inv = Invalidator::new(Arc::clone(&c));
     let (html, _) = pc
-        .remember(4, "family", 60, || -> Render {
-            inv.invalidate_post(4).map_err(|e| e.to_string())?;
+        .remember(pid(4), &persona("family"), 60, || -> Render {
+            inv.invalidate_post(pid(4)).map_err(|e| e.to_string())?;
             Ok(b"rendered from the old post".to_vec())
         })
         .map_err(|_| ())
         .unwrap();
     assert_eq!(html, b"rendered from the old post");
     assert_eq!(
-        pc.get(4, "family").unwrap(),
+        pc.get(pid(4), &persona("family")).unwrap(),
         None,
         "stale render resurrected"
     );
 
     // get-miss, invalidate, set: refused too. A later get-miss-set works.
-    assert_eq!(pc.get(4, "family").unwrap(), None);
-    inv.invalidate_post(4).unwrap();
-    assert!(!pc.set(4, "family", b"stale", 60).unwrap());
-    assert_eq!(pc.get(4, "family").unwrap(), None);
-    assert!(pc.set(4, "family", b"fresh", 60).unwrap());
-    assert_eq!(pc.get(4, "family").unwrap(), Some(b"fresh".to_vec()));
+    assert_eq!(pc.get(pid(4), &persona("family")).unwrap(), None);
+    inv.invalidate_post(pid(4)).unwrap();
+    assert!(!pc.set(pid(4), &persona("family"), b"stale", 60).unwrap());
+    assert_eq!(pc.get(pid(4), &persona("family")).unwrap(), None);
+    assert!(pc.set(pid(4), &persona("family"), b"fresh", 60).unwrap());
+    assert_eq!(
+        pc.get(pid(4), &persona("family")).unwrap(),
+        Some(b"fresh".to_vec())
+    );
 
     // Across a flush as well.
-    assert_eq!(pc.get(4, "solo").unwrap(), None);
+    assert_eq!(pc.get(pid(4), &persona("solo")).unwrap(), None);
     inv.flush().unwrap();
-    assert!(!pc.set(4, "solo", b"pre-flush", 60).unwrap());
+    assert!(!pc.set(pid(4), &persona("solo"), b"pre-flush", 60).unwrap());
 }
 
 #[test]
@@ -246,31 +266,34 @@ fn dependents_are_invalidated_transitively_and_cycles_terminate() {
     let pc = cache(&c, &[]);
     let inv = Invalidator::new(Arc::clone(&c));
     // 10 depends on 20, 20 on 30, 30 on 10 (a cycle); 40 on 30.
-    inv.depends_on(10, &[20]).unwrap();
-    inv.depends_on(20, &[30]).unwrap();
-    inv.depends_on(30, &[10]).unwrap();
-    inv.depends_on(40, &[30]).unwrap();
+    inv.depends_on(pid(10), &pids(&[20])).unwrap();
+    inv.depends_on(pid(20), &pids(&[30])).unwrap();
+    inv.depends_on(pid(30), &pids(&[10])).unwrap();
+    inv.depends_on(pid(40), &pids(&[30])).unwrap();
     for post in [10, 20, 30, 40, 50] {
-        pc.set(post, "family", b"x", 60).unwrap();
-        pc.set(post, "solo", b"y", 60).unwrap();
+        pc.set(pid(post), &persona("family"), b"x", 60).unwrap();
+        pc.set(pid(post), &persona("solo"), b"y", 60).unwrap();
     }
-    let done = inv.invalidate_post(30).unwrap();
+    let done = inv.invalidate_post(pid(30)).unwrap();
     let mut ids = done.posts.clone();
     ids.sort();
     assert_eq!(ids, vec![10, 20, 30, 40]);
     assert_eq!(done.variants, 8);
     for post in [10, 20, 30, 40] {
-        assert_eq!(pc.get(post, "family").unwrap(), None);
+        assert_eq!(pc.get(pid(post), &persona("family")).unwrap(), None);
     }
-    assert_eq!(pc.get(50, "family").unwrap(), Some(b"x".to_vec()));
+    assert_eq!(
+        pc.get(pid(50), &persona("family")).unwrap(),
+        Some(b"x".to_vec())
+    );
 
-    inv.tag(50, &["news"]).unwrap();
-    inv.tag(60, &["news"]).unwrap();
-    let done = inv.invalidate_tag("news").unwrap();
+    inv.tag(pid(50), &tags(&["news"])).unwrap();
+    inv.tag(pid(60), &tags(&["news"])).unwrap();
+    let done = inv.invalidate_tag(&tags(&["news"])[0]).unwrap();
     let mut ids = done.posts.clone();
     ids.sort();
     assert_eq!(ids, vec![50, 60]);
-    assert_eq!(pc.get(50, "family").unwrap(), None);
+    assert_eq!(pc.get(pid(50), &persona("family")).unwrap(), None);
 
     let log = inv.recent(10).unwrap();
     assert_eq!(log.len(), 2);
@@ -291,7 +314,7 @@ fn flush_hides_every_variant_and_touches_nothing_else() {
     let pc = cache(&c, &[]);
     let inv = Invalidator::new(Arc::clone(&c));
     for post in 1..=40 {
-        pc.set(post, "family", b"x", 60).unwrap();
+        pc.set(pid(post), &persona("family"), b"x", 60).unwrap();
     }
     let mut admin = server.admin();
     redis::cmd("SET")
@@ -306,8 +329,8 @@ fn flush_hides_every_variant_and_touches_nothing_else() {
         "from the clock in µs: {first}"
     );
     for post in 1..=40 {
-        assert_eq!(pc.get(post, "family").unwrap(), None);
-        assert!(pc.cached_personas(post).unwrap().is_empty());
+        assert_eq!(pc.get(pid(post), &persona("family")).unwrap(), None);
+        assert!(pc.cached_personas(pid(post)).unwrap().is_empty());
     }
     let held: String = redis::cmd("GET")
         .arg("t8:lk:slot")
@@ -317,8 +340,11 @@ fn flush_hides_every_variant_and_touches_nothing_else() {
     let keys_after: u64 = redis::cmd("DBSIZE").query(&mut admin).unwrap();
     // Only the invalidation log and generation keys were added; nothing deleted.
     assert!(keys_after >= keys_before);
-    pc.set(1, "family", b"new", 60).unwrap();
-    assert_eq!(pc.get(1, "family").unwrap(), Some(b"new".to_vec()));
+    pc.set(pid(1), &persona("family"), b"new", 60).unwrap();
+    assert_eq!(
+        pc.get(pid(1), &persona("family")).unwrap(),
+        Some(b"new".to_vec())
+    );
     assert!(inv.flush().unwrap() > first);
 }
 
@@ -332,12 +358,13 @@ fn invalidation_never_scans_and_ignores_the_size_of_the_keyspace() {
     let inv = Invalidator::new(Arc::clone(&c));
     let prepare = |base: u64| {
         for p in 0..8 {
-            pc.set(base, &format!("p{p}"), b"<p>x</p>", 600).unwrap();
+            pc.set(pid(base), &persona(&format!("p{p}")), b"<p>x</p>", 600)
+                .unwrap();
         }
         let deps: Vec<u64> = (1..=10).map(|d| base + d).collect();
         for d in &deps {
-            inv.depends_on(*d, &[base]).unwrap();
-            pc.set(*d, "p0", b"<p>d</p>", 600).unwrap();
+            inv.depends_on(pid(*d), &pids(&[base])).unwrap();
+            pc.set(pid(*d), &persona("p0"), b"<p>d</p>", 600).unwrap();
         }
     };
     let time = |base: u64| {
@@ -346,7 +373,7 @@ fn invalidation_never_scans_and_ignores_the_size_of_the_keyspace() {
         for _ in 0..runs {
             prepare(base);
             let start = Instant::now();
-            let done = inv.invalidate_post(base).unwrap();
+            let done = inv.invalidate_post(pid(base)).unwrap();
             spent += start.elapsed();
             assert_eq!((done.post_count, done.variants), (11, 18));
         }
@@ -379,16 +406,16 @@ fn counters_are_exact_after_a_flush_and_views_are_ranked() {
     let server = RedisServer::start();
     let c = client(&server, "t10");
     let pc = cache(&c, &[]);
-    pc.set(1, "family", b"x", 60).unwrap();
+    pc.set(pid(1), &persona("family"), b"x", 60).unwrap();
     for _ in 0..7 {
-        pc.get(1, "family").unwrap();
+        pc.get(pid(1), &persona("family")).unwrap();
     }
     for _ in 0..3 {
-        pc.get(2, "family").unwrap();
+        pc.get(pid(2), &persona("family")).unwrap();
     }
     for (post, views) in [(1, 5), (2, 9), (3, 1)] {
         for _ in 0..views {
-            pc.record_view(post);
+            pc.record_view(pid(post));
         }
     }
     // Nothing written yet: counting costs no round trip.

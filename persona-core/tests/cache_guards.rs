@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use persona_core::cache::{CacheConfig, PersonaCache, Served};
 use persona_core::keys::{Keys, CACHE_BUCKETS};
 use persona_core::{counters, Client, ClientConfig, Defaults, Invalidator, OptionValue};
-use support::{client, RedisServer};
+use support::{client, persona, pid, tags, variants, RedisServer};
 
 type Render = Result<Vec<u8>, String>;
 
@@ -58,42 +58,53 @@ fn warm_never_stores_what_was_rendered_before_an_edit_or_a_flush() {
     let old: &[(&str, &[u8])] = &[("family", b"pre-edit"), ("solo", b"pre-edit")];
 
     // Explicit fence: observe, edit, warm.
-    let fence = pc.observe(1).unwrap();
-    inv.invalidate_post(1).unwrap();
-    assert_eq!(pc.warm(1, old, 60, Some(fence.as_bytes())).unwrap(), 0);
-    assert_eq!(pc.get(1, "family").unwrap(), None);
+    let fence = pc.observe(pid(1)).unwrap();
+    inv.invalidate_post(pid(1)).unwrap();
+    assert_eq!(
+        pc.warm(pid(1), &variants(old), 60, Some(fence.as_bytes()))
+            .unwrap(),
+        0
+    );
+    assert_eq!(pc.get(pid(1), &persona("family")).unwrap(), None);
 
     // Recorded by observe(), then a flush.
-    pc.observe(2).unwrap();
+    pc.observe(pid(2)).unwrap();
     inv.flush().unwrap();
-    assert_eq!(pc.warm(2, old, 60, None).unwrap(), 0);
+    assert_eq!(pc.warm(pid(2), &variants(old), 60, None).unwrap(), 0);
 
     // Recorded by a get() miss: edit or flush in between.
-    assert_eq!(pc.get(3, "family").unwrap(), None);
-    inv.invalidate_post(3).unwrap();
-    assert_eq!(pc.warm(3, old, 60, None).unwrap(), 0);
-    assert_eq!(pc.get(3, "family").unwrap(), None);
-    assert_eq!(pc.get(4, "solo").unwrap(), None);
+    assert_eq!(pc.get(pid(3), &persona("family")).unwrap(), None);
+    inv.invalidate_post(pid(3)).unwrap();
+    assert_eq!(pc.warm(pid(3), &variants(old), 60, None).unwrap(), 0);
+    assert_eq!(pc.get(pid(3), &persona("family")).unwrap(), None);
+    assert_eq!(pc.get(pid(4), &persona("solo")).unwrap(), None);
     inv.flush().unwrap();
     assert_eq!(
-        pc.warm(4, old, 60, None).unwrap(),
+        pc.warm(pid(4), &variants(old), 60, None).unwrap(),
         0,
         "retried after a flush"
     );
-    assert_eq!(pc.get(4, "solo").unwrap(), None);
+    assert_eq!(pc.get(pid(4), &persona("solo")).unwrap(), None);
 
     // Nothing moved since the fence: stored. No fence at all: stored.
-    let fence = pc.observe(5).unwrap();
-    assert_eq!(pc.warm(5, old, 60, Some(fence.as_bytes())).unwrap(), 2);
-    assert_eq!(pc.get(5, "solo").unwrap(), Some(b"pre-edit".to_vec()));
-    assert_eq!(pc.warm(6, old, 60, None).unwrap(), 2);
+    let fence = pc.observe(pid(5)).unwrap();
+    assert_eq!(
+        pc.warm(pid(5), &variants(old), 60, Some(fence.as_bytes()))
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        pc.get(pid(5), &persona("solo")).unwrap(),
+        Some(b"pre-edit".to_vec())
+    );
+    assert_eq!(pc.warm(pid(6), &variants(old), 60, None).unwrap(), 2);
 
     // Bad tokens name the argument and store nothing.
     for bad in [&b"garbage"[..], b"5:1", b"5:x:1", fence.as_bytes()] {
-        let err = pc.warm(7, old, 60, Some(bad)).unwrap_err();
+        let err = pc.warm(pid(7), &variants(old), 60, Some(bad)).unwrap_err();
         assert!(err.to_string().starts_with("fence: "), "{err}");
     }
-    assert_eq!(pc.cached_personas(7).unwrap(), Vec::<String>::new());
+    assert_eq!(pc.cached_personas(pid(7)).unwrap(), Vec::<String>::new());
 }
 
 #[test]
@@ -103,35 +114,53 @@ fn writers_that_saw_nothing_cached_do_not_refuse_each_other() {
     let a = cache(&client(&server, "g10"));
     let b = cache(&separate_client(&server, "g10"));
     let inv = Invalidator::new(client(&server, "g10"));
-    assert_eq!(a.get(1, "family").unwrap(), None);
-    let fence = a.observe(2).unwrap();
+    assert_eq!(a.get(pid(1), &persona("family")).unwrap(), None);
+    let fence = a.observe(pid(2)).unwrap();
     // b creates the generation and the posts' versions meanwhile.
-    assert!(b.set(1, "solo", b"b", 60).unwrap());
-    assert!(b.set(2, "solo", b"b", 60).unwrap());
-    assert!(a.set(1, "family", b"a", 60).unwrap());
+    assert!(b.set(pid(1), &persona("solo"), b"b", 60).unwrap());
+    assert!(b.set(pid(2), &persona("solo"), b"b", 60).unwrap());
+    assert!(a.set(pid(1), &persona("family"), b"a", 60).unwrap());
     assert_eq!(
-        a.warm(2, &[("family", b"a")], 60, Some(fence.as_bytes()))
-            .unwrap(),
+        a.warm(
+            pid(2),
+            &variants(&[("family", b"a")]),
+            60,
+            Some(fence.as_bytes())
+        )
+        .unwrap(),
         1
     );
-    assert_eq!(a.get(1, "family").unwrap(), Some(b"a".to_vec()));
-    // An edit, though, is never mistaken for another writer.
-    let fence = a.observe(3).unwrap();
-    assert_eq!(a.get(4, "family").unwrap(), None);
-    inv.invalidate_post(3).unwrap();
-    inv.invalidate_post(4).unwrap();
     assert_eq!(
-        a.warm(3, &[("family", b"old")], 60, Some(fence.as_bytes()))
-            .unwrap(),
+        a.get(pid(1), &persona("family")).unwrap(),
+        Some(b"a".to_vec())
+    );
+    // An edit, though, is never mistaken for another writer.
+    let fence = a.observe(pid(3)).unwrap();
+    assert_eq!(a.get(pid(4), &persona("family")).unwrap(), None);
+    inv.invalidate_post(pid(3)).unwrap();
+    inv.invalidate_post(pid(4)).unwrap();
+    assert_eq!(
+        a.warm(
+            pid(3),
+            &variants(&[("family", b"old")]),
+            60,
+            Some(fence.as_bytes())
+        )
+        .unwrap(),
         0
     );
-    assert!(!a.set(4, "family", b"old", 60).unwrap());
+    assert!(!a.set(pid(4), &persona("family"), b"old", 60).unwrap());
     let fresh = cache(&client(&server, "g11"));
-    let fence = fresh.observe(5).unwrap();
+    let fence = fresh.observe(pid(5)).unwrap();
     Invalidator::new(client(&server, "g11")).flush().unwrap();
     assert_eq!(
         fresh
-            .warm(5, &[("family", b"old")], 60, Some(fence.as_bytes()))
+            .warm(
+                pid(5),
+                &variants(&[("family", b"old")]),
+                60,
+                Some(fence.as_bytes())
+            )
             .unwrap(),
         0
     );
@@ -144,13 +173,15 @@ fn a_lost_generation_key_never_brings_flushed_variants_back() {
     let pc = cache(&c);
     let inv = Invalidator::new(Arc::clone(&c));
     let mut admin = server.admin();
-    assert!(pc.set(1, "family", b"before the first flush", 600).unwrap());
+    assert!(pc
+        .set(pid(1), &persona("family"), b"before the first flush", 600)
+        .unwrap());
     inv.flush().unwrap();
     assert!(pc
-        .set(1, "family", b"before the second flush", 600)
+        .set(pid(1), &persona("family"), b"before the second flush", 600)
         .unwrap());
     assert_eq!(
-        pc.get(1, "family").unwrap(),
+        pc.get(pid(1), &persona("family")).unwrap(),
         Some(b"before the second flush".to_vec())
     );
     // The generation keys expire (or are evicted, or deleted).
@@ -158,14 +189,21 @@ fn a_lost_generation_key_never_brings_flushed_variants_back() {
         del(&mut admin, &Keys::new("g2").cache_generation(bucket));
     }
     assert_eq!(
-        pc.get(1, "family").unwrap(),
+        pc.get(pid(1), &persona("family")).unwrap(),
         None,
         "first generation revived"
     );
     inv.flush().unwrap();
-    assert_eq!(pc.get(1, "family").unwrap(), None, "generation reused");
-    assert!(pc.set(1, "family", b"after", 600).unwrap());
-    assert_eq!(pc.get(1, "family").unwrap(), Some(b"after".to_vec()));
+    assert_eq!(
+        pc.get(pid(1), &persona("family")).unwrap(),
+        None,
+        "generation reused"
+    );
+    assert!(pc.set(pid(1), &persona("family"), b"after", 600).unwrap());
+    assert_eq!(
+        pc.get(pid(1), &persona("family")).unwrap(),
+        Some(b"after".to_vec())
+    );
 }
 
 #[test]
@@ -177,19 +215,26 @@ fn a_lost_variant_index_or_post_version_never_serves_old_html() {
     let keys = Keys::new("g3");
     let mut admin = server.admin();
 
-    assert!(pc.set(2, "family", b"old", 600).unwrap());
+    assert!(pc.set(pid(2), &persona("family"), b"old", 600).unwrap());
     del(&mut admin, &keys.cache_index(2));
-    let done = inv.invalidate_post(2).unwrap();
+    let done = inv.invalidate_post(pid(2)).unwrap();
     assert_eq!(done.variants, 0, "the index was gone");
-    assert_eq!(pc.get(2, "family").unwrap(), None, "old HTML served");
-    assert!(pc.cached_personas(2).unwrap().is_empty());
+    assert_eq!(
+        pc.get(pid(2), &persona("family")).unwrap(),
+        None,
+        "old HTML served"
+    );
+    assert!(pc.cached_personas(pid(2)).unwrap().is_empty());
 
-    assert!(pc.set(3, "family", b"v", 600).unwrap());
+    assert!(pc.set(pid(3), &persona("family"), b"v", 600).unwrap());
     del(&mut admin, &keys.cache_version(3));
-    assert_eq!(pc.get(3, "family").unwrap(), None);
-    assert!(pc.cached_personas(3).unwrap().is_empty());
-    assert!(pc.set(3, "family", b"v2", 600).unwrap());
-    assert_eq!(pc.get(3, "family").unwrap(), Some(b"v2".to_vec()));
+    assert_eq!(pc.get(pid(3), &persona("family")).unwrap(), None);
+    assert!(pc.cached_personas(pid(3)).unwrap().is_empty());
+    assert!(pc.set(pid(3), &persona("family"), b"v2", 600).unwrap());
+    assert_eq!(
+        pc.get(pid(3), &persona("family")).unwrap(),
+        Some(b"v2".to_vec())
+    );
 }
 
 #[test]
@@ -200,7 +245,7 @@ fn metadata_outlives_the_variants_it_guards() {
     let inv = Invalidator::new(Arc::clone(&c));
     let keys = Keys::new("g4");
     let mut admin = server.admin();
-    assert!(pc.set(4, "family", b"x", 600).unwrap());
+    assert!(pc.set(pid(4), &persona("family"), b"x", 600).unwrap());
     let variant = pttl(&mut admin, &keys.cache_variant(4, "family"));
     assert!(variant > 600_000, "{variant}");
     for key in [
@@ -212,7 +257,7 @@ fn metadata_outlives_the_variants_it_guards() {
         assert!(ttl >= variant - 1000, "{key}: {ttl} ms < {variant} ms");
     }
     inv.flush().unwrap();
-    inv.invalidate_post(4).unwrap();
+    inv.invalidate_post(pid(4)).unwrap();
     let month = 30 * 86_400_000;
     for key in [keys.cache_generation(0), keys.cache_version(4)] {
         let ttl = pttl(&mut admin, &key);
@@ -239,11 +284,11 @@ fn lru_eviction_never_serves_old_html() {
     let old = |post: u64| format!("old {post} {}", "x".repeat(1000)).into_bytes();
     let posts: Vec<u64> = (1..=300).collect();
     for &p in &posts {
-        assert!(pc.set(p, "family", &old(p), 3600).unwrap());
+        assert!(pc.set(pid(p), &persona("family"), &old(p), 3600).unwrap());
     }
     for _ in 0..2 {
         for &p in &posts {
-            assert_eq!(pc.get(p, "family").unwrap(), Some(old(p)));
+            assert_eq!(pc.get(pid(p), &persona("family")).unwrap(), Some(old(p)));
         }
     }
     let used = server.info_field("memory", "used_memory");
@@ -262,12 +307,12 @@ fn lru_eviction_never_serves_old_html() {
     }
     assert!(server.info_field("stats", "evicted_keys") > 1000);
     for &p in &posts {
-        inv.invalidate_post(p).unwrap();
+        inv.invalidate_post(pid(p)).unwrap();
     }
     let served: Vec<u64> = posts
         .iter()
         .copied()
-        .filter(|p| pc.get(*p, "family").unwrap().is_some())
+        .filter(|p| pc.get(pid(*p), &persona("family")).unwrap().is_some())
         .collect();
     assert!(served.is_empty(), "old HTML served for {served:?}");
 }
@@ -280,8 +325,8 @@ fn out_of_memory_stores_fail_whole_and_invalidation_still_works() {
     let inv = Invalidator::new(Arc::clone(&c));
     let mut admin = server.admin();
     for p in 1..=5 {
-        assert!(pc.set(p, "family", b"cached", 600).unwrap());
-        inv.tag(p, &["news"]).unwrap();
+        assert!(pc.set(pid(p), &persona("family"), b"cached", 600).unwrap());
+        inv.tag(pid(p), &tags(&["news"])).unwrap();
     }
     let used = server.info_field("memory", "used_memory");
     redis::cmd("CONFIG")
@@ -311,7 +356,9 @@ fn out_of_memory_stores_fail_whole_and_invalidation_still_works() {
     let wc = cache(&writer);
     let before = dbsize(&mut admin);
     let (html, served) = wc
-        .remember(7, "family", 600, || -> Render { Ok(b"rendered".to_vec()) })
+        .remember(pid(7), &persona("family"), 600, || -> Render {
+            Ok(b"rendered".to_vec())
+        })
         .map_err(|_| ())
         .unwrap();
     assert_eq!(
@@ -320,18 +367,23 @@ fn out_of_memory_stores_fail_whole_and_invalidation_still_works() {
     );
     let swallowed = wc.last_error().expect("the OOM error is kept");
     assert!(swallowed.to_string().contains("OOM"), "{swallowed}");
-    assert!(wc.set(9, "family", b"new", 600).is_err());
-    assert!(wc.set(1, "solo", b"new", 600).is_err());
-    assert!(wc.warm(8, &[("a", b"x"), ("b", b"y")], 600, None).is_err());
+    assert!(wc.set(pid(9), &persona("family"), b"new", 600).is_err());
+    assert!(wc.set(pid(1), &persona("solo"), b"new", 600).is_err());
+    assert!(wc
+        .warm(pid(8), &variants(&[("a", b"x"), ("b", b"y")]), 600, None)
+        .is_err());
     assert_eq!(dbsize(&mut admin), before);
-    assert!(wc.observe(9).is_ok(), "reads still work");
+    assert!(wc.observe(pid(9)).is_ok(), "reads still work");
 
     // What frees memory or hides stale content still works.
-    assert_eq!(inv.invalidate_post(1).unwrap().variants, 1);
-    assert_eq!(pc.get(1, "family").unwrap(), None);
-    inv.invalidate_post(99).unwrap();
-    assert_eq!(inv.invalidate_tag("news").unwrap().posts.len(), 5);
-    assert_eq!(pc.get(2, "family").unwrap(), None);
+    assert_eq!(inv.invalidate_post(pid(1)).unwrap().variants, 1);
+    assert_eq!(pc.get(pid(1), &persona("family")).unwrap(), None);
+    inv.invalidate_post(pid(99)).unwrap();
+    assert_eq!(
+        inv.invalidate_tag(&tags(&["news"])[0]).unwrap().posts.len(),
+        5
+    );
+    assert_eq!(pc.get(pid(2), &persona("family")).unwrap(), None);
     inv.flush().unwrap();
 }
 
@@ -342,9 +394,11 @@ fn remember_inside_its_own_render_does_not_wait_for_itself() {
     let pc = cache(&c);
     let started = Instant::now();
     let (html, served) = pc
-        .remember(5, "family", 60, || -> Render {
+        .remember(pid(5), &persona("family"), 60, || -> Render {
             let (inner, served) = pc
-                .remember(5, "family", 60, || -> Render { Ok(b"i".to_vec()) })
+                .remember(pid(5), &persona("family"), 60, || -> Render {
+                    Ok(b"i".to_vec())
+                })
                 .map_err(|_| "inner failed".to_string())?;
             assert_eq!(served, Served::Bypass);
             Ok([&b"o+"[..], &inner].concat())
@@ -357,7 +411,10 @@ fn remember_inside_its_own_render_does_not_wait_for_itself() {
         started.elapsed()
     );
     assert_eq!((html.as_slice(), served), (&b"o+i"[..], Served::Rendered));
-    assert_eq!(pc.get(5, "family").unwrap(), Some(b"o+i".to_vec()));
+    assert_eq!(
+        pc.get(pid(5), &persona("family")).unwrap(),
+        Some(b"o+i".to_vec())
+    );
 }
 
 #[test]
@@ -379,17 +436,21 @@ fn last_error_keeps_what_remember_swallowed_until_the_next_call() {
     let down = cache(&nowhere);
     assert!(down.last_error().is_none());
     let (html, served) = down
-        .remember(1, "family", 60, || -> Render { Ok(b"r".to_vec()) })
+        .remember(pid(1), &persona("family"), 60, || -> Render {
+            Ok(b"r".to_vec())
+        })
         .map_err(|_| ())
         .unwrap();
     assert_eq!((html.as_slice(), served), (&b"r"[..], Served::Bypass));
     assert!(down.last_error().is_some_and(|e| e.is_unavailable()));
     // get() throws instead of swallowing: nothing kept.
-    assert!(down.get(1, "family").is_err());
+    assert!(down.get(pid(1), &persona("family")).is_err());
     assert!(down.last_error().is_none());
-    live.remember(1, "family", 60, || -> Render { Ok(b"r".to_vec()) })
-        .map_err(|_| ())
-        .unwrap();
+    live.remember(pid(1), &persona("family"), 60, || -> Render {
+        Ok(b"r".to_vec())
+    })
+    .map_err(|_| ())
+    .unwrap();
     assert!(live.last_error().is_none());
 }
 
@@ -398,8 +459,8 @@ fn statistics_live_thirty_days_at_most() {
     let server = RedisServer::start();
     let c = client(&server, "g9");
     let pc = cache(&c);
-    pc.get(1, "family").unwrap();
-    pc.record_view(1);
+    pc.get(pid(1), &persona("family")).unwrap();
+    pc.record_view(pid(1));
     counters::flush_all();
     let mut admin = server.admin();
     let day = pc.stats(1).unwrap()[0].0.clone();

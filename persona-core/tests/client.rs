@@ -219,25 +219,17 @@ fn auth_and_db_from_the_url_are_used() {
 fn kv_values_are_binary_safe_and_expire() {
     let server = RedisServer::start();
     let c = client(&server.url(), &[]);
-    let keys = persona_core::keys::Keys::new(c.prefix());
-    let key = keys.kv("bin");
+    let key = persona_core::Key::parse("key", b"bin").unwrap();
     let value = b"a\0b\xff".to_vec();
-    c.run(Retry::Once, |con| {
-        persona_core::kv::set(con, &key, &value, 60)
-    })
-    .unwrap();
-    let back = c
-        .run(Retry::Idempotent, |con| persona_core::kv::get(con, &key))
-        .unwrap();
+    c.set_value(&key, &value, 60).unwrap();
+    let back = c.get_value(&key).unwrap();
     assert_eq!(back.as_deref(), Some(&value[..]));
     let ttl: i64 = redis::cmd("TTL")
         .arg("rp:kv:bin")
         .query(&mut server.admin())
         .unwrap();
     assert!(ttl > 0 && ttl <= 60);
-    assert!(c
-        .run(Retry::Once, |con| persona_core::kv::delete(con, &key))
-        .unwrap());
+    assert!(c.delete_value(&key).unwrap());
 }
 
 #[test]
@@ -253,10 +245,8 @@ fn unix_socket_urls_connect() {
     let path = server.dir.join("redis.sock");
     let c = client(&format!("unix://{}?db=4", path.display()), &[]);
     c.ping().expect("ping over the unix socket");
-    c.run(Retry::Once, |con| {
-        persona_core::kv::set(con, "rp:kv:u", b"1", 60)
-    })
-    .unwrap();
+    let key = persona_core::Key::parse("key", b"u").unwrap();
+    c.set_value(&key, b"1", 60).unwrap();
     let db4: Option<String> = redis::cmd("GET")
         .arg("rp:kv:u")
         .query(&mut {

@@ -7,18 +7,13 @@ mod support;
 use std::time::Duration;
 
 use persona_core::clock::now_ms;
-use persona_core::slot::{self, Slot};
+use persona_core::slot;
 use persona_core::SlotLock;
-use support::{client, RedisServer};
-
-const SLOT: Slot<'static> = Slot {
-    date: "2026-12-24",
-    time: "10:30",
-    resource: "room-1",
-};
+use persona_core::SlotRef;
+use support::{client, slot_ref, RedisServer, SLOT};
 
 /// One hold: acquire, then release at once; returns the fence.
-fn hold(locks: &SlotLock, slot: Slot<'_>, min_fence: u64) -> u64 {
+fn hold(locks: &SlotLock, slot: &SlotRef, min_fence: u64) -> u64 {
     let lock = locks
         .acquire(slot, "guest", 60, min_fence)
         .unwrap()
@@ -30,14 +25,7 @@ fn hold(locks: &SlotLock, slot: Slot<'_>, min_fence: u64) -> u64 {
 /// One hold of the `i`-th slot of the day (`i` minutes after midnight).
 fn hold_at(locks: &SlotLock, i: usize) -> u64 {
     let time = format!("{:02}:{:02}", i / 60, i % 60);
-    hold(
-        locks,
-        Slot {
-            time: &time,
-            ..SLOT
-        },
-        0,
-    )
+    hold(locks, &slot_ref("2026-12-24", &time, "room-1"), 0)
 }
 
 /// What the WordPress fallback issues: max(last fence + 1, its clock in ms).
@@ -77,11 +65,11 @@ fn fences_only_go_up_across_the_fallback_and_lost_or_rewound_data() {
     let mut admin = server.admin();
     let fence_key = "f1:lk:{2026-12-24:room-1}:f:10:30";
 
-    let first = hold(&locks, SLOT, 0);
+    let first = hold(&locks, &SLOT, 0);
     std::thread::sleep(Duration::from_millis(3));
     let fallback = fallback_fence(first);
     std::thread::sleep(Duration::from_millis(3));
-    let back = hold(&locks, SLOT, 0);
+    let back = hold(&locks, &SLOT, 0);
     assert!(back > fallback, "Redis {back} after fallback {fallback}");
 
     // A restart from an older snapshot: the stored state goes back. (Holds
@@ -89,7 +77,7 @@ fn fences_only_go_up_across_the_fallback_and_lost_or_rewound_data() {
     let mut fences = vec![back];
     for _ in 0..5 {
         std::thread::sleep(Duration::from_millis(2));
-        fences.push(hold(&locks, SLOT, 0));
+        fences.push(hold(&locks, &SLOT, 0));
     }
     redis::cmd("SET")
         .arg(fence_key)
@@ -97,14 +85,14 @@ fn fences_only_go_up_across_the_fallback_and_lost_or_rewound_data() {
         .query::<()>(&mut admin)
         .unwrap();
     std::thread::sleep(Duration::from_millis(2));
-    fences.push(hold(&locks, SLOT, 0));
+    fences.push(hold(&locks, &SLOT, 0));
 
     // A restart without persistence: everything is gone.
     while redis_ms(&mut admin) <= *fences.last().unwrap() {
         std::thread::sleep(Duration::from_millis(1));
     }
     redis::cmd("FLUSHALL").query::<()>(&mut admin).unwrap();
-    fences.push(hold(&locks, SLOT, 0));
+    fences.push(hold(&locks, &SLOT, 0));
     assert!(
         fences.windows(2).all(|w| w[0] < w[1]),
         "fences went back: {fences:?}"
@@ -115,13 +103,13 @@ fn fences_only_go_up_across_the_fallback_and_lost_or_rewound_data() {
 fn a_callers_floor_is_honoured_and_remembered() {
     let server = RedisServer::start();
     let locks = SlotLock::new(client(&server, "f2"), 600);
-    let clock = hold(&locks, SLOT, 0);
+    let clock = hold(&locks, &SLOT, 0);
     let floor = clock + 10_000_000;
-    assert_eq!(hold(&locks, SLOT, floor), floor);
-    assert_eq!(hold(&locks, SLOT, 0), floor + 1, "the floor was forgotten");
-    let holder = locks.acquire(SLOT, "x", 60, 5).unwrap().unwrap();
+    assert_eq!(hold(&locks, &SLOT, floor), floor);
+    assert_eq!(hold(&locks, &SLOT, 0), floor + 1, "the floor was forgotten");
+    let holder = locks.acquire(&SLOT, "x", 60, 5).unwrap().unwrap();
     assert_eq!(holder.fence, floor + 2);
-    assert_eq!(locks.holder(SLOT).unwrap().unwrap().fence, floor + 2);
+    assert_eq!(locks.holder(&SLOT).unwrap().unwrap().fence, floor + 2);
 
     assert!(slot::validate_min_fence("minFence", -1).is_err());
     assert!(slot::validate_min_fence("minFence", slot::MAX_MIN_FENCE as i64 + 1).is_err());
@@ -154,6 +142,6 @@ fn released_slots_leave_no_keys_and_fences_still_increase() {
         assert!(again > *before, "slot {i}: {again} <= {before}");
     }
     // Many holds of one slot within a millisecond still get distinct fences.
-    let burst: Vec<u64> = (0..200).map(|_| hold(&locks, SLOT, 0)).collect();
+    let burst: Vec<u64> = (0..200).map(|_| hold(&locks, &SLOT, 0)).collect();
     assert!(burst.windows(2).all(|w| w[0] < w[1]), "{burst:?}");
 }

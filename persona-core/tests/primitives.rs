@@ -5,15 +5,8 @@ mod support;
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
-use persona_core::slot::Slot;
-use persona_core::{Error, Otp, OtpConfig, RateLimiter, SlotLock};
-use support::{client, RedisServer};
-
-const SLOT: Slot<'static> = Slot {
-    date: "2026-12-24",
-    time: "10:30",
-    resource: "room-1",
-};
+use persona_core::{Error, Identity, Name, Otp, OtpConfig, RateLimiter, SlotLock};
+use support::{client, slot_ref, RedisServer, SLOT};
 
 #[test]
 fn one_holder_per_slot_and_only_the_token_releases() {
@@ -29,23 +22,23 @@ fn one_holder_per_slot_and_only_the_token_releases() {
         .unwrap();
 
     let a = locks
-        .acquire(SLOT, "guest-a", 60, 0)
+        .acquire(&SLOT, "guest-a", 60, 0)
         .unwrap()
         .expect("free slot");
     assert_eq!(a.token.len(), 32);
-    assert!(locks.acquire(SLOT, "guest-b", 60, 0).unwrap().is_none());
+    assert!(locks.acquire(&SLOT, "guest-b", 60, 0).unwrap().is_none());
     assert!(!locks
-        .release(SLOT, "0123456789abcdef0123456789abcdef")
+        .release(&SLOT, "0123456789abcdef0123456789abcdef")
         .unwrap());
-    assert!(locks.extend(SLOT, "wrong", 120).unwrap().is_none());
-    let holder = locks.holder(SLOT).unwrap().expect("held");
+    assert!(locks.extend(&SLOT, "wrong", 120).unwrap().is_none());
+    let holder = locks.holder(&SLOT).unwrap().expect("held");
     assert_eq!((holder.owner.as_str(), holder.fence), ("guest-a", a.fence));
-    assert!(locks.extend(SLOT, &a.token, 120).unwrap().is_some());
-    assert_eq!(locks.locked("2026-12-24", "room-1").unwrap().len(), 1);
-    assert!(locks.release(SLOT, &a.token).unwrap());
-    assert!(!locks.release(SLOT, &a.token).unwrap(), "released twice");
+    assert!(locks.extend(&SLOT, &a.token, 120).unwrap().is_some());
+    assert_eq!(locks.locked(SLOT.date(), SLOT.resource()).unwrap().len(), 1);
+    assert!(locks.release(&SLOT, &a.token).unwrap());
+    assert!(!locks.release(&SLOT, &a.token).unwrap(), "released twice");
     let b = locks
-        .acquire(SLOT, "guest-b", 60, 0)
+        .acquire(&SLOT, "guest-b", 60, 0)
         .unwrap()
         .expect("free again");
     assert!(b.fence > a.fence);
@@ -76,24 +69,21 @@ fn one_holder_per_slot_and_only_the_token_releases() {
 fn expired_locks_are_never_listed_and_fences_keep_increasing() {
     let server = RedisServer::start();
     let locks = SlotLock::new(client(&server, "s2"), 600);
-    let first = locks.acquire(SLOT, "a", 1, 0).unwrap().unwrap();
-    let other = Slot {
-        time: "11:00",
-        ..SLOT
-    };
-    locks.acquire(other, "b", 60, 0).unwrap().unwrap();
+    let first = locks.acquire(&SLOT, "a", 1, 0).unwrap().unwrap();
+    let other = slot_ref("2026-12-24", "11:00", "room-1");
+    locks.acquire(&other, "b", 60, 0).unwrap().unwrap();
     std::thread::sleep(Duration::from_millis(1100));
-    let listed = locks.locked("2026-12-24", "room-1").unwrap();
+    let listed = locks.locked(SLOT.date(), SLOT.resource()).unwrap();
     assert_eq!(
         listed.iter().map(|h| h.time.as_str()).collect::<Vec<_>>(),
         ["11:00"]
     );
-    assert!(locks.holder(SLOT).unwrap().is_none());
+    assert!(locks.holder(&SLOT).unwrap().is_none());
     // A stale token after expiry and re-acquire by someone else fails.
-    let second = locks.acquire(SLOT, "c", 60, 0).unwrap().unwrap();
+    let second = locks.acquire(&SLOT, "c", 60, 0).unwrap().unwrap();
     assert!(second.fence > first.fence);
-    assert!(!locks.release(SLOT, &first.token).unwrap());
-    assert!(locks.extend(SLOT, &first.token, 60).unwrap().is_none());
+    assert!(!locks.release(&SLOT, &first.token).unwrap());
+    assert!(locks.extend(&SLOT, &first.token, 60).unwrap().is_none());
     // Even when the fence state itself is gone, the next fence is larger
     // (for holds at least a millisecond apart: fences follow the clock).
     std::thread::sleep(Duration::from_millis(2));
@@ -102,8 +92,8 @@ fn expired_locks_are_never_listed_and_fences_keep_increasing() {
         .arg("s2:lk:{2026-12-24:room-1}:f:10:30")
         .query::<()>(&mut admin)
         .unwrap();
-    locks.release(SLOT, &second.token).unwrap();
-    let third = locks.acquire(SLOT, "d", 60, 0).unwrap().unwrap();
+    locks.release(&SLOT, &second.token).unwrap();
+    let third = locks.acquire(&SLOT, "d", 60, 0).unwrap().unwrap();
     assert!(
         third.fence > second.fence,
         "{} <= {}",
@@ -126,14 +116,10 @@ fn racing_threads_get_exactly_one_winner_per_round() {
                     let locks = SlotLock::new(c, 600);
                     let time = format!("{:02}:00", round);
                     barrier.wait();
-                    let slot = Slot {
-                        date: "2026-12-24",
-                        time: &time,
-                        resource: "race",
-                    };
+                    let slot = slot_ref("2026-12-24", &time, "race");
                     usize::from(
                         locks
-                            .acquire(slot, &format!("t{i}"), 60, 0)
+                            .acquire(&slot, &format!("t{i}"), 60, 0)
                             .unwrap()
                             .is_some(),
                     )
@@ -153,26 +139,49 @@ fn otp_codes_verify_once_burn_after_attempts_and_rate_limit() {
     let c = client(&server, "o1");
     let config = OtpConfig::build(&[]).unwrap();
     let otp = Otp::new(Arc::clone(&c), b"0123456789abcdef-secret", config).unwrap();
-    let code = otp.issue(b"zoe@example.org").unwrap();
+    let code = otp
+        .issue(&Identity::parse("identity", b"zoe@example.org").unwrap())
+        .unwrap();
     assert_eq!(code.len(), 6);
-    assert!(otp.verify(b"zoe@example.org", code.as_bytes()).unwrap());
+    assert!(otp
+        .verify(
+            &Identity::parse("identity", b"zoe@example.org").unwrap(),
+            code.as_bytes()
+        )
+        .unwrap());
     assert!(
-        !otp.verify(b"zoe@example.org", code.as_bytes()).unwrap(),
+        !otp.verify(
+            &Identity::parse("identity", b"zoe@example.org").unwrap(),
+            code.as_bytes()
+        )
+        .unwrap(),
         "replayed"
     );
 
-    let code = otp.issue(b"zoe@example.org").unwrap();
+    let code = otp
+        .issue(&Identity::parse("identity", b"zoe@example.org").unwrap())
+        .unwrap();
     for _ in 0..5 {
-        assert!(!otp.verify(b"zoe@example.org", b"000000x").unwrap());
+        assert!(!otp
+            .verify(
+                &Identity::parse("identity", b"zoe@example.org").unwrap(),
+                b"000000x"
+            )
+            .unwrap());
     }
     assert!(
-        !otp.verify(b"zoe@example.org", code.as_bytes()).unwrap(),
+        !otp.verify(
+            &Identity::parse("identity", b"zoe@example.org").unwrap(),
+            code.as_bytes()
+        )
+        .unwrap(),
         "burnt code accepted"
     );
 
-    otp.issue(b"zoe@example.org").unwrap();
+    otp.issue(&Identity::parse("identity", b"zoe@example.org").unwrap())
+        .unwrap();
     // GCRA: a burst of 3, then one every 600 s / 3.
-    match otp.issue(b"zoe@example.org") {
+    match otp.issue(&Identity::parse("identity", b"zoe@example.org").unwrap()) {
         Err(Error::RateLimited { retry_after, .. }) => {
             assert_eq!(retry_after, Duration::from_secs(200));
         }
@@ -191,7 +200,8 @@ fn rate_limiter_is_exact_under_concurrency() {
             let c = Arc::clone(&c);
             let barrier = Arc::clone(&barrier);
             std::thread::spawn(move || {
-                let limiter = RateLimiter::new(c, b"login", 25, 60).unwrap();
+                let limiter =
+                    RateLimiter::new(c, &Name::parse("name", b"login").unwrap(), 25, 60).unwrap();
                 barrier.wait();
                 (0..10)
                     .filter(|_| limiter.attempt(b"203.0.113.9").unwrap().allowed)
@@ -203,7 +213,7 @@ fn rate_limiter_is_exact_under_concurrency() {
         .map(|t| t.join().unwrap())
         .sum();
     assert_eq!(allowed, 25);
-    let limiter = RateLimiter::new(c, b"login", 25, 60).unwrap();
+    let limiter = RateLimiter::new(c, &Name::parse("name", b"login").unwrap(), 25, 60).unwrap();
     let refused = limiter.attempt(b"203.0.113.9").unwrap();
     assert!(!refused.allowed);
     // A burst of 25, then one every 60 s / 25 = 2.4 s: retry in ceil(2.4 - elapsed).
@@ -225,7 +235,10 @@ fn racing_verifies_of_the_right_code_have_exactly_one_winner() {
     for round in 0..20 {
         let code = Otp::new(Arc::clone(&c), secret, OtpConfig::build(&[]).unwrap())
             .unwrap()
-            .issue(format!("guest-{round}@example.org").as_bytes())
+            .issue(
+                &Identity::parse("identity", format!("guest-{round}@example.org").as_bytes())
+                    .unwrap(),
+            )
             .unwrap();
         let barrier = Arc::new(Barrier::new(16));
         let winners: usize = (0..16)
@@ -234,8 +247,12 @@ fn racing_verifies_of_the_right_code_have_exactly_one_winner() {
                 std::thread::spawn(move || {
                     let otp = Otp::new(c, secret, OtpConfig::build(&[]).unwrap()).unwrap();
                     barrier.wait();
-                    let identity = format!("guest-{round}@example.org");
-                    usize::from(otp.verify(identity.as_bytes(), code.as_bytes()).unwrap())
+                    let identity = Identity::parse(
+                        "identity",
+                        format!("guest-{round}@example.org").as_bytes(),
+                    )
+                    .unwrap();
+                    usize::from(otp.verify(&identity, code.as_bytes()).unwrap())
                 })
             })
             .collect::<Vec<_>>()
@@ -263,7 +280,13 @@ fn limiter_key(server: &RedisServer, prefix: &str) -> String {
 #[test]
 fn rate_limiter_memory_stays_constant_per_key() {
     let server = RedisServer::start();
-    let limiter = RateLimiter::new(client(&server, "r2"), b"big", 100_000, 3600).unwrap();
+    let limiter = RateLimiter::new(
+        client(&server, "r2"),
+        &Name::parse("name", b"big").unwrap(),
+        100_000,
+        3600,
+    )
+    .unwrap();
     assert!(limiter.attempt(b"198.51.100.1").unwrap().allowed);
     let key = limiter_key(&server, "r2");
     let usage = |server: &RedisServer| -> u64 {
@@ -291,7 +314,13 @@ fn rate_limiter_memory_stays_constant_per_key() {
 fn rate_limiter_is_a_burst_then_one_per_emission_interval() {
     let server = RedisServer::start();
     // T = 2 s / 4 = 500 ms.
-    let limiter = RateLimiter::new(client(&server, "r3"), b"gcra", 4, 2).unwrap();
+    let limiter = RateLimiter::new(
+        client(&server, "r3"),
+        &Name::parse("name", b"gcra").unwrap(),
+        4,
+        2,
+    )
+    .unwrap();
     let remaining: Vec<u64> = (0..4)
         .map(|_| limiter.attempt(b"k").unwrap())
         .inspect(|d| assert!(d.allowed && d.retry_after.is_zero()))
@@ -317,7 +346,13 @@ fn rate_limiter_is_a_burst_then_one_per_emission_interval() {
     assert!((1500..=2000).contains(&ttl), "{ttl}");
 
     // A long window's retry_after is whole seconds, rounded up.
-    let slow = RateLimiter::new(client(&server, "r4"), b"slow", 2, 3600).unwrap();
+    let slow = RateLimiter::new(
+        client(&server, "r4"),
+        &Name::parse("name", b"slow").unwrap(),
+        2,
+        3600,
+    )
+    .unwrap();
     slow.attempt(b"k").unwrap();
     slow.attempt(b"k").unwrap();
     assert_eq!(

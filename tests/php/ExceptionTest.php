@@ -6,6 +6,7 @@ use PHPUnit\Framework\TestCase;
 use RedisPersona\Client;
 use RedisPersona\ConnectionException;
 use RedisPersona\Exception;
+use RedisPersona\Otp;
 use RedisPersona\RateLimitedException;
 use RedisPersona\Tests\Support\RedisServer;
 use RedisPersona\UnavailableException;
@@ -105,5 +106,30 @@ final class ExceptionTest extends TestCase
             }
         };
         $this->assertSame(42, $sub->getRetryAfter());
+    }
+
+    /**
+     * The extension throws the one object the engine created (src/errors.rs):
+     * its call site, its extra property and no earlier exception chained.
+     */
+    public function testRateLimitedExceptionIsTheEngineMadeObjectWithItsRetryAfter(): void
+    {
+        $redis = new RedisServer();
+        $otp = new Otp(new Client($redis->url(), ['prefix' => 'exc']), str_repeat('s', 32), ['issue_limit' => 1, 'issue_window' => 60]);
+        $otp->issue('a@example.org');
+        try {
+            $line = __LINE__ + 1;
+            $otp->issue('a@example.org');
+            $this->fail('no exception');
+        } catch (RateLimitedException $e) {
+            $this->assertSame(60, $e->getRetryAfter());
+            $this->assertSame(__FILE__, $e->getFile());
+            $this->assertSame($line, $e->getLine());
+            $this->assertSame('issue', $e->getTrace()[0]['function']);
+            $this->assertSame(Otp::class, $e->getTrace()[0]['class']);
+            $this->assertNull($e->getPrevious());
+            $this->assertSame(0, $e->getCode());
+        }
+        $redis->stop();
     }
 }

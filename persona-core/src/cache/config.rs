@@ -3,14 +3,17 @@
 
 use std::time::Duration;
 
-use super::{
-    DEFAULT_BETA, DEFAULT_COMPRESS_MIN_BYTES, DEFAULT_LOCK_TTL_MS, DEFAULT_MAX_BYTES,
-    DEFAULT_STALE_TTL_SECS, DEFAULT_TTL_SECS, MAX_MAX_BYTES, OPTION_NAMES,
-};
-use crate::config::OptionValue;
+use super::OPTION_NAMES;
 use crate::error::Result;
-use crate::kv::MAX_TTL_SECS;
-use crate::options::{choice_option, float_option, int_option, option_argument, unknown_option};
+use crate::options::{
+    choice_option, float_option, int_option, option_argument, unknown_option, OptionValue,
+};
+use crate::policy::cache::{
+    DEFAULT_BETA, DEFAULT_COMPRESS_MIN_BYTES, DEFAULT_LOCK_TTL_MS, DEFAULT_MAX_BYTES,
+    DEFAULT_STALE_TTL_SECS, DEFAULT_TTL_SECS, LOCK_WAIT_EXTRA_MS, MAX_BETA, MAX_LOCK_TTL_MS,
+    MAX_LOCK_WAIT_MS, MAX_MAX_BYTES, MIN_LOCK_TTL_MS,
+};
+use crate::policy::keys::MAX_TTL_SECS;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CacheConfig {
@@ -33,7 +36,7 @@ impl Default for CacheConfig {
             compress_min_bytes: Some(DEFAULT_COMPRESS_MIN_BYTES as usize),
             beta: DEFAULT_BETA,
             lock_ttl: Duration::from_millis(DEFAULT_LOCK_TTL_MS),
-            lock_wait: Duration::from_millis(DEFAULT_LOCK_TTL_MS + 1000),
+            lock_wait: Duration::from_millis(DEFAULT_LOCK_TTL_MS + LOCK_WAIT_EXTRA_MS),
         }
     }
 }
@@ -61,12 +64,15 @@ impl CacheConfig {
                     compress_min = int_option(&arg, value, 1, MAX_MAX_BYTES, compress_min)?;
                 }
                 "compression" => compression = choice_option(&arg, value, &["lz4", "none"], "lz4")?,
-                "beta" => c.beta = float_option(&arg, value, 0.0, 100.0, DEFAULT_BETA)?,
+                "beta" => c.beta = float_option(&arg, value, 0.0, MAX_BETA, DEFAULT_BETA)?,
                 "lock_ttl_ms" => {
-                    let ms = int_option(&arg, value, 100, 300_000, DEFAULT_LOCK_TTL_MS)?;
+                    let (min, max) = (MIN_LOCK_TTL_MS, MAX_LOCK_TTL_MS);
+                    let ms = int_option(&arg, value, min, max, DEFAULT_LOCK_TTL_MS)?;
                     c.lock_ttl = Duration::from_millis(ms);
                 }
-                "lock_wait_ms" => lock_wait_ms = Some(int_option(&arg, value, 1, 300_000, 0)?),
+                "lock_wait_ms" => {
+                    lock_wait_ms = Some(int_option(&arg, value, 1, MAX_LOCK_WAIT_MS, 0)?);
+                }
                 _ => return Err(unknown_option(arg, OPTION_NAMES)),
             }
         }
@@ -75,7 +81,7 @@ impl CacheConfig {
         // from a winner that died.
         c.lock_wait = match lock_wait_ms {
             Some(ms) if ms > 0 => Duration::from_millis(ms),
-            _ => c.lock_ttl + Duration::from_millis(1000),
+            _ => c.lock_ttl + Duration::from_millis(LOCK_WAIT_EXTRA_MS),
         };
         Ok(c)
     }

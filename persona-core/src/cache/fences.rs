@@ -55,7 +55,7 @@ impl Fence {
                 argument,
                 format!(
                     "must be a fence returned by observe(), got '{}'",
-                    crate::config::printable(text)
+                    crate::error::printable(text)
                 ),
             )
         };

@@ -18,6 +18,7 @@ use crate::clock::now_ms;
 use crate::counters::{self, Event};
 use crate::entry::Freshness;
 use crate::error::{ConnectionKind, Error, Result};
+use crate::ids::{Persona, PostId};
 use crate::pool::Retry;
 
 /// How `remember` answered, for counters and response headers.
@@ -60,12 +61,13 @@ impl PersonaCache {
     /// early (XFetch). When Redis is unavailable the render runs directly.
     pub fn remember<E>(
         &self,
-        post: u64,
-        persona: &str,
+        post: PostId,
+        persona: &Persona,
         ttl_secs: u64,
         mut render: impl FnMut() -> std::result::Result<Vec<u8>, E>,
     ) -> Rendered<E> {
         self.clear_error();
+        let (post, persona) = (post.get(), persona.as_str());
         let Some(_rendering) = Rendering::enter(&self.namespace, post, persona) else {
             log::debug!(
                 "redis-persona: post {post} ({persona}) requested inside its own render; \

@@ -158,3 +158,41 @@ pub fn client(server: &RedisServer, prefix: &str) -> std::sync::Arc<persona_core
     .expect("config");
     std::sync::Arc::new(persona_core::Client::new(config).expect("client"))
 }
+
+/// A post id for tests (the core takes only validated ids).
+pub fn pid(id: u64) -> persona_core::PostId {
+    persona_core::PostId::parse("postId", id as i64).expect("a valid post id")
+}
+
+/// A persona slug for tests.
+pub fn persona(slug: &str) -> persona_core::Persona {
+    persona_core::Persona::parse("persona", slug.as_bytes()).expect("a valid persona")
+}
+
+/// Tags for tests.
+pub fn tags(names: &[&str]) -> Vec<persona_core::Tag> {
+    names
+        .iter()
+        .map(|n| persona_core::Tag::parse("tag", n.as_bytes()).expect("a valid tag"))
+        .collect()
+}
+
+/// Post ids for tests.
+pub fn pids(ids: &[u64]) -> Vec<persona_core::PostId> {
+    ids.iter().map(|id| pid(*id)).collect()
+}
+
+/// `warm`'s variants for tests.
+pub fn variants<'a>(list: &[(&str, &'a [u8])]) -> Vec<(persona_core::Persona, &'a [u8])> {
+    list.iter().map(|(p, html)| (persona(p), *html)).collect()
+}
+
+/// A booking slot for tests.
+pub fn slot_ref(date: &str, time: &str, resource: &str) -> persona_core::SlotRef {
+    persona_core::SlotRef::parse(date.as_bytes(), time.as_bytes(), resource.as_bytes())
+        .expect("a valid slot")
+}
+
+/// The slot most tests use.
+pub static SLOT: std::sync::LazyLock<persona_core::SlotRef> =
+    std::sync::LazyLock::new(|| slot_ref("2026-12-24", "10:30", "room-1"));

@@ -37,7 +37,9 @@ use serde::Deserialize;
 
 use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::ids::{Date, Resource, SlotRef};
 use crate::keys::Keys;
+use crate::options::{int_option, option_argument, unknown_option, OptionValue};
 use crate::pool::Retry;
 use crate::token;
 
@@ -177,14 +179,6 @@ struct HolderJson {
     expires_at_ms: f64,
 }
 
-/// Which slot: validated date, time and resource.
-#[derive(Debug, Clone, Copy)]
-pub struct Slot<'a> {
-    pub date: &'a str,
-    pub time: &'a str,
-    pub resource: &'a str,
-}
-
 pub struct SlotLock {
     client: Arc<Client>,
     keys: Keys,
@@ -224,21 +218,38 @@ impl SlotLock {
         }
     }
 
+    /// Slot locks configured from `SlotLock`'s options array (`ttl`).
+    pub fn from_options(
+        client: Arc<Client>,
+        options: &[(String, OptionValue)],
+    ) -> Result<SlotLock> {
+        let mut ttl = DEFAULT_TTL_SECS;
+        for (name, value) in options {
+            let arg = option_argument(name);
+            match name.as_str() {
+                "ttl" => ttl = int_option(&arg, value, 1, MAX_TTL_SECS, DEFAULT_TTL_SECS)?,
+                _ => return Err(unknown_option(arg, &["ttl"])),
+            }
+        }
+        Ok(SlotLock::new(client, ttl))
+    }
+
     pub fn default_ttl_secs(&self) -> u64 {
         self.default_ttl_secs
     }
 
     /// An invocation of `script` with the keys and arguments every slot
     /// script starts with (see PRELUDE).
-    fn call<'s>(&self, script: &'s Script, slot: Slot<'_>, token: &str) -> ScriptInvocation<'s> {
+    fn call<'s>(&self, script: &'s Script, slot: &SlotRef, token: &str) -> ScriptInvocation<'s> {
+        let (date, resource, time) = parts(slot);
         let mut call = script.prepare_invoke();
-        call.key(self.keys.slot_lock(slot.date, slot.resource, slot.time))
-            .key(self.keys.slot_index(slot.date, slot.resource))
-            .arg(slot.date)
-            .arg(slot.resource)
-            .arg(slot.time)
+        call.key(self.keys.slot_lock(date, resource, time))
+            .key(self.keys.slot_index(date, resource))
+            .arg(date)
+            .arg(resource)
+            .arg(time)
             .arg(token)
-            .arg(self.keys.slot_channel(slot.date, slot.resource));
+            .arg(self.keys.slot_channel(date, resource));
         call
     }
 
@@ -246,14 +257,15 @@ impl SlotLock {
     /// least `min_fence` (validate with [`validate_min_fence`]).
     pub fn acquire(
         &self,
-        slot: Slot<'_>,
+        slot: &SlotRef,
         owner: &str,
         ttl_secs: u64,
         min_fence: u64,
     ) -> Result<Option<Acquired>> {
         let token = token::random_hex(16)?;
         let mut call = self.call(&ACQUIRE, slot, &token);
-        call.key(self.keys.slot_fence(slot.date, slot.resource, slot.time))
+        let (date, resource, time) = parts(slot);
+        call.key(self.keys.slot_fence(date, resource, time))
             .arg(ttl_secs * 1000)
             .arg(owner)
             .arg(crate::clock::now_ms().min(MAX_MIN_FENCE))
@@ -267,7 +279,7 @@ impl SlotLock {
     }
 
     /// Releases the slot if `token` still holds it.
-    pub fn release(&self, slot: Slot<'_>, token: &str) -> Result<bool> {
+    pub fn release(&self, slot: &SlotRef, token: &str) -> Result<bool> {
         let call = self.call(&RELEASE, slot, token);
         let released: i64 = self.client.run(Retry::Once, |con| call.invoke(con))?;
         Ok(released == 1)
@@ -275,7 +287,7 @@ impl SlotLock {
 
     /// Extends the slot to `ttl_secs` from now if `token` still holds it;
     /// returns the new expiry in ms.
-    pub fn extend(&self, slot: Slot<'_>, token: &str, ttl_secs: u64) -> Result<Option<u64>> {
+    pub fn extend(&self, slot: &SlotRef, token: &str, ttl_secs: u64) -> Result<Option<u64>> {
         let mut call = self.call(&EXTEND, slot, token);
         call.arg(ttl_secs * 1000);
         self.client.run(Retry::Once, |con| call.invoke(con))
@@ -315,14 +327,22 @@ impl SlotLock {
     }
 
     /// Who holds the slot now, if anyone.
-    pub fn holder(&self, slot: Slot<'_>) -> Result<Option<Holder>> {
-        Ok(self
-            .observe(slot.date, slot.resource, Some(slot.time))?
-            .pop())
+    pub fn holder(&self, slot: &SlotRef) -> Result<Option<Holder>> {
+        let (date, resource, time) = parts(slot);
+        Ok(self.observe(date, resource, Some(time))?.pop())
     }
 
     /// Every held time of the day for the resource, sorted by time.
-    pub fn locked(&self, date: &str, resource: &str) -> Result<Vec<Holder>> {
-        self.observe(date, resource, None)
+    pub fn locked(&self, date: &Date, resource: &Resource) -> Result<Vec<Holder>> {
+        self.observe(date.as_str(), resource.as_str(), None)
     }
+}
+
+/// The slot's key text, in the order `Keys` takes it.
+fn parts(slot: &SlotRef) -> (&str, &str, &str) {
+    (
+        slot.date().as_str(),
+        slot.resource().as_str(),
+        slot.time().as_str(),
+    )
 }

@@ -30,6 +30,7 @@ use sha2::{Digest, Sha256};
 
 use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::ids::Name;
 use crate::keys::Keys;
 use crate::options::int_in_range;
 use crate::pool::Retry;
@@ -91,18 +92,17 @@ pub struct RateLimiter {
 impl RateLimiter {
     pub fn new(
         client: Arc<Client>,
-        name: &[u8],
+        name: &Name,
         limit: i64,
         window_secs: i64,
     ) -> Result<RateLimiter> {
-        let name = crate::keys::validate_name("name", name)?;
         let limit = int_in_range("limit", limit, 1, MAX_LIMIT, "")?;
         let window_secs = int_in_range("windowSeconds", window_secs, 1, MAX_WINDOW_SECS, "")?;
         let keys = Keys::new(client.prefix());
         Ok(RateLimiter {
             client,
             keys,
-            name: name.to_owned(),
+            name: name.as_str().to_owned(),
             limit,
             window: Duration::from_secs(window_secs),
         })

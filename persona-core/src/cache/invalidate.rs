@@ -31,8 +31,9 @@ use serde::{Deserialize, Serialize};
 use crate::client::Client;
 use crate::clock::now_ms;
 use crate::error::{Error, Result};
+use crate::ids::{PostId, Tag};
 use crate::keys::{Keys, CACHE_BUCKETS};
-use crate::kv::MAX_TTL_SECS;
+use crate::policy::keys::MAX_TTL_SECS;
 use crate::pool::Retry;
 use crate::scripting::query_with_scripts;
 
@@ -118,21 +119,21 @@ impl Invalidator {
     /// Declares that `post` shows content of each of `on`: invalidating one
     /// of them invalidates `post` too. Additive; each relation lives 30 days
     /// after it was last declared.
-    pub fn depends_on(&self, post: u64, on: &[u64]) -> Result<()> {
+    pub fn depends_on(&self, post: PostId, on: &[PostId]) -> Result<()> {
         if on.len() > MAX_POSTS {
             return Err(Error::invalid(
                 "onPostIds",
                 format!("has {} ids, the limit is {MAX_POSTS}", on.len()),
             ));
         }
-        let targets: Vec<u64> = on.iter().copied().filter(|t| *t != post).collect();
+        let targets: Vec<u64> = on.iter().filter(|t| **t != post).map(|t| t.get()).collect();
         if targets.is_empty() {
             return Ok(());
         }
         let mut pipe = redis::pipe();
         for target in targets {
             let key = self.keys.cache_dependents(target);
-            pipe.cmd("SADD").arg(&key).arg(post).ignore();
+            pipe.cmd("SADD").arg(&key).arg(post.get()).ignore();
             pipe.cmd("PEXPIRE").arg(&key).arg(RELATION_TTL_MS).ignore();
         }
         self.client
@@ -140,7 +141,7 @@ impl Invalidator {
     }
 
     /// Adds `post` to each tag's set (see [`Invalidator::invalidate_tag`]).
-    pub fn tag(&self, post: u64, tags: &[&str]) -> Result<()> {
+    pub fn tag(&self, post: PostId, tags: &[Tag]) -> Result<()> {
         if tags.len() > MAX_TAGS {
             return Err(Error::invalid(
                 "tags",
@@ -152,8 +153,8 @@ impl Invalidator {
         }
         let mut pipe = redis::pipe();
         for tag in tags {
-            let key = self.keys.cache_tag(tag);
-            pipe.cmd("SADD").arg(&key).arg(post).ignore();
+            let key = self.keys.cache_tag(tag.as_str());
+            pipe.cmd("SADD").arg(&key).arg(post.get()).ignore();
             pipe.cmd("PEXPIRE").arg(&key).arg(RELATION_TTL_MS).ignore();
         }
         self.client
@@ -161,22 +162,22 @@ impl Invalidator {
     }
 
     /// Invalidates `post` and, transitively, everything depending on it.
-    pub fn invalidate_post(&self, post: u64) -> Result<Invalidation> {
+    pub fn invalidate_post(&self, post: PostId) -> Result<Invalidation> {
         let started = Instant::now();
-        let (posts, variants) = self.invalidate_closure(vec![post])?;
+        let (posts, variants) = self.invalidate_closure(vec![post.get()])?;
         Ok(self.logged("post", post.to_string(), started, posts, variants))
     }
 
     /// Invalidates every post tagged `tag` and everything depending on them.
     /// The tag's membership is kept (posts stay tagged).
-    pub fn invalidate_tag(&self, tag: &str) -> Result<Invalidation> {
+    pub fn invalidate_tag(&self, tag: &Tag) -> Result<Invalidation> {
         let started = Instant::now();
-        let key = self.keys.cache_tag(tag);
+        let key = self.keys.cache_tag(tag.as_str());
         let members: Vec<u64> = self.client.run(Retry::Idempotent, |con| {
             redis::cmd("SMEMBERS").arg(&key).query(con)
         })?;
         let (posts, variants) = self.invalidate_closure(members)?;
-        Ok(self.logged("tag", tag.to_owned(), started, posts, variants))
+        Ok(self.logged("tag", tag.to_string(), started, posts, variants))
     }
 
     /// Breadth-first over the dependents graph, one round trip per level.

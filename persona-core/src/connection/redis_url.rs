@@ -2,7 +2,7 @@
 //! password wherever a URL is shown (phpinfo(), health(), log lines and
 //! exception messages), including URLs too broken to parse.
 
-use crate::config::printable;
+use crate::error::printable;
 use crate::error::{Error, Result};
 
 const MAX_URL_BYTES: usize = 2048;

@@ -29,9 +29,10 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use crate::client::Client;
-use crate::config::OptionValue;
 use crate::error::{Error, Result};
+use crate::ids::Identity;
 use crate::keys::Keys;
+use crate::options::OptionValue;
 use crate::options::{int_option, option_argument, unknown_option};
 use crate::pool::Retry;
 use crate::token;
@@ -185,24 +186,10 @@ impl Otp {
         full
     }
 
-    fn validate_identity<'a>(&self, identity: &'a [u8]) -> Result<&'a [u8]> {
-        if identity.is_empty() || identity.len() > MAX_IDENTITY_BYTES {
-            return Err(Error::invalid(
-                "identity",
-                format!(
-                    "must be 1 to {MAX_IDENTITY_BYTES} bytes long, got {}",
-                    identity.len()
-                ),
-            ));
-        }
-        Ok(identity)
-    }
-
     /// Issues a new code for `identity` (replacing any previous one) and
     /// returns it, or fails with `RateLimited` past the issue limit.
-    pub fn issue(&self, identity: &[u8]) -> Result<String> {
-        let identity = self.validate_identity(identity)?;
-        let id = self.identity_hash(identity);
+    pub fn issue(&self, identity: &Identity) -> Result<String> {
+        let id = self.identity_hash(identity.as_bytes());
         let code = random_code(self.config.digits)?;
         let code_mac = self.mac(&[b"code", id.as_bytes(), code.as_bytes()]);
         let mut call = ISSUE.prepare_invoke();
@@ -230,8 +217,7 @@ impl Otp {
     }
 
     /// Whether `code` is the current code of `identity`; consumes it if so.
-    pub fn verify(&self, identity: &[u8], code: &[u8]) -> Result<bool> {
-        let identity = self.validate_identity(identity)?;
+    pub fn verify(&self, identity: &Identity, code: &[u8]) -> Result<bool> {
         if code.len() > MAX_CODE_BYTES {
             return Err(Error::invalid(
                 "code",
@@ -241,7 +227,7 @@ impl Otp {
                 ),
             ));
         }
-        let id = self.identity_hash(identity);
+        let id = self.identity_hash(identity.as_bytes());
         let key = self.keys.otp_code(&id);
         let stored: Option<String> = self.client.run(Retry::Once, |con| {
             ATTEMPT.key(&key).arg(self.config.max_attempts).invoke(con)

@@ -7,7 +7,9 @@
 
 use std::time::Duration;
 
+pub use crate::error::printable;
 use crate::error::{Error, Result};
+pub use crate::options::OptionValue;
 use crate::options::{int_option, option_argument, unknown_option};
 pub use crate::redis_url::{mask_password, parse_url};
 
@@ -34,33 +36,6 @@ pub const OPTION_NAMES: &[&str] = &[
     "probe_timeout_ms",
     "cluster",
 ];
-
-/// A value from the PHP options array, already detached from the engine.
-#[derive(Debug, Clone, PartialEq)]
-pub enum OptionValue {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Str(Vec<u8>),
-    List(Vec<OptionValue>),
-    /// Anything else (object, resource...), with its PHP type name.
-    Other(&'static str),
-}
-
-impl OptionValue {
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            OptionValue::Null => "null",
-            OptionValue::Bool(_) => "bool",
-            OptionValue::Int(_) => "int",
-            OptionValue::Float(_) => "float",
-            OptionValue::Str(_) => "string",
-            OptionValue::List(_) => "array",
-            OptionValue::Other(name) => name,
-        }
-    }
-}
 
 /// Process-wide defaults, as the INI settings hold them (`0`/empty = built-in).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -219,20 +194,6 @@ fn or_default(ini: i64, builtin: u64) -> u64 {
 
 fn utf8<'a>(arg: &str, bytes: &'a [u8]) -> Result<&'a str> {
     std::str::from_utf8(bytes).map_err(|_| Error::invalid(arg, "must be valid UTF-8"))
-}
-
-/// Shows untrusted bytes in a message without letting them break it.
-pub fn printable(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let mut out: String = text
-        .chars()
-        .take(64)
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect();
-    if text.chars().count() > 64 {
-        out.push('…');
-    }
-    out
 }
 
 /// A prefix becomes the first segment of every key, so it must not carry

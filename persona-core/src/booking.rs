@@ -1,0 +1,7 @@
+//! Booking features: slot locks with fencing tokens, one-time codes and rate
+//! limits. Each takes the validated types of `ids.rs` and goes through the
+//! connection's `Client`; none depends on the content cache.
+
+pub mod otp;
+pub mod ratelimit;
+pub mod slot;
