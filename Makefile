@@ -25,12 +25,12 @@ demo-cli: install
 
 lint: deps
 	cargo fmt --all --check
-	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cargo clippy --workspace --all-targets --locked --features persona-core/testing -- -D warnings
 	@for f in $(PHP_FILES); do php -l "$$f" >/dev/null || exit 1; done; echo "php -l: $(words $(PHP_FILES)) files OK"
 	phpcs --standard=phpcs.xml
 
 rust-test: deps
-	cargo test --workspace --locked
+	cargo test --workspace --locked --features persona-core/testing
 
 php-test: build
 	RP_EXTENSION=$(CURDIR)/$(SO) $(PHP_TEST) /usr/bin/phpunit -c tests/php/phpunit.xml

@@ -215,121 +215,132 @@ pub fn validate_key<'a>(argument: &str, key: &'a [u8]) -> Result<&'a str> {
     std::str::from_utf8(key).map_err(|_| Error::invalid(argument, "must be ASCII"))
 }
 
-/// Builds the keys of one prefix.
-#[derive(Debug, Clone)]
-pub struct Keys {
-    prefix: String,
-}
+/// Key names are built inside the crate only (from validated values); the
+/// crate's own integration tests may read them with the `testing` feature.
+#[cfg(feature = "testing")]
+pub use names::Keys;
+#[cfg(not(feature = "testing"))]
+pub(crate) use names::Keys;
 
-impl Keys {
-    pub fn new(prefix: &str) -> Keys {
-        Keys {
-            prefix: prefix.to_owned(),
+mod names {
+    use super::CACHE_BUCKETS;
+
+    /// Builds the keys of one prefix.
+    #[derive(Debug, Clone)]
+    pub struct Keys {
+        prefix: String,
+    }
+
+    impl Keys {
+        pub fn new(prefix: &str) -> Keys {
+            Keys {
+                prefix: prefix.to_owned(),
+            }
         }
-    }
 
-    pub fn kv(&self, key: &str) -> String {
-        format!("{}:kv:{key}", self.prefix)
-    }
+        pub fn kv(&self, key: &str) -> String {
+            format!("{}:kv:{key}", self.prefix)
+        }
 
-    pub fn bucket(post: u64) -> u64 {
-        post % CACHE_BUCKETS
-    }
+        pub fn bucket(post: u64) -> u64 {
+            post % CACHE_BUCKETS
+        }
 
-    fn cache(&self, post: u64, kind: &str) -> String {
-        format!(
-            "{}:c:{{b{:02}}}:{kind}:{post}",
-            self.prefix,
-            Keys::bucket(post)
-        )
-    }
+        fn cache(&self, post: u64, kind: &str) -> String {
+            format!(
+                "{}:c:{{b{:02}}}:{kind}:{post}",
+                self.prefix,
+                Keys::bucket(post)
+            )
+        }
 
-    pub fn cache_generation(&self, bucket: u64) -> String {
-        format!("{}:c:{{b{bucket:02}}}:gen", self.prefix)
-    }
+        pub fn cache_generation(&self, bucket: u64) -> String {
+            format!("{}:c:{{b{bucket:02}}}:gen", self.prefix)
+        }
 
-    /// On every lookup: one `format!`, not a prefix built and then copied.
-    pub fn cache_variant(&self, post: u64, persona: &str) -> String {
-        format!(
-            "{}:c:{{b{:02}}}:p:{post}:{persona}",
-            self.prefix,
-            Keys::bucket(post)
-        )
-    }
+        /// On every lookup: one `format!`, not a prefix built and then copied.
+        pub fn cache_variant(&self, post: u64, persona: &str) -> String {
+            format!(
+                "{}:c:{{b{:02}}}:p:{post}:{persona}",
+                self.prefix,
+                Keys::bucket(post)
+            )
+        }
 
-    /// What every variant key of the post starts with (for the
-    /// invalidation script, which appends the personas from the index).
-    pub fn cache_variant_prefix(&self, post: u64) -> String {
-        format!("{}:", self.cache(post, "p"))
-    }
+        /// What every variant key of the post starts with (for the
+        /// invalidation script, which appends the personas from the index).
+        pub fn cache_variant_prefix(&self, post: u64) -> String {
+            format!("{}:", self.cache(post, "p"))
+        }
 
-    pub fn cache_index(&self, post: u64) -> String {
-        self.cache(post, "i")
-    }
+        pub fn cache_index(&self, post: u64) -> String {
+            self.cache(post, "i")
+        }
 
-    pub fn cache_version(&self, post: u64) -> String {
-        self.cache(post, "v")
-    }
+        pub fn cache_version(&self, post: u64) -> String {
+            self.cache(post, "v")
+        }
 
-    pub fn cache_dependents(&self, post: u64) -> String {
-        self.cache(post, "d")
-    }
+        pub fn cache_dependents(&self, post: u64) -> String {
+            self.cache(post, "d")
+        }
 
-    pub fn cache_lock(&self, post: u64, persona: &str) -> String {
-        format!("{}:{persona}", self.cache(post, "l"))
-    }
+        pub fn cache_lock(&self, post: u64, persona: &str) -> String {
+            format!("{}:{persona}", self.cache(post, "l"))
+        }
 
-    pub fn cache_tag(&self, tag: &str) -> String {
-        format!("{}:c:t:{{{tag}}}", self.prefix)
-    }
+        pub fn cache_tag(&self, tag: &str) -> String {
+            format!("{}:c:t:{{{tag}}}", self.prefix)
+        }
 
-    fn slot_day(&self, date: &str, resource: &str) -> String {
-        format!("{}:lk:{{{date}:{resource}}}", self.prefix)
-    }
+        fn slot_day(&self, date: &str, resource: &str) -> String {
+            format!("{}:lk:{{{date}:{resource}}}", self.prefix)
+        }
 
-    pub fn slot_lock(&self, date: &str, resource: &str, time: &str) -> String {
-        format!("{}:l:{time}", self.slot_day(date, resource))
-    }
+        pub fn slot_lock(&self, date: &str, resource: &str, time: &str) -> String {
+            format!("{}:l:{time}", self.slot_day(date, resource))
+        }
 
-    pub fn slot_fence(&self, date: &str, resource: &str, time: &str) -> String {
-        format!("{}:f:{time}", self.slot_day(date, resource))
-    }
+        pub fn slot_fence(&self, date: &str, resource: &str, time: &str) -> String {
+            format!("{}:f:{time}", self.slot_day(date, resource))
+        }
 
-    /// What the lock keys of a day start with (the index lists the times).
-    pub fn slot_lock_prefix(&self, date: &str, resource: &str) -> String {
-        format!("{}:l:", self.slot_day(date, resource))
-    }
+        /// What the lock keys of a day start with (the index lists the times).
+        pub fn slot_lock_prefix(&self, date: &str, resource: &str) -> String {
+            format!("{}:l:", self.slot_day(date, resource))
+        }
 
-    pub fn slot_index(&self, date: &str, resource: &str) -> String {
-        format!("{}:idx", self.slot_day(date, resource))
-    }
+        pub fn slot_index(&self, date: &str, resource: &str) -> String {
+            format!("{}:idx", self.slot_day(date, resource))
+        }
 
-    pub fn slot_channel(&self, date: &str, resource: &str) -> String {
-        format!("{}:events", self.slot_day(date, resource))
-    }
+        pub fn slot_channel(&self, date: &str, resource: &str) -> String {
+            format!("{}:events", self.slot_day(date, resource))
+        }
 
-    pub fn otp_code(&self, identity_hash: &str) -> String {
-        format!("{}:otp:{{{identity_hash}}}:c", self.prefix)
-    }
+        pub fn otp_code(&self, identity_hash: &str) -> String {
+            format!("{}:otp:{{{identity_hash}}}:c", self.prefix)
+        }
 
-    pub fn otp_issued(&self, identity_hash: &str) -> String {
-        format!("{}:otp:{{{identity_hash}}}:n", self.prefix)
-    }
+        pub fn otp_issued(&self, identity_hash: &str) -> String {
+            format!("{}:otp:{{{identity_hash}}}:n", self.prefix)
+        }
 
-    pub fn rate_limit(&self, name: &str, key_hash: &str) -> String {
-        format!("{}:rl:{name}:{key_hash}", self.prefix)
-    }
+        pub fn rate_limit(&self, name: &str, key_hash: &str) -> String {
+            format!("{}:rl:{name}:{key_hash}", self.prefix)
+        }
 
-    pub fn stats_day(&self, iso_date: &str) -> String {
-        format!("{}:st:d:{iso_date}", self.prefix)
-    }
+        pub fn stats_day(&self, iso_date: &str) -> String {
+            format!("{}:st:d:{iso_date}", self.prefix)
+        }
 
-    pub fn stats_views(&self) -> String {
-        format!("{}:st:views", self.prefix)
-    }
+        pub fn stats_views(&self) -> String {
+            format!("{}:st:views", self.prefix)
+        }
 
-    pub fn invalidation_log(&self) -> String {
-        format!("{}:st:inv", self.prefix)
+        pub fn invalidation_log(&self) -> String {
+            format!("{}:st:inv", self.prefix)
+        }
     }
 }
 

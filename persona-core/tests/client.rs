@@ -29,7 +29,7 @@ fn many_clients_share_pool_size_connections() {
     let after = server.info_field("stats", "total_connections_received");
     assert!(after - before <= 2, "opened {} connections", after - before);
     let c = client(&server.url(), &[("pool_size", 2)]);
-    let stats = c.pool().unwrap().stats();
+    let stats = c.test_pool().unwrap().stats();
     assert!(stats.connections_created >= 1 && stats.connections_created <= 2);
     assert_eq!(stats.pid, std::process::id());
 }
@@ -100,7 +100,7 @@ fn restarted_server_costs_idempotent_callers_no_error() {
     server.restart();
     // The pooled connection is dead; the read is retried on a fresh one.
     c.ping().expect("ping after restart");
-    let created = c.pool().unwrap().stats().connections_created;
+    let created = c.test_pool().unwrap().stats().connections_created;
     assert_eq!(created, 2);
 }
 
@@ -109,7 +109,7 @@ fn restarted_server_costs_a_write_at_most_one_error() {
     let mut server = RedisServer::start();
     let c = client(&server.url(), &[]);
     let set = |c: &Client| {
-        c.run(Retry::Once, |con| {
+        c.run_raw(Retry::Once, |con| {
             redis::cmd("SET").arg("k").arg("v").query::<()>(con)
         })
     };
@@ -147,12 +147,12 @@ fn killed_server_opens_the_breaker_and_recovery_is_automatic() {
 fn server_error_replies_do_not_trip_the_breaker() {
     let server = RedisServer::start();
     let c = client(&server.url(), &[]);
-    c.run(Retry::Once, |con| {
+    c.run_raw(Retry::Once, |con| {
         redis::cmd("SET").arg("s").arg("x").query::<()>(con)
     })
     .unwrap();
     let err = c
-        .run(Retry::Once, |con| {
+        .run_raw(Retry::Once, |con| {
             redis::cmd("LPUSH").arg("s").arg("y").query::<i64>(con)
         })
         .unwrap_err();
@@ -197,12 +197,12 @@ fn auth_and_db_from_the_url_are_used() {
     assert!(!err.to_string().contains("nope"), "password leaked: {err}");
     let right = client(&format!("redis://:s3cret@127.0.0.1:{}/3", server.port), &[]);
     right
-        .run(Retry::Once, |con| {
+        .run_raw(Retry::Once, |con| {
             redis::cmd("SET").arg("in-db-3").arg("1").query::<()>(con)
         })
         .unwrap();
     let db: i64 = right
-        .run(Retry::Idempotent, |con| {
+        .run_raw(Retry::Idempotent, |con| {
             redis::cmd("CLIENT").arg("INFO").query::<String>(con)
         })
         .map(|s| {
@@ -302,4 +302,17 @@ fn rediss_urls_speak_tls() {
     let insecure = client(&format!("rediss://127.0.0.1:{tls_port}/#insecure"), &[]);
     insecure.ping().expect("ping over TLS");
     drop(server);
+}
+
+#[test]
+fn a_hand_built_config_cannot_bring_an_unchecked_prefix() {
+    let server = RedisServer::start();
+    for prefix in ["*", "shop:eu", "", "a b"] {
+        let url = server.url();
+        let mut config =
+            ClientConfig::build(Some(url.as_bytes()), &[], &Defaults::default()).unwrap();
+        config.prefix = prefix.to_owned();
+        let err = Client::new(config).err().expect("refused");
+        assert!(err.to_string().starts_with("prefix:"), "{prefix:?}: {err}");
+    }
 }

@@ -31,6 +31,7 @@ final class LayoutTest extends SiteTestCase
             echo wp_json_encode([REDIS_PERSONA_VERSION, get_file_data(REDIS_PERSONA_FILE, ['Version' => 'Version'])['Version']]);
             PHP), true);
         $this->assertSame($versions[1], $versions[0], 'REDIS_PERSONA_VERSION must equal the header Version');
+        $this->assertMatchesRegularExpression('/^\d+\.\d+\.\d+$/D', $versions[0]);
         $this->assertMatchesRegularExpression('/^\d+\.\d+\.\d+/', $versions[1]);
     }
 

@@ -19,10 +19,9 @@ if (!defined('ABSPATH')) {
     exit;
 }
 
-// The header's Version is the one source; a test (tests/wp/LayoutTest.php)
-// fails when this copy drifts from it. A constant keeps page views from
-// re-reading the header.
-define('REDIS_PERSONA_VERSION', '0.1.0');
+// The header's Version is the one place the version is written; the
+// constant is read from it (8 KB of this file, once per request).
+define('REDIS_PERSONA_VERSION', (string) get_file_data(__FILE__, ['version' => 'Version'])['version']);
 define('REDIS_PERSONA_FILE', __FILE__);
 
 require_once __DIR__ . '/includes/autoload.php';

@@ -22,6 +22,11 @@ pub struct Client {
 
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Client> {
+        // ClientConfig's fields are public: a config built by hand never
+        // went through the parser, and its prefix becomes key text (and
+        // purge()'s SCAN pattern), so it is checked here again.
+        crate::config::validate_prefix(&config.prefix)
+            .map_err(|message| crate::Error::invalid("prefix", message))?;
         let config = Arc::new(config);
         let pool = pool_for(&config)?;
         Ok(Client {
@@ -46,7 +51,7 @@ impl Client {
 
     /// This process's pool. An object created before `fork()` keeps working in
     /// the child, on the child's own connections.
-    pub fn pool(&self) -> Result<Arc<Pool>> {
+    pub(crate) fn pool(&self) -> Result<Arc<Pool>> {
         let mut cached = self.pool.lock();
         if cached.pid() != crate::process::pid() {
             *cached = pool_for(&self.config)?;
@@ -54,13 +59,30 @@ impl Client {
         Ok(Arc::clone(&cached))
     }
 
-    /// Runs `f` on a pooled connection (see [`Pool::run`]).
-    pub fn run<T>(
+    /// Runs `f` on a pooled connection (see [`Pool::run`]). Crate-private:
+    /// raw commands bypass the validated key types.
+    pub(crate) fn run<T>(
         &self,
         retry: Retry,
         f: impl FnMut(&mut redis::Connection) -> redis::RedisResult<T>,
     ) -> Result<T> {
         self.pool()?.run(retry, f)
+    }
+
+    /// [`Client::run`] for this crate's integration tests (feature `testing`).
+    #[cfg(feature = "testing")]
+    pub fn run_raw<T>(
+        &self,
+        retry: Retry,
+        f: impl FnMut(&mut redis::Connection) -> redis::RedisResult<T>,
+    ) -> Result<T> {
+        self.run(retry, f)
+    }
+
+    /// This client's pool, for this crate's integration tests (feature `testing`).
+    #[cfg(feature = "testing")]
+    pub fn test_pool(&self) -> Result<Arc<Pool>> {
+        self.pool()
     }
 
     /// Round trip time of one PING.

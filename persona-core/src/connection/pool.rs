@@ -48,7 +48,8 @@ use crate::shared::{self, now_ns};
 use crate::stall::{Stall, StallWatch};
 use crate::watchdog::{self, Cut, Watchdog};
 
-pub use crate::registry::{all_pools, pool_for};
+pub use crate::registry::all_pools;
+pub(crate) use crate::registry::pool_for;
 
 mod checkout;
 mod probe;

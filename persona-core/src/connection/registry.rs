@@ -21,7 +21,7 @@ static REGISTRY: Mutex<Option<Registry>> = Mutex::new(None);
 
 /// The pool for `config` in this process, created (without connecting) on
 /// first use. Pools inherited from a parent process are forgotten.
-pub fn pool_for(config: &Arc<ClientConfig>) -> Result<Arc<Pool>> {
+pub(crate) fn pool_for(config: &Arc<ClientConfig>) -> Result<Arc<Pool>> {
     let pid = crate::process::pid();
     let key = config.pool_key();
     let mut guard = REGISTRY.lock();
