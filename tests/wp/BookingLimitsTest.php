@@ -187,10 +187,11 @@ final class BookingLimitsTest extends SiteTestCase
                 $ip('127.0.0.1', '203.0.113.5, 198.51.100.7, 127.0.0.1'),
                 $ip('127.0.0.1', 'garbage'),
                 RedisPersona\WordPress\ClientAddress::limit_key('2001:db8:1:2:3:4:5:6'),
+                RedisPersona\WordPress\ClientAddress::limit_key('::ffff:203.0.113.9'),
             ]);
             PHP);
         $this->assertSame(
-            ['198.51.100.1', '203.0.113.5', '198.51.100.7', '127.0.0.1', '2001:db8:1:2::/64'],
+            ['198.51.100.1', '203.0.113.5', '198.51.100.7', '127.0.0.1', '2001:db8:1:2::/64', '203.0.113.9'],
             json_decode($resolved, true),
             'X-Forwarded-For counts only behind a trusted proxy, right-most untrusted hop'
         );

@@ -53,6 +53,7 @@ final class ConfigTest extends SiteTestCase
                 Config::mask_url('redis://user:hunter2@127.0.0.1:6379'),
                 Config::mask_url('unix:///run/redis.sock?db=2&password=hunter2'),
                 Config::mask_url('unix:///run/redis.sock?pass=hunter2&db=2'),
+                Config::mask_url('redis://user:hun@ter/2@127.0.0.1:6379/0'),
             ]);
             PHP);
         $this->assertSame([
@@ -60,6 +61,7 @@ final class ConfigTest extends SiteTestCase
             'redis://user:***@127.0.0.1:6379',
             'unix:///run/redis.sock?db=2&password=***',
             'unix:///run/redis.sock?pass=***&db=2',
+            'redis://user:***@127.0.0.1:6379/0',
         ], $masked);
     }
 
@@ -72,9 +74,14 @@ final class ConfigTest extends SiteTestCase
             $typed = $admin->sanitize(['url' => 'redis://:hunter2@127.0.0.1:6379/0', 'personas' => 'family']);
             update_option(Config::OPTION, ['password' => 'kept'] + (array) $previous);
             $masked = $admin->sanitize(['url' => 'redis://:***@127.0.0.1:6379/0', 'personas' => 'family']);
+            $user = $admin->sanitize(['url' => 'redis://app:s3@cret@127.0.0.1:6379/0', 'personas' => 'family']);
             update_option(Config::OPTION, $previous);
-            echo wp_json_encode([$typed['url'], $typed['password'], $masked['url'], $masked['password']]);
+            echo wp_json_encode([$typed['url'], $typed['password'], $masked['url'], $masked['password'], $user['url'], $user['password']]);
             PHP);
-        $this->assertSame(['redis://127.0.0.1:6379/0', 'hunter2', 'redis://127.0.0.1:6379/0', 'kept'], $saved);
+        $this->assertSame([
+            'redis://127.0.0.1:6379/0', 'hunter2',
+            'redis://127.0.0.1:6379/0', 'kept',
+            'redis://app@127.0.0.1:6379/0', 's3@cret',
+        ], $saved);
     }
 }

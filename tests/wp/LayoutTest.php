@@ -55,14 +55,24 @@ final class LayoutTest extends SiteTestCase
             }
             echo wp_json_encode($out);
             PHP, var_export($features, true))), true);
+        // Relations also implement InvalidationStore, which only Backend holds.
         $interfaces = [
-            'Content' => 'ContentStore', 'Relations' => 'RelationStore', 'Stats' => 'StatsStore', 'Slots' => 'SlotStore',
-            'Codes' => 'CodeStore', 'Limits' => 'LimitStore', 'Values' => 'ValueStore',
+            'Content' => ['ContentStore'], 'Relations' => ['RelationStore', 'InvalidationStore'], 'Stats' => ['StatsStore'],
+            'Slots' => ['SlotStore'], 'Codes' => ['CodeStore'], 'Limits' => ['LimitStore'], 'Values' => ['ValueStore'],
         ];
-        foreach ($interfaces as $feature => $interface) {
-            $this->assertSame([$interface], $implements['Redis' . $feature], "Redis$feature");
-            $this->assertSame([$interface], $implements['Database' . $feature], "Database$feature");
+        foreach ($interfaces as $feature => $expected) {
+            foreach (['Redis', 'Database'] as $side) {
+                $actual = $implements[$side . $feature];
+                sort($actual);
+                sort($expected);
+                $this->assertSame($expected, $actual, $side . $feature);
+            }
         }
+        $store_methods = json_decode(Site::wp(
+            "echo wp_json_encode(get_class_methods('RedisPersona\\WordPress\\Store'));"
+        ), true);
+        $hidden = array_values(array_intersect(['invalidate_post', 'invalidate_tag', 'flush'], $store_methods));
+        $this->assertSame([], $hidden, 'the Store that Backend::run() hands out cannot invalidate behind its back');
         $storage = dirname(__DIR__, 2) . '/wordpress-plugin/redis-persona/storage/';
         $other_side = [
             'redis' => '/\b(Database\w+|FallbackStore|Plugin)::|new (Database\w+|FallbackStore|Plugin)\b/',

@@ -30,11 +30,14 @@ final class StoreContractTest extends SiteTestCase
             self::markTestSkipped('the Redis store needs the extension');
         }
         $php = <<<PHP
-            use RedisPersona\\WordPress\\{FallbackStore, RedisStore, StateTable, Policy};
+            use RedisPersona\\WordPress\\{DatabaseRelations, FallbackStore, RedisRelations, RedisStore, StateTable, Policy};
             \$table = new StateTable();
             \$store = '$store' === 'redis'
                 ? new RedisStore(RedisPersona\\WordPress\\Plugin::instance()->backend()->client(), \$table)
                 : new FallbackStore(\$table);
+            \$invalidations = '$store' === 'redis'
+                ? new RedisRelations(RedisPersona\\WordPress\\Plugin::instance()->backend()->client())
+                : new DatabaseRelations();
             \$id = '$id';
             PHP;
         $out = Site::wp($php . "\n" . $scenario);
@@ -112,7 +115,7 @@ final class StoreContractTest extends SiteTestCase
         $result = self::run_on($store, <<<'PHP'
             $post = random_int(100000, 900000);
             $fence = $store->observe($post);
-            $store->invalidate_post($post);
+            $invalidations->invalidate_post($post);
             $stale = $store->warm($post, ['family' => '<p>old</p>'], 60, $fence);
             $fresh_fence = $store->observe($post);
             $fresh = $store->warm($post, ['family' => '<p>new</p>', 'solo' => '<p>new</p>'], 60, $fresh_fence);

@@ -46,6 +46,12 @@ final class ClientAddress
         if ($packed === null) {
             return $ip;
         }
+        // An IPv4-mapped address (::ffff:a.b.c.d, as dual-stack listeners
+        // report IPv4 clients) is that IPv4 client: by its /64 every IPv4
+        // visitor would share one bucket.
+        if (str_starts_with($packed, str_repeat("\0", 10) . "\xff\xff")) {
+            return (string) inet_ntop(substr($packed, 12));
+        }
         $bits = Policy::IPV6_PREFIX_BITS;
         $network = substr($packed, 0, intdiv($bits, 8)) . str_repeat("\0", 16 - intdiv($bits, 8));
         return inet_ntop($network) . '/' . $bits;

@@ -49,6 +49,7 @@ const CLASS_FOLDERS = [
     'Store' => 'storage',
     'ContentStore' => 'storage',
     'RelationStore' => 'storage',
+    'InvalidationStore' => 'storage',
     'StatsStore' => 'storage',
     'SlotStore' => 'storage',
     'CodeStore' => 'storage',

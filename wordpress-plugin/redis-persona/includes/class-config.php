@@ -57,8 +57,9 @@ final class Config
         if ($password === '') {
             return $url;
         }
-        if (preg_match('#^(rediss?://)([^@/]*@)?(.*)$#', $url, $m) === 1) {
-            return $m[2] === '' ? $m[1] . ':' . rawurlencode($password) . '@' . $m[3] : $url;
+        if (preg_match('#^(rediss?://)(?:([^:@/]*)@)?(.*)$#', $url, $m) === 1 && !str_contains($m[3], '@')) {
+            // No password in the URL: the saved one goes in, after the user name if any.
+            return $m[1] . $m[2] . ':' . rawurlencode($password) . '@' . $m[3];
         }
         if (str_starts_with($url, 'unix://') && !preg_match('#[?&]password=#', $url)) {
             return $url . (str_contains($url, '?') ? '&' : '?') . 'password=' . rawurlencode($password);
@@ -75,7 +76,9 @@ final class Config
     /** Masks a password in a URL's userinfo and in a `password=` query parameter. */
     public static function mask_url(string $url): string
     {
-        $url = (string) preg_replace('#//([^:@/]*):[^@/]*@#', '//$1:***@', $url);
+        // The userinfo ends at the last '@' (an unencoded '@' or '/' may be
+        // part of a password).
+        $url = (string) preg_replace('#^([a-z][a-z0-9+.-]*://)([^:@/]*):.*@([^@]*)$#is', '$1$2:***@$3', $url);
         return (string) preg_replace('#([?&](?:password|pass|auth)=)[^&\#]*#i', '$1***', $url);
     }
 
@@ -87,7 +90,7 @@ final class Config
      */
     public static function split_password(string $url): array
     {
-        if (preg_match('#^(rediss?://)([^:@/]*):([^@/]*)@(.*)$#', $url, $m) === 1) {
+        if (preg_match('#^(rediss?://)([^:@/]*):(.*)@([^@]*)$#s', $url, $m) === 1) {
             return [$m[1] . ($m[2] !== '' ? $m[2] . '@' : '') . $m[4], rawurldecode($m[3])];
         }
         if (preg_match('#^(.*[?&])password=([^&\#]*)&?(.*)$#', $url, $m) === 1) {

@@ -160,8 +160,8 @@ final class Plugin
         $limits = $this->booking();
         $controllers = [
             new RestHealthController($backend, $limits, new Health($this->config, $backend)),
-            new RestStatsController($backend, $limits),
-            new RestCacheController($backend, $limits, $this->invalidation(), $this->preload()),
+            new RestStatsController($backend),
+            new RestCacheController($backend, $this->invalidation(), $this->preload()),
             new RestSlotsController($backend, $limits),
             new RestAvailabilityController($backend, $limits),
             new RestOtpController($backend, $limits),

@@ -22,9 +22,9 @@ final class RestCacheController extends RestController
     private Invalidation $invalidation;
     private Preload $preload;
 
-    public function __construct(Backend $backend, Booking $booking, Invalidation $invalidation, Preload $preload)
+    public function __construct(Backend $backend, Invalidation $invalidation, Preload $preload)
     {
-        parent::__construct($backend, $booking);
+        parent::__construct($backend);
         $this->invalidation = $invalidation;
         $this->preload = $preload;
         $this->rest_base = 'cache';

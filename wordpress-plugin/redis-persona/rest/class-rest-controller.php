@@ -29,10 +29,13 @@ abstract class RestController extends \WP_REST_Controller
 
     /** Reports failures (`redis_persona_error`). */
     protected Backend $backend;
-    /** Booking, which also counts requests against the rate limits. */
-    protected Booking $booking;
+    /**
+     * Booking, which also counts requests against the rate limits: given to
+     * the controllers of public (rate-limited) routes only.
+     */
+    protected ?Booking $booking;
 
-    public function __construct(Backend $backend, Booking $booking)
+    public function __construct(Backend $backend, ?Booking $booking = null)
     {
         $this->backend = $backend;
         $this->booking = $booking;
@@ -139,6 +142,10 @@ abstract class RestController extends \WP_REST_Controller
      */
     protected function limit(string $name): ?WP_REST_Response
     {
+        if ($this->booking === null) {
+            // A public route on a controller built without its limiter: a bug, never an open door.
+            throw new \LogicException(static::class . ' has no rate limiter for ' . $name);
+        }
         $result = $this->booking->attempt($name, ClientAddress::limit_key());
         if ($result === null || $result['allowed']) {
             return null;

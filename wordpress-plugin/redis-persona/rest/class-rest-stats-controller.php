@@ -18,9 +18,9 @@ if (!defined('ABSPATH')) {
 
 final class RestStatsController extends RestController
 {
-    public function __construct(Backend $backend, Booking $booking)
+    public function __construct(Backend $backend)
     {
-        parent::__construct($backend, $booking);
+        parent::__construct($backend);
         $this->rest_base = 'stats';
     }
 

@@ -31,8 +31,9 @@
  * from the first failure on.
  *
  * Invalidations go through invalidate_post(), invalidate_tag() and flush()
- * here, which record them for replay whenever they ran on the fallback:
- * callers cannot forget to.
+ * here, which record them for replay whenever they ran on the fallback. The
+ * Store that run() hands out has no invalidation methods at all (Backend
+ * alone holds the InvalidationStore adapters), so no caller can skip that.
  */
 
 declare(strict_types=1);
@@ -54,6 +55,8 @@ final class Backend
     private ?Store $store = null;
     private ?FallbackStore $fallback = null;
     private ?Client $client = null;
+    /** @var array<string, InvalidationStore> by mode: only Backend can invalidate */
+    private array $invalidations = [];
     private string $reason = '';
 
     public function __construct(Config $config, StateTable $table)
@@ -151,7 +154,7 @@ final class Backend
     /** Invalidates a post (and its dependents) wherever the store is, recorded for replay. */
     public function invalidate_post(int $post_id): array
     {
-        $ids = $this->run(fn (Store $store) => $store->invalidate_post($post_id));
+        $ids = $this->invalidate(fn (InvalidationStore $store) => $store->invalidate_post($post_id));
         $this->record_for_replay('post', (string) $post_id);
         return $ids;
     }
@@ -159,17 +162,44 @@ final class Backend
     /** @return list<int> */
     public function invalidate_tag(string $tag): array
     {
-        $ids = $this->run(fn (Store $store) => $store->invalidate_tag($tag));
+        $ids = $this->invalidate(fn (InvalidationStore $store) => $store->invalidate_tag($tag));
         $this->record_for_replay('tag', $tag);
         return $ids;
     }
 
     public function flush(): void
     {
-        $this->run(fn (Store $store) => $store->flush());
+        $this->invalidate(fn (InvalidationStore $store) => $store->flush());
         $this->record_for_replay('flush', '');
         // The fallback never keeps copies across a Redis-mode flush.
         FallbackStore::bump_generation();
+    }
+
+    /**
+     * Runs an invalidation on the current mode's adapter, like run(): on a
+     * Redis failure the rest of the request, this included, uses the fallback.
+     *
+     * @template T
+     * @param callable(InvalidationStore): T $operation
+     * @return T
+     */
+    private function invalidate(callable $operation)
+    {
+        try {
+            return $operation($this->invalidations($this->decide()));
+        } catch (\RedisPersona\Exception $e) {
+            $this->fail($e);
+            return $operation($this->invalidations($this->use_fallback()));
+        }
+    }
+
+    /** The invalidation adapter that goes with a store (Backend's own; Store does not offer it). */
+    private function invalidations(Store $store): InvalidationStore
+    {
+        if ($store instanceof RedisStore) {
+            return $this->invalidations['redis'] ??= new RedisRelations($store->client());
+        }
+        return $this->invalidations['fallback'] ??= new DatabaseRelations();
     }
 
     private function fail(\Throwable $error): void
@@ -239,14 +269,15 @@ final class Backend
         // but none should keep replaying.
         delete_option(self::OUTAGE_OPTION);
         try {
+            $redis = $this->invalidations($this->store);
             if ($outage['flush']) {
-                $this->store->flush();
+                $redis->flush();
             } else {
                 foreach (array_keys($outage['posts']) as $post_id) {
-                    $this->store->invalidate_post((int) $post_id);
+                    $redis->invalidate_post((int) $post_id);
                 }
                 foreach (array_keys($outage['tags']) as $tag) {
-                    $this->store->invalidate_tag((string) $tag);
+                    $redis->invalidate_tag((string) $tag);
                 }
             }
             /** Fires after Redis came back and the outage's changes were replayed. */

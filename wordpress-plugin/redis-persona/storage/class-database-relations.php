@@ -13,7 +13,7 @@ if (!defined('ABSPATH')) {
     exit;
 }
 
-final class DatabaseRelations implements RelationStore
+final class DatabaseRelations implements RelationStore, InvalidationStore
 {
     public function relate(int $post_id, array $depends_on, array $tags): void
     {

@@ -16,7 +16,7 @@ if (!defined('ABSPATH')) {
     exit;
 }
 
-final class RedisRelations implements RelationStore
+final class RedisRelations implements RelationStore, InvalidationStore
 {
     private Client $client;
     private ?Invalidator $invalidator = null;

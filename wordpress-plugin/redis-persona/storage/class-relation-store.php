@@ -21,12 +21,4 @@ interface RelationStore
      * @param list<string> $tags
      */
     public function relate(int $post_id, array $depends_on, array $tags): void;
-
-    /** @return list<int> the posts invalidated (transitively, when the store knows) */
-    public function invalidate_post(int $post_id): array;
-
-    /** @return list<int> */
-    public function invalidate_tag(string $tag): array;
-
-    public function flush(): void;
 }

@@ -64,21 +64,6 @@ abstract class StoreAdapters implements Store
         $this->relations()->relate($post_id, $depends_on, $tags);
     }
 
-    public function invalidate_post(int $post_id): array
-    {
-        return $this->relations()->invalidate_post($post_id);
-    }
-
-    public function invalidate_tag(string $tag): array
-    {
-        return $this->relations()->invalidate_tag($tag);
-    }
-
-    public function flush(): void
-    {
-        $this->relations()->flush();
-    }
-
     public function record_view(int $post_id): void
     {
         $this->stats_store()->record_view($post_id);
