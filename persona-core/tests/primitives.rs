@@ -371,3 +371,30 @@ fn rate_limiter_is_a_burst_then_one_per_emission_interval() {
         .unwrap();
     assert_eq!(slow.attempt(b"k").unwrap().remaining, 1);
 }
+
+#[test]
+fn the_core_checks_what_it_is_handed_not_only_the_php_wrapper() {
+    let server = RedisServer::start();
+    let locks = SlotLock::new(client(&server, "s9"), 600);
+    let refused = |result: persona_core::Result<_>, argument: &str| match result {
+        Err(Error::InvalidArgument { argument: a, .. }) => assert_eq!(a, argument),
+        other => panic!("{argument}: expected a refusal, got {other:?}"),
+    };
+    refused(locks.acquire(&SLOT, "g", 0, 0).map(|_| ()), "ttl");
+    refused(locks.acquire(&SLOT, "g", u64::MAX, 0).map(|_| ()), "ttl");
+    refused(
+        locks.acquire(&SLOT, &"o".repeat(10_000), 60, 0).map(|_| ()),
+        "owner",
+    );
+    refused(
+        locks.acquire(&SLOT, "g", 60, u64::MAX).map(|_| ()),
+        "minFence",
+    );
+    refused(locks.release(&SLOT, "").map(|_| ()), "token");
+    refused(locks.extend(&SLOT, "bad token\n", 60).map(|_| ()), "token");
+    let held = locks.acquire(&SLOT, "g", 60, 0).unwrap().expect("free");
+    refused(
+        locks.extend(&SLOT, &held.token, u64::MAX).map(|_| ()),
+        "ttl",
+    );
+}

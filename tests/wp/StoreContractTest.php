@@ -126,6 +126,45 @@ final class StoreContractTest extends SiteTestCase
     }
 
     /** @dataProvider stores */
+    public function testADependentOrTaggedPostIsNeverServedAfterWhatItShowsChanged(string $store): void
+    {
+        $result = self::run_on($store, <<<'PHP'
+            $page = random_int(100000, 900000);
+            $block = $page + 1;
+            $tagged = $page + 2;
+            foreach ([$page, $tagged] as $post) {
+                $store->warm($post, ['family' => "<p>old $post</p>"], 60, $store->observe($post));
+            }
+            $store->relate($page, [$block], []);
+            $store->relate($tagged, [], ['contract-' . $id]);
+            $invalidated = $invalidations->invalidate_post($block);
+            $tag_invalidated = $invalidations->invalidate_tag('contract-' . $id);
+            $rendered = [];
+            foreach ([$page, $tagged] as $post) {
+                [$html, $status] = $store->remember($post, 'family', static fn () => "<p>new $post</p>", 60);
+                $rendered[] = [$html === "<p>new $post</p>", $status];
+            }
+            echo wp_json_encode([in_array($block, $invalidated, true), $rendered]);
+            PHP);
+        $this->assertTrue($result[0], 'the changed post itself is reported');
+        $this->assertSame([[true, 'miss'], [true, 'miss']], $result[1], 'both re-render: nothing old is served');
+    }
+
+    /** @dataProvider stores */
+    public function testValuesRoundTripAndExpire(string $store): void
+    {
+        $result = self::run_on($store, <<<'PHP'
+            $key = 'contract:' . $id;
+            $before = $store->value_get($key);
+            $store->value_set($key, "bin\0ary \xff", 60);
+            $stored = $store->value_get($key);
+            $store->value_delete($key);
+            echo wp_json_encode([$before, base64_encode((string) $stored), $store->value_get($key)]);
+            PHP);
+        $this->assertSame([null, base64_encode("bin\0ary \xff"), null], $result);
+    }
+
+    /** @dataProvider stores */
     public function testARenderReenteringItsOwnVariantDoesNotWaitForItself(string $store): void
     {
         $result = self::run_on($store, <<<'PHP'

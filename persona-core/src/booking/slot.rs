@@ -190,6 +190,12 @@ pub fn validate_ttl(argument: &str, ttl: i64) -> Result<u64> {
     crate::options::int_in_range(argument, ttl, 1, MAX_TTL_SECS as i64, " seconds")
 }
 
+/// A TTL the core was handed as a number: the same bounds as
+/// [`validate_ttl`] (and so no overflow when it becomes milliseconds).
+fn checked_ttl(ttl_secs: u64) -> Result<u64> {
+    validate_ttl("ttl", i64::try_from(ttl_secs).unwrap_or(i64::MAX))
+}
+
 /// Validates a fence floor passed by a caller (0 for none).
 pub fn validate_min_fence(argument: &str, min_fence: i64) -> Result<u64> {
     crate::options::int_in_range(argument, min_fence, 0, MAX_MIN_FENCE as i64, "")
@@ -262,6 +268,11 @@ impl SlotLock {
         ttl_secs: u64,
         min_fence: u64,
     ) -> Result<Option<Acquired>> {
+        // Checked here too, not only by the PHP wrapper: no caller of the
+        // core can store an unbounded owner or overflow the TTL.
+        crate::keys::validate_text("owner", owner.as_bytes(), MAX_OWNER_BYTES)?;
+        let ttl_secs = checked_ttl(ttl_secs)?;
+        validate_min_fence("minFence", i64::try_from(min_fence).unwrap_or(i64::MAX))?;
         let token = token::random_hex(16)?;
         let mut call = self.call(&ACQUIRE, slot, &token);
         let (date, resource, time) = parts(slot);
@@ -280,6 +291,7 @@ impl SlotLock {
 
     /// Releases the slot if `token` still holds it.
     pub fn release(&self, slot: &SlotRef, token: &str) -> Result<bool> {
+        validate_token("token", token.as_bytes())?;
         let call = self.call(&RELEASE, slot, token);
         let released: i64 = self.client.run(Retry::Once, |con| call.invoke(con))?;
         Ok(released == 1)
@@ -288,6 +300,8 @@ impl SlotLock {
     /// Extends the slot to `ttl_secs` from now if `token` still holds it;
     /// returns the new expiry in ms.
     pub fn extend(&self, slot: &SlotRef, token: &str, ttl_secs: u64) -> Result<Option<u64>> {
+        validate_token("token", token.as_bytes())?;
+        let ttl_secs = checked_ttl(ttl_secs)?;
         let mut call = self.call(&EXTEND, slot, token);
         call.arg(ttl_secs * 1000);
         self.client.run(Retry::Once, |con| call.invoke(con))
