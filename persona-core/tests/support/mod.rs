@@ -23,7 +23,9 @@ pub fn free_port() -> u16 {
 
 impl RedisServer {
     pub fn start() -> RedisServer {
-        RedisServer::start_on(free_port())
+        let port = free_port();
+        forget_breaker_state(port);
+        RedisServer::start_on(port)
     }
 
     pub fn start_on(port: u16) -> RedisServer {
@@ -149,6 +151,11 @@ pub fn client(server: &RedisServer, prefix: &str) -> std::sync::Arc<persona_core
             OptionValue::Str(prefix.as_bytes().to_vec()),
         ),
         ("pool_size".to_string(), OptionValue::Int(32)),
+        // Functional tests, not failure tests: on a loaded CI machine a
+        // burst of 16 threads may see no reply for the default 200 ms stall
+        // verdict (2 x probe timeout) and open the shared breaker.
+        ("read_timeout_ms".to_string(), OptionValue::Int(5000)),
+        ("probe_timeout_ms".to_string(), OptionValue::Int(5000)),
     ];
     let config = ClientConfig::build(
         Some(server.url().as_bytes()),
@@ -196,3 +203,22 @@ pub fn slot_ref(date: &str, time: &str, resource: &str) -> persona_core::SlotRef
 /// The slot most tests use.
 pub static SLOT: std::sync::LazyLock<persona_core::SlotRef> =
     std::sync::LazyLock::new(|| slot_ref("2026-12-24", "10:30", "room-1"));
+
+/// Deletes the circuit-breaker state the extension shares for this address
+/// (one small file per server in /dev/shm or the temp dir): a fresh server on
+/// a reused port must not inherit a breaker an earlier test's dead server
+/// opened, which would make its first calls fail fast.
+pub fn forget_breaker_state(port: u16) {
+    let needle = format!("-Tcp-127.0.0.1-{port}-");
+    for dir in [std::path::PathBuf::from("/dev/shm"), std::env::temp_dir()] {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with("redis-persona-") && name.contains(&needle) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+}
