@@ -409,44 +409,11 @@ impl PersonaCache {
     /// The most viewed posts (at most `limit`, 1 to 1000), most viewed
     /// first: (post id, views).
     pub fn popular(&self, limit: i64) -> Result<Vec<(u64, u64)>> {
-        let limit = crate::options::int_in_range("limit", limit, 1, 1000, "")?;
-        counters::flush(&self.client)?;
-        let key = self.keys.stats_views();
-        let ranked: Vec<(u64, f64)> = self.client.run(Retry::Idempotent, |con| {
-            redis::cmd("ZRANGE")
-                .arg(&key)
-                .arg(0)
-                .arg(limit.saturating_sub(1))
-                .arg("REV")
-                .arg("WITHSCORES")
-                .query(con)
-        })?;
-        Ok(ranked.into_iter().map(|(p, s)| (p, s as u64)).collect())
+        counters::popular(&self.client, &self.keys, limit)
     }
 
-    /// Per-day counters for the last `days` days (1 to 90, UTC; days past
-    /// [`counters::STATS_RETENTION_DAYS`] read as zero), oldest first,
-    /// after writing out this process's pending counts.
+    /// Per-day counters for the last `days` days (1 to 90, UTC), oldest first.
     pub fn stats(&self, days: i64) -> Result<Vec<(String, counters::DayCounts)>> {
-        let days = crate::options::int_in_range("days", days, 1, 90, "")?;
-        counters::flush(&self.client)?;
-        let today = crate::clock::day_number(now_ms());
-        let dates: Vec<String> = (0..days as i64)
-            .rev()
-            .map(|back| crate::clock::iso_date(today - back))
-            .collect();
-        let mut pipe = redis::pipe();
-        for date in &dates {
-            pipe.cmd("HMGET")
-                .arg(self.keys.stats_day(date))
-                .arg(counters::DayCounts::field_names());
-        }
-        let rows: Vec<Vec<Option<u64>>> =
-            self.client.run(Retry::Idempotent, |con| pipe.query(con))?;
-        Ok(dates
-            .into_iter()
-            .zip(rows)
-            .map(|(date, values)| (date, counters::DayCounts::from_values(&values)))
-            .collect())
+        counters::stats(&self.client, &self.keys, days)
     }
 }

@@ -219,3 +219,46 @@ fn write(pending: &Pending) -> Result<()> {
     }
     pending.client.run(Retry::Once, |con| pipe.query::<()>(con))
 }
+
+/// The most viewed posts (at most `limit`, 1 to 1000), most viewed first:
+/// (post id, views), after writing out this process's pending counts.
+pub fn popular(client: &Client, keys: &Keys, limit: i64) -> Result<Vec<(u64, u64)>> {
+    let limit = crate::options::int_in_range("limit", limit, 1, 1000, "")?;
+    flush(client)?;
+    let key = keys.stats_views();
+    let ranked: Vec<(u64, f64)> = client.run(Retry::Idempotent, |con| {
+        redis::cmd("ZRANGE")
+            .arg(&key)
+            .arg(0)
+            .arg(limit.saturating_sub(1))
+            .arg("REV")
+            .arg("WITHSCORES")
+            .query(con)
+    })?;
+    Ok(ranked.into_iter().map(|(p, s)| (p, s as u64)).collect())
+}
+
+/// Per-day counters for the last `days` days (1 to 90, UTC; days past
+/// [`STATS_RETENTION_DAYS`] read as zero), oldest first, after writing out
+/// this process's pending counts.
+pub fn stats(client: &Client, keys: &Keys, days: i64) -> Result<Vec<(String, DayCounts)>> {
+    let days = crate::options::int_in_range("days", days, 1, 90, "")?;
+    flush(client)?;
+    let today = clock::day_number(clock::now_ms());
+    let dates: Vec<String> = (0..days as i64)
+        .rev()
+        .map(|back| clock::iso_date(today - back))
+        .collect();
+    let mut pipe = redis::pipe();
+    for date in &dates {
+        pipe.cmd("HMGET")
+            .arg(keys.stats_day(date))
+            .arg(DayCounts::field_names());
+    }
+    let rows: Vec<Vec<Option<u64>>> = client.run(Retry::Idempotent, |con| pipe.query(con))?;
+    Ok(dates
+        .into_iter()
+        .zip(rows)
+        .map(|(date, values)| (date, DayCounts::from_values(&values)))
+        .collect())
+}
