@@ -10,7 +10,7 @@ site=tests/wp/site.sh
 
 # php-fpm restarts so that it loads the extension just installed.
 url=$(RP_EXTENSION=redis_persona.so "$site" start "$state")
-"$site" wp "$state" tests/wp/site/content.php >"$state/content.env"
+RP_PAGE_CACHE=on "$site" wp "$state" tests/wp/site/content.php >"$state/content.env"
 # Render every persona of every post now, as "Warm all" does.
 "$site" wp "$state" scripts/demo-warm.php
 # shellcheck disable=SC1091

@@ -13,7 +13,7 @@ trap '"$site" stop "$state"' EXIT
 # Tests run WP-Cron themselves, so a page view never races a preload.
 export RP_DISABLE_CRON=1
 RP_EXTENSION=$so "$site" start "$state" >/dev/null
-"$site" wp "$state" "$root/tests/wp/site/content.php" >"$state/content.env"
+RP_PAGE_CACHE=off "$site" wp "$state" "$root/tests/wp/site/content.php" >"$state/content.env"
 : >"$state/wp-debug.log"
 rm -f "$state/mail.log" "$state/slow.log"
 export RP_WP_STATE=$state

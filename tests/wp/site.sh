@@ -139,6 +139,8 @@ define('AUTOMATIC_UPDATER_DISABLED', true);
 define('WP_AUTO_UPDATE_CORE', false);
 define('REDIS_PERSONA_URL', 'redis://127.0.0.1:$redis_port');
 define('REDIS_PERSONA_SANDBOX_DIR', '$dir');
+// The page tier's drop-in (wp-content/advanced-cache.php) loads only with WP_CACHE.
+define('WP_CACHE', true);
 define('DISABLE_WP_CRON', $([ -n "${RP_DISABLE_CRON:-}" ] && echo true || echo false));
 if (is_file(__DIR__ . '/../wp-config-extra.php')) {
     require __DIR__ . '/../wp-config-extra.php';

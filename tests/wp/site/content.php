@@ -20,7 +20,15 @@ $settings = get_option(Config::OPTION, []);
 $settings = is_array($settings) ? $settings : [];
 $settings['personas'] = ['family' => 'Families', 'solo' => 'Solo travellers', 'business' => 'Business guests'];
 $settings['default_persona'] = 'solo';
+// The page tier: RP_PAGE_CACHE=on|off (the demo runs it on; the end-to-end
+// suite switches it on for the tests that are about it).
+$page_cache = getenv('RP_PAGE_CACHE');
+if (is_string($page_cache) && $page_cache !== '') {
+    $settings['page_cache'] = $page_cache === 'on';
+}
 update_option(Config::OPTION, $settings);
+RedisPersona\WordPress\Plugin::instance()->config()->reset();
+RedisPersona\WordPress\Plugin::instance()->page()->install();
 
 $admin = get_user_by('login', 'admin');
 wp_set_current_user($admin instanceof WP_User ? $admin->ID : 1);

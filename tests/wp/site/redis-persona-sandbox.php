@@ -130,3 +130,17 @@ add_filter('redis_persona_preload_batch', static function (int $batch): int {
 add_filter('redis_persona_rate_limit', static function ($limit) {
     return ($_SERVER['HTTP_X_RP_TEST_RATE_LIMIT'] ?? '') === 'off' ? [0, 1] : $limit;
 });
+
+// What the page tier told CDNs to purge: a JSON line per redis_persona_purged.
+add_action('redis_persona_purged', static function (array $urls, array $tags): void {
+    $line = wp_json_encode(['urls' => $urls, 'tags' => $tags, 'at' => microtime(true)]);
+    file_put_contents(REDIS_PERSONA_SANDBOX_DIR . '/purged.log', $line . "\n", FILE_APPEND | LOCK_EX);
+}, 10, 2);
+
+// [rp_setcookie] sets a cookie during the render: such a page must never be shared.
+add_shortcode('rp_setcookie', static function (): string {
+    if (!headers_sent()) {
+        setcookie('rp_sandbox_seen', '1', ['path' => '/']);
+    }
+    return '<p>cookie set</p>';
+});

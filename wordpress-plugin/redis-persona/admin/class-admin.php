@@ -117,6 +117,8 @@ final class Admin
             'cookie' => $clean['cookie'],
             'ttl' => $clean['ttl'],
             'disabled' => $clean['disabled'],
+            'page_cache' => !empty($input['page_cache']),
+            'page_ttl' => $clean['page_ttl'],
         ];
     }
 
@@ -133,6 +135,7 @@ final class Admin
                 'confirmFlush' => __('Flush every cached variant? Locks and codes are kept.', 'redis-persona'),
                 'flushed' => __('Cache flushed.', 'redis-persona'),
                 'progress' => __('%1$d of %2$d posts warmed', 'redis-persona'),
+                'pageProgress' => __('%1$d of %2$d pages warmed (every persona)', 'redis-persona'),
                 'done' => __('Warming finished.', 'redis-persona'),
                 'error' => __('Request failed: %s', 'redis-persona'),
             ],
@@ -168,6 +171,7 @@ final class Admin
             'stats' => $backend->run(fn (StatsStore $s) => $s->stats(7)),
             'popular' => $backend->run(fn (StatsStore $s) => $s->popular(10)),
             'recent' => $backend->run(fn (StatsStore $s) => $s->recent(10)),
+            'page' => DropIn::status($this->plugin->config()),
         ]);
     }
 
@@ -188,6 +192,25 @@ final class Admin
             'prefix' => $config->is_constant('prefix') ? $config->prefix() : (string) ($saved['prefix'] ?? ''),
             'persona_lines' => implode("\n", $lines),
         ]);
+    }
+
+    /**
+     * admin_notices: the page tier is on in the settings but cannot serve
+     * (another drop-in, WP_CACHE missing, an unwritable folder): say why and
+     * exactly what to do. Dashboard, Plugins and this plugin's page only.
+     */
+    public function page_notice(): void
+    {
+        $screen = function_exists('get_current_screen') ? get_current_screen() : null;
+        $where = ['dashboard', 'plugins', 'settings_page_' . self::PAGE];
+        if ($screen === null || !in_array($screen->id, $where, true) || !current_user_can(Plugin::capability())) {
+            return;
+        }
+        $status = DropIn::status($this->plugin->config());
+        if ($status['state'] !== 'blocked') {
+            return;
+        }
+        $this->view('page-notice', ['status' => $status]);
     }
 
     private function card(string $title, string $value, string $tone, string $detail): void

@@ -29,6 +29,20 @@ final class SiteHealth
         return $tests;
     }
 
+    /**
+     * WordPress's own page-cache test recognises a page served by the tier
+     * (`X-Redis-Persona: <persona>; page-hit`).
+     *
+     * @param array<string, mixed> $headers
+     * @return array<string, mixed>
+     */
+    public static function page_cache_headers($headers): array
+    {
+        $headers = is_array($headers) ? $headers : [];
+        $headers['x-redis-persona'] = static fn ($value): bool => is_string($value) && str_contains($value, 'page-hit');
+        return $headers;
+    }
+
     /** @return array<string, mixed> */
     public static function run(): array
     {

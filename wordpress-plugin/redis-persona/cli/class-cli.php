@@ -37,33 +37,65 @@ final class Cli
     }
 
     /**
-     * Renders and stores every persona variant of every published post.
+     * Renders and stores every persona variant of every published post, or
+     * with --pages, every persona of every whole page (the page tier).
+     *
+     * ## OPTIONS
+     *
+     * [--pages]
+     * : Warm the full-page tier: the home page and every published post and page.
      *
      * ## EXAMPLES
      *
      *     wp redis-persona warm
+     *     wp redis-persona warm --pages
+     *
+     * @param list<string>          $args
+     * @param array<string, string> $assoc
      */
-    public function warm(): void
+    public function warm(array $args = [], array $assoc = []): void
     {
-        $preload = $this->plugin->preload();
-        $progress = $preload->warm_all();
-        $bar = \WP_CLI\Utils\make_progress_bar('Warming', (int) $progress['total']);
-        $before = 0;
-        while ($preload->run() > 0) {
-            $done = (int) $preload->progress()['done'];
-            for ($i = $before; $i < $done; $i++) {
+        $pages = !empty($assoc['pages']);
+        $bar = null;
+        $progress = $this->warm_job($pages, static function (array $progress, int $newly) use (&$bar): void {
+            $bar ??= \WP_CLI\Utils\make_progress_bar('Warming', (int) $progress['total']);
+            for ($i = 0; $i < $newly; $i++) {
                 $bar->tick();
             }
-            $before = $done;
+        });
+        if ($bar !== null) {
+            $bar->finish();
         }
-        $bar->finish();
-        $progress = $preload->progress();
         \WP_CLI::success(sprintf(
-            '%d posts warmed, %d failed, %d queued for retry.',
+            '%d %s warmed, %d failed, %d queued for retry.',
             $progress['done'],
+            $pages ? 'pages' : 'posts',
             $progress['failed'],
             $progress['queued']
         ));
+    }
+
+    /**
+     * The command's work without WP-CLI's output: starts the warm-all job and
+     * runs its batches in this process until nothing is left to do now;
+     * $tick(progress, newly done) after each batch. Returns the last progress.
+     *
+     * @param (callable(array<string, mixed>, int): void)|null $tick
+     * @return array<string, mixed>
+     */
+    public function warm_job(bool $pages, ?callable $tick = null): array
+    {
+        $preload = $pages ? $this->plugin->page_preload() : $this->plugin->preload();
+        $progress = $preload->warm_all();
+        $before = 0;
+        while ($preload->run() > 0) {
+            $progress = $preload->progress();
+            if ($tick !== null) {
+                $tick($progress, (int) $progress['done'] - $before);
+            }
+            $before = (int) $progress['done'];
+        }
+        return $preload->progress();
     }
 
     /**

@@ -39,6 +39,7 @@ final class Invalidation
         $ids = $this->invalidate_post($post_id);
         $this->declare_relations($post);
         $this->plugin->preload()->enqueue($ids);
+        $this->plugin->page()->post_changed($post);
     }
 
     /** deleted_post, trashed_post */
@@ -46,6 +47,10 @@ final class Invalidation
     {
         $ids = $this->invalidate_post($post_id);
         $this->plugin->preload()->enqueue(array_values(array_diff($ids, [$post_id])));
+        $post = get_post($post_id);
+        if ($post instanceof \WP_Post) {
+            $this->plugin->page()->post_changed($post);
+        }
     }
 
     /** set_object_terms: the post's tags changed after save_post (REST sets terms later). */
@@ -62,6 +67,7 @@ final class Invalidation
     {
         $ids = $this->plugin->backend()->invalidate_tag('term-' . $term_id);
         $this->plugin->preload()->enqueue($ids);
+        $this->plugin->page()->term_edited($term_id);
     }
 
     /** switch_theme, admin "flush": everything, O(1). */
@@ -71,6 +77,8 @@ final class Invalidation
         $popular = $backend->run(fn (StatsStore $store) => $store->popular(100));
         $backend->flush();
         $this->plugin->preload()->enqueue(array_map(static fn (array $row): int => (int) $row['post_id'], $popular));
+        // The flush dropped every page too: the home page first.
+        $this->plugin->page_preload()->enqueue([home_url('/')]);
     }
 
     /** @return list<int> */

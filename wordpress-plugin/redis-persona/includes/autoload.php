@@ -29,6 +29,14 @@ const CLASS_FOLDERS = [
     'DoNotCache' => 'content',
     'Invalidation' => 'content',
     'Preload' => 'content',
+    // Full-page tier: the drop-in's request, settings and server, and its part inside WordPress.
+    'PageRequest' => 'page',
+    'PageSettings' => 'page',
+    'PageServer' => 'page',
+    'PageTags' => 'page',
+    'PageTier' => 'page',
+    'PagePreload' => 'page',
+    'DropIn' => 'page',
     // Booking: slot locks, one-time codes, rate limits.
     'Booking' => 'booking',
     'ClientAddress' => 'booking',

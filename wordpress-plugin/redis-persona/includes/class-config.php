@@ -35,6 +35,8 @@ final class Config
         'cookie' => 'REDIS_PERSONA_COOKIE',
         'ttl' => 'REDIS_PERSONA_TTL',
         'disabled' => 'REDIS_PERSONA_DISABLED',
+        'page_cache' => 'REDIS_PERSONA_PAGE_CACHE',
+        'page_ttl' => 'REDIS_PERSONA_PAGE_TTL',
     ];
 
     public const DEFAULT_TTL = Policy::CACHE_TTL;
@@ -144,6 +146,18 @@ final class Config
         return (bool) $this->get('disabled');
     }
 
+    /** Whether the full-page tier is switched on (it still needs the drop-in, WP_CACHE and the extension). */
+    public function page_cache(): bool
+    {
+        return (bool) $this->get('page_cache');
+    }
+
+    /** Seconds a cached page is fresh. */
+    public function page_ttl(): int
+    {
+        return (int) $this->get('page_ttl');
+    }
+
     /** Whether a wp-config.php constant fixes this setting (the page shows it read-only). */
     public function is_constant(string $setting): bool
     {
@@ -221,6 +235,9 @@ final class Config
             $ttl = self::DEFAULT_TTL;
         }
         $ttl = max(self::MIN_TTL, min(self::MAX_TTL, $ttl));
+        $page_ttl = isset($raw['page_ttl']) && is_numeric($raw['page_ttl']) ? (int) $raw['page_ttl'] : 0;
+        $page_ttl = $page_ttl <= 0 ? Policy::PAGE_TTL : max(Policy::PAGE_MIN_TTL, min(self::MAX_TTL, $page_ttl));
+        $page_cache = $raw['page_cache'] ?? true;
         return [
             'url' => $url,
             'password' => isset($raw['password']) && is_string($raw['password']) ? $raw['password'] : '',
@@ -230,6 +247,8 @@ final class Config
             'cookie' => $cookie,
             'ttl' => $ttl,
             'disabled' => !empty($raw['disabled']) && $raw['disabled'] !== 'false',
+            'page_cache' => !in_array($page_cache, [false, 0, '0', '', 'false', 'off'], true),
+            'page_ttl' => $page_ttl,
         ];
     }
 

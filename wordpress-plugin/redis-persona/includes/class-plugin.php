@@ -26,6 +26,8 @@ final class Plugin
     private ?Preload $preload = null;
     private ?Invalidation $invalidation = null;
     private ?Booking $booking = null;
+    private ?PageTier $page = null;
+    private ?PagePreload $page_preload = null;
 
     private function __construct()
     {
@@ -79,6 +81,16 @@ final class Plugin
         return $this->booking ??= new Booking($this->backend(), new StateTable());
     }
 
+    public function page(): PageTier
+    {
+        return $this->page ??= new PageTier($this);
+    }
+
+    public function page_preload(): PagePreload
+    {
+        return $this->page_preload ??= new PagePreload($this);
+    }
+
     public function register_hooks(): void
     {
         add_action('plugins_loaded', [StateTable::class, 'install']);
@@ -98,6 +110,25 @@ final class Plugin
         add_action('edited_term', $this->safely(fn ($term_id) => $this->invalidation()->term_edited((int) $term_id)));
         add_action('switch_theme', $this->safely(fn () => $this->invalidation()->flush()));
         add_action(Preload::HOOK, $this->safely(fn () => $this->preload()->run()));
+
+        // Full-page tier (the drop-in answers hits before WordPress loads; this is the rest).
+        add_action('init', $this->safely(fn () => $this->page_front_end()), 0);
+        add_action('transition_post_status', $this->safely(fn ($new, $old, $post) => $this->page()->transition($new, $old, $post)), 10, 3);
+        add_action('before_delete_post', $this->safely(fn ($id) => $this->page()->transition('deleted', get_post_status((int) $id), get_post((int) $id))));
+        add_action('comment_post', $this->safely(fn ($id, $approved) => (string) $approved === '1' ? $this->page()->comment_changed((int) (get_comment($id)->comment_post_ID ?? 0)) : null), 10, 2);
+        add_action('wp_set_comment_status', $this->safely(fn ($id) => $this->page()->comment_changed((int) (get_comment($id)->comment_post_ID ?? 0))));
+        add_action('edit_comment', $this->safely(fn ($id) => $this->page()->comment_changed((int) (get_comment($id)->comment_post_ID ?? 0))));
+        $flush_pages = $this->safely(fn () => $this->page()->flush());
+        add_action('wp_update_nav_menu', $flush_pages);
+        add_action('customize_save_after', $flush_pages);
+        foreach (PageTier::SITE_OPTIONS as $option) {
+            add_action('update_option_' . $option, $flush_pages);
+        }
+        add_action(PagePreload::HOOK, $this->safely(fn () => $this->page_preload()->run()));
+        $settings_saved = $this->safely(fn () => $this->page()->install());
+        add_action('update_option_' . Config::OPTION, $settings_saved);
+        add_action('add_option_' . Config::OPTION, $settings_saved);
+        add_filter('site_status_page_cache_supported_cache_headers', [SiteHealth::class, 'page_cache_headers']);
         add_action(self::PURGE_HOOK, $this->safely(fn () => (new StateTable())->purge_expired()));
 
         // Booking.
@@ -116,6 +147,8 @@ final class Plugin
             add_action('admin_init', [$admin, 'register_settings']);
             add_action('admin_enqueue_scripts', [$admin, 'enqueue']);
             add_filter('plugin_action_links_' . plugin_basename(REDIS_PERSONA_FILE), [$admin, 'action_links']);
+            add_action('admin_init', $this->safely(fn () => $this->page()->sync_settings()));
+            add_action('admin_notices', [$admin, 'page_notice']);
         }
         add_filter('site_status_tests', [SiteHealth::class, 'register']);
         if (defined('WP_CLI') && WP_CLI && class_exists(Cli::class)) {
@@ -152,6 +185,17 @@ final class Plugin
         }
     }
 
+    /** Front-end requests: the page tier's part inside WordPress. */
+    private function page_front_end(): void
+    {
+        if (is_admin() || wp_doing_cron() || wp_doing_ajax() || (defined('REST_REQUEST') && REST_REQUEST)) {
+            return;
+        }
+        if (class_exists(PageServer::class, false) || PageSettings::outage_raised()) {
+            $this->page()->front_end();
+        }
+    }
+
     public function register_routes(): void
     {
         // Each controller gets only what it uses: the backend (errors), the
@@ -161,7 +205,7 @@ final class Plugin
         $controllers = [
             new RestHealthController($backend, $limits, new Health($this->config, $backend)),
             new RestStatsController($backend),
-            new RestCacheController($backend, $this->invalidation(), $this->preload()),
+            new RestCacheController($backend, $this->invalidation(), $this->preload(), $this->page_preload()),
             new RestSlotsController($backend, $limits),
             new RestAvailabilityController($backend, $limits),
             new RestOtpController($backend, $limits),
@@ -242,11 +286,15 @@ final class Plugin
         if (!wp_next_scheduled(self::PURGE_HOOK)) {
             wp_schedule_event(time() + HOUR_IN_SECONDS, 'hourly', self::PURGE_HOOK);
         }
+        self::instance()->page()->install();
     }
 
     public static function deactivate(): void
     {
         wp_clear_scheduled_hook(self::PURGE_HOOK);
         wp_clear_scheduled_hook(Preload::HOOK);
+        wp_clear_scheduled_hook(PagePreload::HOOK);
+        DropIn::uninstall();
+        PageSettings::remove();
     }
 }

@@ -86,6 +86,21 @@ final class Policy
         'edd_cart',
     ];
 
+    /** Page tier: fresh for an hour, then served stale for 10 minutes while one request re-renders. */
+    public const PAGE_TTL = 3600;
+    public const PAGE_MIN_TTL = 60;
+    public const PAGE_STALE_TTL = 600;
+    /** Paths never cached (prefixes; `REDIS_PERSONA_PAGE_EXCLUDE` and `redis_persona_page_exclude` add more). */
+    public const PAGE_EXCLUDE = [
+        '/cart/', '/checkout/', '/my-account/', '/account/', '/basket/', '/wp-admin/', '/wp-login.php',
+        '/wp-json/', '/wp-cron.php', '/xmlrpc.php', '/wp-comments-post.php', '/wp-signup.php', '/wp-activate.php',
+    ];
+    /** Query parameters that never change a page; stripped from its key (`redis_persona_page_ignored_parameters`). */
+    public const PAGE_IGNORED_PARAMETERS = [
+        'utm_*', 'gclid', 'gbraid', 'wbraid', 'fbclid', 'msclkid', 'dclid', 'yclid', 'twclid', 'ttclid',
+        'mc_cid', 'mc_eid', '_ga', '_gl', '_ke', 'igshid', 'ref_src', 'srsltid',
+    ];
+
     /** Fallback invalidations recorded during an outage; past this, reconciliation flushes. */
     public const MAX_REPLAY = 200;
 
@@ -113,6 +128,33 @@ final class Policy
         $cookies = apply_filters('redis_persona_page_bypass_cookies', $cookies);
         $cookies = array_map(static fn ($c): string => is_string($c) ? trim($c) : '', is_array($cookies) ? $cookies : []);
         return array_values(array_unique(array_filter($cookies, 'strlen')));
+    }
+
+    /** @return list<string> path prefixes the page tier never caches */
+    public static function page_exclude(): array
+    {
+        $paths = self::PAGE_EXCLUDE;
+        if (defined('REDIS_PERSONA_PAGE_EXCLUDE')) {
+            $extra = REDIS_PERSONA_PAGE_EXCLUDE;
+            $paths = array_merge($paths, is_string($extra) ? explode(',', $extra) : (is_array($extra) ? $extra : []));
+        }
+        /**
+         * Filters the paths the page tier never caches: `/cart/` excludes it and
+         * everything below it, a trailing `*` any path that starts so.
+         *
+         * @param string[] $paths
+         */
+        $paths = apply_filters('redis_persona_page_exclude', $paths);
+        $paths = array_map(static fn ($p): string => is_string($p) ? trim($p) : '', is_array($paths) ? $paths : []);
+        return array_values(array_unique(array_filter($paths, 'strlen')));
+    }
+
+    /** @return list<string> query parameter names (or `prefix*`) the page tier ignores */
+    public static function page_ignored_parameters(): array
+    {
+        $names = apply_filters('redis_persona_page_ignored_parameters', self::PAGE_IGNORED_PARAMETERS);
+        $names = array_map(static fn ($n): string => is_string($n) ? strtolower(trim($n)) : '', is_array($names) ? $names : []);
+        return array_values(array_unique(array_filter($names, 'strlen')));
     }
 
     /** Whether the request carries a cookie of a private session. */

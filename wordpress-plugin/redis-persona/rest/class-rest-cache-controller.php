@@ -21,12 +21,14 @@ final class RestCacheController extends RestController
 {
     private Invalidation $invalidation;
     private Preload $preload;
+    private PagePreload $page_preload;
 
-    public function __construct(Backend $backend, Invalidation $invalidation, Preload $preload)
+    public function __construct(Backend $backend, Invalidation $invalidation, Preload $preload, PagePreload $page_preload)
     {
         parent::__construct($backend);
         $this->invalidation = $invalidation;
         $this->preload = $preload;
+        $this->page_preload = $page_preload;
         $this->rest_base = 'cache';
     }
 
@@ -45,13 +47,13 @@ final class RestCacheController extends RestController
                 'methods' => WP_REST_Server::CREATABLE,
                 'callback' => [$this, 'start_warm'],
                 'permission_callback' => [$this, 'manage_permissions_check'],
-                'args' => [],
+                'args' => self::warm_args(),
             ],
             [
                 'methods' => WP_REST_Server::READABLE,
                 'callback' => [$this, 'warm_progress'],
                 'permission_callback' => [$this, 'manage_permissions_check'],
-                'args' => [],
+                'args' => self::warm_args(),
             ],
         ]);
     }
@@ -64,20 +66,39 @@ final class RestCacheController extends RestController
         });
     }
 
+    /** @return array<string, mixed> */
+    private static function warm_args(): array
+    {
+        return [
+            'pages' => [
+                'description' => __('Whole pages (the page tier) instead of post content.', 'redis-persona'),
+                'type' => 'boolean',
+                'default' => false,
+            ],
+        ];
+    }
+
+    /** @return Preload|PagePreload */
+    private function job(WP_REST_Request $request)
+    {
+        return $request->get_param('pages') ? $this->page_preload : $this->preload;
+    }
+
     public function start_warm(WP_REST_Request $request)
     {
         return $this->guard(function () use ($request) {
-            $this->preload->warm_all();
+            $job = $this->job($request);
+            $job->warm_all();
             // The first batch now: progress moves even where WP-Cron is slow.
-            $this->preload->run();
-            return $this->respond($this->preload->progress(), $request, 202);
+            $job->run();
+            return $this->respond($job->progress(), $request, 202);
         });
     }
 
     public function warm_progress(WP_REST_Request $request)
     {
         return $this->guard(function () use ($request) {
-            $progress = $this->preload->progress();
+            $progress = $this->job($request)->progress();
             if ($progress['next_run'] > 0 && $progress['next_run'] < time() - 5) {
                 spawn_cron();
             }

@@ -176,6 +176,17 @@ final class Backend
     }
 
     /**
+     * Drops every cached page (the page tier only; O(1)). On the fallback
+     * there is no page tier, so it is recorded and replayed (as a flush) when
+     * Redis returns.
+     */
+    public function flush_pages(): void
+    {
+        $this->invalidate(fn (InvalidationStore $store) => $store->flush_pages());
+        $this->record_for_replay('flush', '');
+    }
+
+    /**
      * Runs an invalidation on the current mode's adapter, like run(): on a
      * Redis failure the rest of the request, this included, uses the fallback.
      *
@@ -227,6 +238,7 @@ final class Backend
             $outage['tags'][$target] = true;
         }
         update_option(self::OUTAGE_OPTION, $outage, true);
+        PageSettings::raise_outage();
     }
 
     /** @return array{since: int, posts: array<int, true>, tags: array<string, true>, flush: bool}|null */
@@ -251,6 +263,8 @@ final class Backend
             // A new outage: nothing the fallback cached before may be served.
             FallbackStore::bump_generation();
             update_option(self::OUTAGE_OPTION, ['since' => time(), 'posts' => [], 'tags' => [], 'flush' => false], true);
+            // The drop-in cannot read options: this file tells it to serve nothing until the replay.
+            PageSettings::raise_outage();
             /** Fires when the plugin switches to its database fallback. */
             do_action('redis_persona_fallback', $this->reason);
         }
@@ -280,6 +294,7 @@ final class Backend
                     $redis->invalidate_tag((string) $tag);
                 }
             }
+            PageSettings::clear_outage();
             /** Fires after Redis came back and the outage's changes were replayed. */
             do_action('redis_persona_reconciled', $outage);
         } catch (\Throwable $e) {

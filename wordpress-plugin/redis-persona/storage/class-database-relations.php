@@ -37,4 +37,9 @@ final class DatabaseRelations implements RelationStore, InvalidationStore
     {
         DatabaseContent::bump_generation();
     }
+
+    /** The page tier lives in Redis only: nothing is cached here to drop. */
+    public function flush_pages(): void
+    {
+    }
 }

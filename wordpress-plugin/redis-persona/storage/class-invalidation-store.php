@@ -24,4 +24,7 @@ interface InvalidationStore
     public function invalidate_tag(string $tag): array;
 
     public function flush(): void;
+
+    /** Drops every cached page of the full-page tier (nothing else). */
+    public function flush_pages(): void;
 }

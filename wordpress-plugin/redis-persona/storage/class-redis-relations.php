@@ -55,4 +55,11 @@ final class RedisRelations implements RelationStore, InvalidationStore
     {
         $this->invalidator()->flush();
     }
+
+    public function flush_pages(): void
+    {
+        if (class_exists(\RedisPersona\PageCache::class)) {
+            (new \RedisPersona\PageCache($this->client))->flush();
+        }
+    }
 }

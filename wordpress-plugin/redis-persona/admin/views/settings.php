@@ -59,6 +59,14 @@ $this->text_row('ttl', __('Cache lifetime (seconds)', 'redis-persona'), (string)
     <?php $this->constant_note('default_persona'); ?>
 </td></tr>
 <?php $this->text_row('cookie', __('Cookie name', 'redis-persona'), $config->cookie(), 'rp_persona'); ?>
+<tr><th scope="row"><?php esc_html_e('Page cache', 'redis-persona'); ?></th><td>
+    <label><input type="checkbox" name="<?php echo esc_attr($option); ?>[page_cache]" value="1"<?php
+        checked($config->page_cache());
+        echo $config->is_constant('page_cache') ? ' disabled' : '';
+    ?>/> <?php esc_html_e('Serve whole persona pages from Redis before WordPress loads (anonymous visitors only).', 'redis-persona'); ?></label>
+    <?php $this->constant_note('page_cache'); ?>
+</td></tr>
+<?php $this->text_row('page_ttl', __('Page lifetime (seconds)', 'redis-persona'), (string) $config->page_ttl(), '3600'); ?>
 <tr><th scope="row"><?php esc_html_e('Disable', 'redis-persona'); ?></th><td>
     <label><input type="checkbox" name="<?php echo esc_attr($option); ?>[disabled]" value="1"<?php
         checked($config->disabled());

@@ -10,6 +10,7 @@
  * @var array<int, array<string, mixed>> $stats
  * @var array<int, array<string, mixed>> $popular
  * @var array<int, array<string, mixed>> $recent
+ * @var array{state: string, why: string, fix: string} $page DropIn::status()
  */
 
 declare(strict_types=1);
@@ -33,6 +34,13 @@ $this->card(
     isset($redis['server_version']) ? 'Redis ' . $redis['server_version'] : '—',
     'plain',
     (string) $health['url']
+);
+$page_states = ['on' => __('On', 'redis-persona'), 'off' => __('Off', 'redis-persona'), 'blocked' => __('Blocked', 'redis-persona')];
+$this->card(
+    __('Page cache', 'redis-persona'),
+    $page_states[$page['state']] ?? $page['state'],
+    $page['state'] === 'on' ? 'ok' : ($page['state'] === 'blocked' ? 'warn' : 'plain'),
+    trim($page['why'] . ' ' . $page['fix'])
 );
 $this->card(__('Latency', 'redis-persona'), isset($redis['latency_ms']) ? sprintf('%.2f ms', $redis['latency_ms']) : '—', 'plain', '');
 $this->card(
@@ -100,5 +108,8 @@ $this->card(
 
 <h2><?php esc_html_e('Cache', 'redis-persona'); ?></h2>
 <p><button type="button" class="button button-primary" id="rp-warm"><?php esc_html_e('Warm all', 'redis-persona'); ?></button>
+    <button type="button" class="button" id="rp-warm-pages"<?php disabled($page['state'] !== 'on'); ?>><?php
+        esc_html_e('Warm all pages', 'redis-persona');
+    ?></button>
     <button type="button" class="button" id="rp-flush"><?php esc_html_e('Flush', 'redis-persona'); ?></button></p>
 <p><progress id="rp-warm-progress" max="1" value="0" hidden></progress> <span id="rp-message" role="status"></span></p>
