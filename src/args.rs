@@ -178,6 +178,40 @@ impl StubLiteral for Int {
     }
 }
 
+/// A PHP `bool` parameter: in coercive mode ints, floats and strings are
+/// accepted as PHP converts them (`0`, `0.0`, `""` and `"0"` are false);
+/// strict mode takes only bools.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Flag(pub bool);
+
+impl<'a> FromZval<'a> for Flag {
+    const TYPE: DataType = DataType::Bool;
+
+    fn from_zval(zval: &'a Zval) -> Option<Self> {
+        let zval = zval.dereference();
+        if let Some(b) = zval.bool() {
+            return Some(Flag(b));
+        }
+        if zval.is_null() || caller_uses_strict_types() {
+            return None;
+        }
+        if let Some(n) = zval.long() {
+            return Some(Flag(n != 0));
+        }
+        if let Some(f) = zval.double() {
+            return Some(Flag(f != 0.0));
+        }
+        let text = zval.zend_str()?;
+        Some(Flag(!matches!(text.as_bytes(), b"" | b"0")))
+    }
+}
+
+impl StubLiteral for Flag {
+    fn stub_literal(&self) -> String {
+        self.0.to_string()
+    }
+}
+
 /// An `array $options = []` parameter, detached from the engine as
 /// name ⇒ value pairs. Non-string keys are kept as their decimal text so the
 /// validation can name them.

@@ -6,6 +6,38 @@ use ext_php_rs::{info_table_end, info_table_header, info_table_row, info_table_s
 
 use crate::ini;
 
+/// The page tier's defaults and limits, from the policy module.
+fn page_defaults() -> Vec<(&'static str, String)> {
+    use persona_core::policy::page::*;
+    vec![
+        ("page ttl", format!("{DEFAULT_TTL_SECS} s fresh")),
+        (
+            "page stale_ttl",
+            format!("{DEFAULT_STALE_TTL_SECS} s served stale while one process re-renders"),
+        ),
+        (
+            "page max_bytes",
+            format!("{DEFAULT_MAX_BYTES} bytes (at most {MAX_MAX_BYTES}), stored gzip-compressed"),
+        ),
+        (
+            "page lease_ms",
+            format!("{} ms single-flight render lease", LEASE_MS.0),
+        ),
+        (
+            "page wait_ms",
+            format!("{} ms a miss waits for another render", WAIT_MS.0),
+        ),
+        (
+            "page max render age",
+            format!("{MAX_RENDER_AGE_SECS} s (older renders are never stored)"),
+        ),
+        (
+            "page keys",
+            "{prefix}:pg:{bNN}:... (URL hashed, 16 buckets)".to_owned(),
+        ),
+    ]
+}
+
 pub extern "C" fn module_info(_module: *mut ModuleEntry) {
     // A panic must not unwind into the engine from this callback.
     let _ = std::panic::catch_unwind(print);
@@ -17,7 +49,7 @@ fn print() {
     info_table_row!("version", env!("CARGO_PKG_VERSION"));
     info_table_row!(
         "classes",
-        "Client, PersonaCache, Invalidator, SlotLock, Otp, RateLimiter, Policy, Exception, \
+        "Client, PersonaCache, PageCache, Invalidator, SlotLock, Otp, RateLimiter, Policy, Exception, \
          ConnectionException, UnavailableException, RateLimitedException"
     );
     info_table_end!();
@@ -25,6 +57,13 @@ fn print() {
     info_table_start!();
     info_table_header!("setting", "value");
     for (name, value) in ini::shown() {
+        info_table_row!(name, value.as_str());
+    }
+    info_table_end!();
+
+    info_table_start!();
+    info_table_header!("page tier (PageCache)", "default");
+    for (name, value) in page_defaults() {
         info_table_row!(name, value.as_str());
     }
     info_table_end!();

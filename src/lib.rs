@@ -22,6 +22,7 @@ mod ini;
 mod invalidator;
 mod logging;
 mod otp;
+mod page;
 mod policy;
 mod ratelimit;
 mod slot;
@@ -67,6 +68,7 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .class::<client::Client>()
         .class::<cache::PersonaCache>()
         .class::<invalidator::Invalidator>()
+        .class::<page::PageCache>()
         .class::<slot::SlotLock>()
         .class::<otp::Otp>()
         .class::<ratelimit::RateLimiter>()

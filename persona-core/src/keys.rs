@@ -14,6 +14,20 @@
 //! {prefix}:c:{bNN}:d:{post}        set of posts that depend on {post}
 //! {prefix}:c:t:{tag}               set of posts tagged {tag} (its own hash tag)
 //!
+//! full pages (PageCache); NN = bucket of the URL (first byte of its hash mod 16),
+//! {u} = hex SHA-256 (128 bits) of the normalised URL, never the URL itself,
+//! {page} = {u}:{variant}
+//! {prefix}:pg:{bNN}:s              hash g => generation (flush moves all 16; µs clock),
+//!                                  p:{post} / t:{tag} => µs of its last invalidation
+//!                                  (kept MAX_RENDER_AGE + margin; the store fence)
+//! {prefix}:pg:{bNN}:u:{page}       hash s => "gen stored_ms fresh_until_ms stale_until_ms",
+//!                                  m => meta (status, encoding, etag, tags, posts,
+//!                                  headers), b => body (gzip or raw), u => the URL
+//! {prefix}:pg:{bNN}:l:{page}       single-flight render lease: the holder's token, PX
+//! {prefix}:pg:{bNN}:v:{u}          set of the URL's stored variants (purgeUrl)
+//! {prefix}:pg:{bNN}:p:{post}       set of {page}s of the bucket that show {post}
+//! {prefix}:pg:{bNN}:t:{tag}        set of {page}s of the bucket tagged {tag}
+//!
 //! slot locks (SlotLock); {D:R} = {YYYY-MM-DD:resource}
 //! {prefix}:lk:{D:R}:l:{HH:MM}      lock: the holder's token, PX ttl
 //! {prefix}:lk:{D:R}:f:{HH:MM}      last fence of the slot, kept only while ahead of
@@ -41,6 +55,13 @@
 //! one `MGET` in one slot, and invalidating a post is one script in one slot
 //! (it derives the variant keys from the index; they share the tag). Sixteen
 //! buckets spread the cache over up to sixteen cluster nodes.
+//!
+//! Pages are bucketed by URL instead: a fetch reads the bucket's state, the
+//! page and its lease in one script in one slot, so a hit is one round trip
+//! on a cluster too. A page that shows post 12 is listed in `p:12` of its
+//! own bucket, and every bucket keeps its own stamps, so invalidating a post
+//! or a tag is one script per bucket (sixteen, in one pipeline), each in its
+//! own slot; the page keys it deletes come from its own index sets.
 //!
 //! Caller-supplied key text is validated, never escaped: it may only use
 //! characters that cannot change a key's meaning (no glob characters, no

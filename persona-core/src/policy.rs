@@ -33,6 +33,38 @@ pub mod cache {
     pub const MAX_WARM_VARIANTS: usize = 256;
 }
 
+/// The full-page tier (`PageCache`).
+pub mod page {
+    pub const DEFAULT_TTL_SECS: u64 = 3600;
+    pub const DEFAULT_STALE_TTL_SECS: u64 = 86_400;
+    pub const DEFAULT_MAX_BYTES: u64 = 4 * 1024 * 1024;
+    pub const MAX_MAX_BYTES: u64 = 64 * 1024 * 1024;
+    /// The single-flight render lease: `(default, min, max)` in ms.
+    pub const LEASE_MS: (u64, u64, u64) = (30_000, 100, 300_000);
+    /// How long a miss waits for another process's render: `(default, min, max)` ms.
+    pub const WAIT_MS: (u64, u64, u64) = (2_000, 1, 60_000);
+    /// A render whose fence is older than this is never stored: the
+    /// invalidation stamps that could refuse it are kept only this long (plus
+    /// a margin), so an older fence could no longer be checked.
+    pub const MAX_RENDER_AGE_SECS: u64 = 600;
+    /// Invalidation stamps outlive the longest render by this margin.
+    pub const STAMP_MARGIN_SECS: u64 = 60;
+    /// Normalised absolute URLs are at most this long.
+    pub const MAX_URL_BYTES: usize = 2048;
+    /// At most this many response headers, each name and value bounded.
+    pub const MAX_HEADERS: usize = 64;
+    pub const MAX_HEADER_NAME_BYTES: usize = 128;
+    pub const MAX_HEADER_VALUE_BYTES: usize = 8192;
+    /// At most this many post ids and tags recorded per page.
+    pub const MAX_POSTS: usize = 1000;
+    pub const MAX_TAGS: usize = 200;
+    /// `pagesFor` returns at most this many pages.
+    pub const MAX_PAGES_LISTED: usize = 10_000;
+    /// Status codes a page may be stored with.
+    pub const MIN_STATUS: i64 = 100;
+    pub const MAX_STATUS: i64 = 599;
+}
+
 /// Booking slot locks (`SlotLock`).
 pub mod slot {
     pub const DEFAULT_TTL_SECS: u64 = 600;
@@ -159,6 +191,28 @@ pub fn defaults() -> Value {
             ]),
         ),
         (
+            "page",
+            Map(vec![
+                ("ttl", option((page::DEFAULT_TTL_SECS, 1, max_ttl))),
+                (
+                    "stale_ttl",
+                    option((page::DEFAULT_STALE_TTL_SECS, 1, max_ttl)),
+                ),
+                (
+                    "max_bytes",
+                    option((page::DEFAULT_MAX_BYTES, 1, page::MAX_MAX_BYTES)),
+                ),
+                ("lease_ms", option(page::LEASE_MS)),
+                ("wait_ms", option(page::WAIT_MS)),
+                ("max_render_age", int(page::MAX_RENDER_AGE_SECS)),
+                ("max_url_bytes", int(page::MAX_URL_BYTES)),
+                ("max_headers", int(page::MAX_HEADERS)),
+                ("max_posts", int(page::MAX_POSTS)),
+                ("max_tags", int(page::MAX_TAGS)),
+                ("max_pages_listed", int(page::MAX_PAGES_LISTED)),
+            ]),
+        ),
+        (
             "slot",
             Map(vec![
                 (
@@ -264,9 +318,17 @@ mod tests {
         let names: Vec<&str> = sections.iter().map(|(n, _)| *n).collect();
         assert_eq!(
             names,
-            ["cache", "slot", "otp", "rate_limit", "persona", "keys"]
+            [
+                "cache",
+                "page",
+                "slot",
+                "otp",
+                "rate_limit",
+                "persona",
+                "keys"
+            ]
         );
-        let otp = &sections[2].1;
+        let otp = &sections[3].1;
         let Value::Map(otp) = otp else { panic!() };
         assert_eq!(otp[1].0, "digits");
         assert_eq!(otp[1].1, option((6, 4, 10)));

@@ -8,8 +8,8 @@
 namespace RedisPersona;
 
 /**
- * Invalidation of the persona cache: precise (a post, its dependents, a tag)
- * or total (flush).
+ * Invalidation of the persona cache and the full-page tier (PageCache):
+ * precise (a post, its dependents, a tag) or total (flush).
  *
  * Cost is proportional to what changed, never to the size of the keyspace:
  * no KEYS, no SCAN. Locks, OTP and rate-limit state are never touched.
@@ -60,7 +60,9 @@ final class Invalidator
      * post depending on it (cycles are safe). A render of any of them that
      * began before this call will not be stored. The post's version moves to
      * a value never used before, so variants the post's index no longer
-     * lists (evicted, deleted) are hidden too.
+     * lists (evicted, deleted) are hidden too. Every full page (PageCache)
+     * that recorded any of these posts is dropped, for every variant, and a
+     * page render that began before this call will not be stored.
      *
      * @return list<int> The post ids invalidated, starting with `$postId`.
      * @throws \ValueError When the post id is invalid.
@@ -73,7 +75,9 @@ final class Invalidator
 
     /**
      * Invalidates every post tagged `$tag`, and their dependents. Posts stay
-     * tagged.
+     * tagged. Full pages (PageCache) tagged `$tag` or showing one of those
+     * posts are dropped for every variant, and a page render with that tag
+     * that began before this call will not be stored.
      *
      * @return list<int> The post ids invalidated.
      * @throws \ValueError When the tag is invalid.
@@ -86,8 +90,9 @@ final class Invalidator
 
     /**
      * Makes every cached variant unreachable at once, in O(1) (a generation
-     * move per bucket); old variants expire on their own. Locks, OTP codes
-     * and rate limits are kept.
+     * move per bucket); old variants expire on their own. The full-page
+     * tier is flushed in the same round trip (PageCache::flush()). Locks,
+     * OTP codes and rate limits are kept.
      *
      * @return int The new cache generation: max(previous + 1, Redis's clock
      *             in microseconds), made odd, so it is never a value used

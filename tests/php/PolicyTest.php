@@ -4,6 +4,7 @@ namespace RedisPersona\Tests;
 
 use RedisPersona\Client;
 use RedisPersona\Otp;
+use RedisPersona\PageCache;
 use RedisPersona\PersonaCache;
 use RedisPersona\Policy;
 use RedisPersona\RateLimiter;
@@ -16,7 +17,12 @@ final class PolicyTest extends RedisTestCase
     public function testDefaultsAreNestedByFeature(): void
     {
         $policy = Policy::defaults();
-        $this->assertSame(['cache', 'slot', 'otp', 'rate_limit', 'persona', 'keys'], array_keys($policy));
+        $this->assertSame(['cache', 'page', 'slot', 'otp', 'rate_limit', 'persona', 'keys'], array_keys($policy));
+        $this->assertSame(['default' => 3600, 'min' => 1, 'max' => 2592000], $policy['page']['ttl']);
+        $this->assertSame(['default' => 86400, 'min' => 1, 'max' => 2592000], $policy['page']['stale_ttl']);
+        $this->assertSame(4 * 1024 * 1024, $policy['page']['max_bytes']['default']);
+        $this->assertSame(30000, $policy['page']['lease_ms']['default']);
+        $this->assertSame(2000, $policy['page']['wait_ms']['default']);
         $this->assertSame(['default' => 600, 'min' => 1, 'max' => 86400], $policy['slot']['ttl']);
         $this->assertSame(
             ['ttl', 'digits', 'max_attempts', 'issue_limit', 'issue_window'],
@@ -59,6 +65,9 @@ final class PolicyTest extends RedisTestCase
             'persona' => fn () => $cache->get(1, str_repeat('a', $policy['persona']['max_bytes'] + 1)),
             "options['lock_ttl_ms']" => fn () => new PersonaCache($client, ['lock_ttl_ms' => $policy['cache']['lock_ttl_ms']['max'] + 1]),
             "options['ttl']" => fn () => new PersonaCache($client, ['ttl' => $policy['cache']['ttl']['max'] + 1]),
+            "options['lease_ms']" => fn () => new PageCache($client, ['lease_ms' => $policy['page']['lease_ms']['max'] + 1]),
+            "options['wait_ms']" => fn () => new PageCache($client, ['wait_ms' => $policy['page']['wait_ms']['max'] + 1]),
+            "options['max_bytes']" => fn () => new PageCache($client, ['max_bytes' => $policy['page']['max_bytes']['max'] + 1]),
         ];
         $this->assertEachRefusesItsArgument($cases);
     }

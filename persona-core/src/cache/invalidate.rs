@@ -11,8 +11,15 @@
 //!
 //! `flush` moves the generation of every bucket (one script per bucket, in
 //! one pipeline); variants of older generations are never served again and
-//! expire on their own TTL. Only the `c:` sub-namespace's generation keys
-//! are written, so locks, OTP and rate-limit state are untouched.
+//! expire on their own TTL. Only the `c:` and `pg:` sub-namespaces'
+//! generation keys are written, so locks, OTP and rate-limit state are
+//! untouched.
+//!
+//! The full-page tier follows every invalidation (page/invalidate.rs): the
+//! pages that recorded any post of the closure, or the tag, are dropped for
+//! every variant and those posts and the tag are stamped, so a page rendered
+//! before cannot be stored after; `flush` flushes the page tier in the same
+//! round trip.
 //!
 //! New versions and generations are `max(old + 1, server clock in µs)`, made
 //! odd: a key that expired or was evicted comes back with a value no variant
@@ -33,6 +40,7 @@ use crate::clock::now_ms;
 use crate::error::{Error, Result};
 use crate::ids::{PostId, Tag};
 use crate::keys::{Keys, CACHE_BUCKETS};
+use crate::page::invalidate as page_invalidate;
 use crate::policy::keys::MAX_TTL_SECS;
 use crate::pool::Retry;
 use crate::scripting::query_with_scripts;
@@ -102,6 +110,9 @@ pub struct Invalidation {
     pub post_count: usize,
     /// Cached variants deleted.
     pub variants: u64,
+    /// Full pages deleted.
+    #[serde(default)]
+    pub pages: u64,
     pub took_ms: f64,
 }
 
@@ -165,7 +176,8 @@ impl Invalidator {
     pub fn invalidate_post(&self, post: PostId) -> Result<Invalidation> {
         let started = Instant::now();
         let (posts, variants) = self.invalidate_closure(vec![post.get()])?;
-        Ok(self.logged("post", post.to_string(), started, posts, variants))
+        let pages = page_invalidate::drop_pages(&self.client, &self.keys, &posts, &[])?;
+        Ok(self.logged("post", post.to_string(), started, posts, variants, pages))
     }
 
     /// Invalidates every post tagged `tag` and everything depending on them.
@@ -177,7 +189,8 @@ impl Invalidator {
             redis::cmd("SMEMBERS").arg(&key).query(con)
         })?;
         let (posts, variants) = self.invalidate_closure(members)?;
-        Ok(self.logged("tag", tag.to_string(), started, posts, variants))
+        let pages = page_invalidate::drop_pages(&self.client, &self.keys, &posts, &[tag.as_str()])?;
+        Ok(self.logged("tag", tag.to_string(), started, posts, variants, pages))
     }
 
     /// Breadth-first over the dependents graph, one round trip per level.
@@ -223,9 +236,10 @@ impl Invalidator {
         Ok((order, variants))
     }
 
-    /// Makes every cached variant unreachable at once (O(1): one generation
-    /// move per bucket, one round trip). Returns the new generation (the
-    /// highest of the buckets').
+    /// Makes every cached variant and every full page unreachable at once
+    /// (O(1): one generation move per bucket of each tier, one round trip).
+    /// Returns the content cache's new generation (the highest of the
+    /// buckets').
     pub fn flush(&self) -> Result<u64> {
         let started = Instant::now();
         let mut pipe = redis::pipe();
@@ -238,11 +252,20 @@ impl Invalidator {
                 .arg(MAX_TTL_SECS * 1000);
             pipe.invoke_script(&invocation);
         }
+        page_invalidate::add_flush(&self.keys, &mut pipe);
         let generations: Vec<u64> = self.client.run(Retry::Once, |con| {
-            query_with_scripts(con, &pipe, &[&FLUSH_BUCKET])
+            query_with_scripts(
+                con,
+                &pipe,
+                &[&FLUSH_BUCKET, page_invalidate::flush_script()],
+            )
         })?;
-        let generation = generations.into_iter().max().unwrap_or(0);
-        self.logged("flush", generation.to_string(), started, Vec::new(), 0);
+        let generation = generations
+            .into_iter()
+            .take(CACHE_BUCKETS as usize)
+            .max()
+            .unwrap_or(0);
+        self.logged("flush", generation.to_string(), started, Vec::new(), 0, 0);
         Ok(generation)
     }
 
@@ -254,6 +277,7 @@ impl Invalidator {
         started: Instant,
         posts: Vec<u64>,
         variants: u64,
+        pages: u64,
     ) -> Invalidation {
         let done = Invalidation {
             kind: kind.to_owned(),
@@ -262,6 +286,7 @@ impl Invalidator {
             post_count: posts.len(),
             posts,
             variants,
+            pages,
             took_ms: started.elapsed().as_secs_f64() * 1000.0,
         };
         self.log(&done);

@@ -71,6 +71,41 @@ impl Keys {
         format!("{}:c:t:{{{tag}}}", self.prefix)
     }
 
+    /// What every page-tier key of bucket `bucket` starts with; the page
+    /// scripts append the rest (`u:…`, `p:…`, `t:…`) for keys they derive.
+    pub fn page_base(&self, bucket: u64) -> String {
+        format!("{}:pg:{{b{bucket:02}}}:", self.prefix)
+    }
+
+    /// Generation and invalidation stamps of a page bucket (one hash).
+    pub fn page_state(&self, bucket: u64) -> String {
+        format!("{}s", self.page_base(bucket))
+    }
+
+    /// A stored page: `url_hash` is the hex hash of the URL, never the URL.
+    pub fn page(&self, bucket: u64, url_hash: &str, variant: &str) -> String {
+        format!("{}u:{url_hash}:{variant}", self.page_base(bucket))
+    }
+
+    pub fn page_lease(&self, bucket: u64, url_hash: &str, variant: &str) -> String {
+        format!("{}l:{url_hash}:{variant}", self.page_base(bucket))
+    }
+
+    /// The variants stored of one URL.
+    pub fn page_variants(&self, bucket: u64, url_hash: &str) -> String {
+        format!("{}v:{url_hash}", self.page_base(bucket))
+    }
+
+    /// The pages of a bucket that show `post`.
+    pub fn page_post_index(&self, bucket: u64, post: u64) -> String {
+        format!("{}p:{post}", self.page_base(bucket))
+    }
+
+    /// The pages of a bucket tagged `tag`.
+    pub fn page_tag_index(&self, bucket: u64, tag: &str) -> String {
+        format!("{}t:{tag}", self.page_base(bucket))
+    }
+
     fn slot_day(&self, date: &str, resource: &str) -> String {
         format!("{}:lk:{{{date}:{resource}}}", self.prefix)
     }

@@ -1,0 +1,90 @@
+//! What `Invalidator` does to the page tier: drop the pages that show the
+//! invalidated posts or carry the tag, and stamp them so a render fenced
+//! before can no longer be stored; and flush (a generation bump per bucket).
+//!
+//! A page is indexed in its own bucket, so each bucket gets one script with
+//! every post and tag of the invalidation: sixteen scripts in one pipeline,
+//! one round trip per [`CHUNK`] targets. No `SCAN`; the cost is the number of
+//! targets and of the pages they list.
+
+use redis::Pipeline;
+
+use super::scripts::{FLUSH, INVALIDATE};
+use crate::client::Client;
+use crate::error::Result;
+use crate::keys::{Keys, CACHE_BUCKETS};
+use crate::policy::keys::MAX_TTL_SECS;
+use crate::policy::page::{MAX_RENDER_AGE_SECS, STAMP_MARGIN_SECS};
+use crate::pool::Retry;
+use crate::scripting::query_with_scripts;
+
+/// Posts and tags per script (the argument list of one call).
+const CHUNK: usize = 1000;
+
+/// How long an invalidation stamp is kept: longer than any render that may
+/// still be stored (older fences are refused anyway).
+pub(crate) const STAMP_KEEP_MS: u64 = (MAX_RENDER_AGE_SECS + STAMP_MARGIN_SECS) * 1000;
+
+/// Drops the pages that show any of `posts` or carry any of `tags`, in every
+/// bucket, and stamps each. Returns how many pages were dropped.
+pub(crate) fn drop_pages(
+    client: &Client,
+    keys: &Keys,
+    posts: &[u64],
+    tags: &[&str],
+) -> Result<u64> {
+    let mut targets: Vec<(bool, String)> = posts.iter().map(|p| (true, p.to_string())).collect();
+    targets.extend(tags.iter().map(|t| (false, (*t).to_owned())));
+    let mut dropped = 0;
+    for chunk in targets.chunks(CHUNK) {
+        let posts_in_chunk = chunk.iter().filter(|(is_post, _)| *is_post).count();
+        let mut pipe = redis::pipe();
+        for bucket in 0..CACHE_BUCKETS {
+            let mut invocation = INVALIDATE.prepare_invoke();
+            invocation
+                .key(keys.page_state(bucket))
+                .arg(keys.page_base(bucket))
+                .arg(STAMP_KEEP_MS)
+                .arg(STAMP_KEEP_MS * 1000)
+                .arg(posts_in_chunk);
+            // Posts first: the script tells them apart by position.
+            for (_, target) in chunk.iter().filter(|(p, _)| *p) {
+                invocation.arg(target);
+            }
+            for (_, target) in chunk.iter().filter(|(p, _)| !*p) {
+                invocation.arg(target);
+            }
+            pipe.invoke_script(&invocation);
+        }
+        let counts: Vec<u64> = client.run(Retry::Once, |con| {
+            query_with_scripts(con, &pipe, &[&INVALIDATE])
+        })?;
+        dropped += counts.iter().sum::<u64>();
+    }
+    Ok(dropped)
+}
+
+/// Adds the page tier's flush (one script per bucket) to `pipe`.
+pub(crate) fn add_flush(keys: &Keys, pipe: &mut Pipeline) {
+    for bucket in 0..CACHE_BUCKETS {
+        let mut invocation = FLUSH.prepare_invoke();
+        invocation
+            .key(keys.page_state(bucket))
+            .arg(MAX_TTL_SECS * 1000);
+        pipe.invoke_script(&invocation);
+    }
+}
+
+/// Flushes the page tier alone; returns the new generation (the highest).
+pub(crate) fn flush(client: &Client, keys: &Keys) -> Result<u64> {
+    let mut pipe = redis::pipe();
+    add_flush(keys, &mut pipe);
+    let generations: Vec<u64> =
+        client.run(Retry::Once, |con| query_with_scripts(con, &pipe, &[&FLUSH]))?;
+    Ok(generations.into_iter().max().unwrap_or(0))
+}
+
+/// The flush script, for pipelines that mix it with others.
+pub(crate) fn flush_script() -> &'static redis::Script {
+    &FLUSH
+}

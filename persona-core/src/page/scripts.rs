@@ -1,0 +1,218 @@
+//! The page tier's Lua scripts. Each runs in one slot: the keys it names and
+//! the keys it derives (from `ARGV[1]`, the bucket's key base, plus members
+//! of its own index sets) share the bucket's hash tag.
+//!
+//! Numbers: microseconds since 1970 (16 digits) are exact in Lua's doubles
+//! but `tostring` would print `1.7e+15`, so they are written with
+//! `string.format('%d')`, and generations are compared as strings.
+//!
+//! Memory: `FETCH` reads and may take a lease (a few bytes), and must keep
+//! serving hits when Redis is full, so it carries `allow-oom`, as do the
+//! scripts that free memory or must always work (abandon, purge,
+//! invalidate, flush). `STORE` does not: under `maxmemory` it is refused as
+//! a whole before it runs, never half-applied.
+
+use std::sync::LazyLock;
+
+use redis::Script;
+
+/// KEYS: bucket state, page, lease. ARGV: token, lease ms, state TTL ms,
+/// "1" to take the lease when the page is missing or stale ("0": only look).
+/// Returns {"1", gen, now_us, s, m, b} fresh; {"2", gen, now_us, s, m, b,
+/// got} stale; {"3", gen, now_us, got, held} miss (`got` "1" when this call
+/// took the lease, `held` "1" when someone holds it now).
+pub static FETCH: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"#!lua flags=allow-oom
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local now_s = string.format('%d', now)
+local now_ms = math.floor(now / 1000)
+local gen = redis.call('HGET', KEYS[1], 'g')
+if not gen then
+  gen = now_s
+  redis.call('HSET', KEYS[1], 'g', gen)
+  if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+end
+local page = redis.call('HMGET', KEYS[2], 's', 'm', 'b')
+local stale = false
+if page[1] and page[2] and page[3] then
+  local g, _, fresh, last = string.match(page[1], '^(%d+) (%d+) (%d+) (%d+)$')
+  if g == gen then
+    if now_ms < tonumber(fresh) then
+      return {'1', gen, now_s, page[1], page[2], page[3]}
+    end
+    stale = now_ms < tonumber(last)
+  end
+end
+local got = '0'
+if ARGV[4] == '1' and redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) then got = '1' end
+if stale then return {'2', gen, now_s, page[1], page[2], page[3], got} end
+local held = '0'
+if got == '1' or redis.call('EXISTS', KEYS[3]) == 1 then held = '1' end
+return {'3', gen, now_s, got, held}
+",
+    )
+});
+
+/// Stores a page if nothing that affects it moved since its fence.
+///
+/// KEYS: bucket state, page, lease, the URL's variant set, then the index
+/// set of each post and of each tag. ARGV: fence generation, fence time µs,
+/// lease token or "", max render age µs, fresh ms, life ms (fresh + stale),
+/// variant, page id ("{u}:{variant}"), meta, body, URL, URL stamp field,
+/// number of posts, then the post ids, then the tags.
+/// Returns 1 stored, 0 flushed (or the state was lost), -1 invalidated,
+/// -2 the fence is too old (or from the future).
+pub static STORE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"#!lua
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+if ARGV[3] ~= '' and redis.call('GET', KEYS[3]) == ARGV[3] then redis.call('DEL', KEYS[3]) end
+local gen = redis.call('HGET', KEYS[1], 'g')
+if gen ~= ARGV[1] then return 0 end
+local seen = tonumber(ARGV[2])
+if not seen or now < seen or now - seen > tonumber(ARGV[4]) then return -2 end
+local np = tonumber(ARGV[13])
+local fields = {ARGV[12]}
+for i = 14, #ARGV do
+  if i - 13 <= np then fields[#fields + 1] = 'p:' .. ARGV[i] else fields[#fields + 1] = 't:' .. ARGV[i] end
+end
+local stamps = redis.call('HMGET', KEYS[1], unpack(fields))
+for i = 1, #fields do
+  local s = stamps[i] and tonumber(stamps[i])
+  if s and s >= seen then return -1 end
+end
+local now_ms = math.floor(now / 1000)
+local life = tonumber(ARGV[6])
+local s = string.format('%s %d %d %d', gen, now_ms, now_ms + tonumber(ARGV[5]), now_ms + life)
+redis.call('HSET', KEYS[2], 's', s, 'm', ARGV[9], 'b', ARGV[10], 'u', ARGV[11])
+redis.call('PEXPIRE', KEYS[2], life)
+for k = 4, #KEYS do
+  if k == 4 then redis.call('SADD', KEYS[k], ARGV[7]) else redis.call('SADD', KEYS[k], ARGV[8]) end
+  if redis.call('PTTL', KEYS[k]) < life then redis.call('PEXPIRE', KEYS[k], life) end
+end
+if redis.call('PTTL', KEYS[1]) < life then redis.call('PEXPIRE', KEYS[1], life) end
+return 1
+",
+    )
+});
+
+/// Compare-and-delete of a render lease. KEYS: lease. ARGV: token.
+pub static ABANDON: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"#!lua flags=allow-oom
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+",
+    )
+});
+
+/// Drops the pages of a bucket that show any of the posts or carry any of
+/// the tags, and stamps each post and tag with the server time, so a render
+/// whose fence is older is refused. Prunes stamps past the keep window when
+/// the state hash grows.
+///
+/// KEYS: bucket state. ARGV: key base of the bucket, keep ms, keep µs,
+/// number of posts, then the post ids, then the tags. Returns pages dropped.
+pub static INVALIDATE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"#!lua flags=allow-oom
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local now_s = string.format('%d', now)
+local base = ARGV[1]
+local np = tonumber(ARGV[4])
+local dropped = 0
+for i = 5, #ARGV do
+  local kind = 't:'
+  if i - 4 <= np then kind = 'p:' end
+  local set = base .. kind .. ARGV[i]
+  for _, member in ipairs(redis.call('SMEMBERS', set)) do
+    dropped = dropped + redis.call('DEL', base .. 'u:' .. member)
+  end
+  redis.call('DEL', set)
+  redis.call('HSET', KEYS[1], kind .. ARGV[i], now_s)
+end
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if redis.call('HLEN', KEYS[1]) > 512 then
+  local horizon = now - tonumber(ARGV[3])
+  local all = redis.call('HGETALL', KEYS[1])
+  for j = 1, #all, 2 do
+    if all[j] ~= 'g' and (tonumber(all[j + 1]) or 0) < horizon then redis.call('HDEL', KEYS[1], all[j]) end
+  end
+end
+return dropped
+",
+    )
+});
+
+/// Moves a bucket's generation: every page stored before is unreachable and
+/// every fence taken before is refused. KEYS: bucket state. ARGV: TTL ms.
+/// Returns the new generation.
+pub static FLUSH: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"#!lua flags=allow-oom
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local g = tonumber(redis.call('HGET', KEYS[1], 'g') or '0') or 0
+local new = math.max(g + 1, now)
+redis.call('HSET', KEYS[1], 'g', string.format('%d', new))
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return new
+",
+    )
+});
+
+/// Drops every variant of one URL and stamps the URL (a render fenced
+/// before is refused). KEYS: bucket state, the URL's variant set. ARGV: page
+/// key prefix ("…u:{u}:"), URL stamp field, keep ms. Returns pages dropped.
+pub static PURGE_URL: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"#!lua flags=allow-oom
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local n = 0
+for _, variant in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  n = n + redis.call('DEL', ARGV[1] .. variant)
+end
+redis.call('DEL', KEYS[2])
+redis.call('HSET', KEYS[1], ARGV[2], string.format('%d', now))
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+return n
+",
+    )
+});
+
+/// The current pages of a bucket that show any of the posts or carry any
+/// of the tags. KEYS: bucket state. ARGV: key base, limit, number of posts,
+/// post ids, tags. Returns a flat list url, variant, url, variant...
+pub static PAGES_FOR: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"#!lua flags=no-writes,allow-oom
+local base = ARGV[1]
+local limit = tonumber(ARGV[2])
+local np = tonumber(ARGV[3])
+local gen = redis.call('HGET', KEYS[1], 'g')
+local out, seen = {}, {}
+if not gen then return out end
+for i = 4, #ARGV do
+  local kind = 't:'
+  if i - 3 <= np then kind = 'p:' end
+  for _, member in ipairs(redis.call('SMEMBERS', base .. kind .. ARGV[i])) do
+    if not seen[member] then
+      seen[member] = true
+      local page = redis.call('HMGET', base .. 'u:' .. member, 's', 'u')
+      if page[1] and page[2] and string.match(page[1], '^(%d+) ') == gen then
+        out[#out + 1] = page[2]
+        out[#out + 1] = string.match(member, ':(.*)$')
+        if #out >= limit * 2 then return out end
+      end
+    end
+  end
+end
+return out
+",
+    )
+});
