@@ -167,8 +167,13 @@ impl PageCache {
             .arg(self.config.lease.as_millis() as u64)
             .arg(MAX_TTL_SECS * 1000)
             .arg(if take_lease { "1" } else { "0" });
-        // Taking a lease is a write: never sent twice.
-        let reply: Vec<Vec<u8>> = self.client.run(Retry::Once, |con| invocation.invoke(con))?;
+        // Sent again on a fresh connection when a pooled one turns out dead
+        // (a restarted Redis): the lease is re-entrant for this token, so a
+        // repeat changes nothing, and no worker turns a visitor away for a
+        // connection that was already gone.
+        let reply: Vec<Vec<u8>> = self
+            .client
+            .run(Retry::Idempotent, |con| invocation.invoke(con))?;
         Ok(decode_reply(&reply, token, accept_gzip))
     }
 }

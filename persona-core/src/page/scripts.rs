@@ -20,7 +20,9 @@ use redis::Script;
 /// "1" to take the lease when the page is missing or stale ("0": only look).
 /// Returns {"1", gen, now_us, s, m, b} fresh; {"2", gen, now_us, s, m, b,
 /// got} stale; {"3", gen, now_us, got, held} miss (`got` "1" when this call
-/// took the lease, `held` "1" when someone holds it now).
+/// took the lease, `held` "1" when someone holds it now). Re-entrant: a
+/// lease already held by this token counts as taken, so a fetch resent on
+/// a fresh connection (Retry::Idempotent) is not locked out by itself.
 pub static FETCH: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"#!lua flags=allow-oom
@@ -46,7 +48,9 @@ if page[1] and page[2] and page[3] then
   end
 end
 local got = '0'
-if ARGV[4] == '1' and redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) then got = '1' end
+if ARGV[4] == '1' then
+  if redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) or redis.call('GET', KEYS[3]) == ARGV[1] then got = '1' end
+end
 if stale then return {'2', gen, now_s, page[1], page[2], page[3], got} end
 local held = '0'
 if got == '1' or redis.call('EXISTS', KEYS[3]) == 1 then held = '1' end

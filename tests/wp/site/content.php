@@ -29,6 +29,9 @@ if (is_string($page_cache) && $page_cache !== '') {
 update_option(Config::OPTION, $settings);
 RedisPersona\WordPress\Plugin::instance()->config()->reset();
 RedisPersona\WordPress\Plugin::instance()->page()->install();
+// install.php set the permalinks before the taxonomies existed: their
+// archives (category, tag, author, date) need the rules rebuilt now.
+flush_rewrite_rules(false);
 
 $admin = get_user_by('login', 'admin');
 wp_set_current_user($admin instanceof WP_User ? $admin->ID : 1);
