@@ -26,3 +26,10 @@ printf(
     $health['mode'],
     $health['mode'] === 'redis' ? ' (Redis ' . ($health['redis']['server_version'] ?? '?') . ')' : ' (' . $health['reason'] . ')'
 );
+
+// The page tier: its state, then empty, so the demo's summary shows a miss and a hit.
+$page = RedisPersona\WordPress\DropIn::status($plugin->config());
+printf("Page tier: %s (%s)%s\n", $page['state'], $page['why'], $page['fix'] !== '' ? ' ' . $page['fix'] : '');
+if ($page['state'] === 'on') {
+    $plugin->backend()->flush_pages();
+}

@@ -21,6 +21,16 @@ source "$state/content.env"
 show() { # show PERSONA PATH
   curl -s -o /dev/null -D - -b "rp_persona=$1" "$url$2" | tr -d '\r' | grep -i '^x-redis-persona:' | sed "s|^|  $2 as $1 -> |"
 }
+ttfb_ms() { # ttfb_ms PERSONA PATH: time to first byte of one request
+  curl -s -o /dev/null -b "rp_persona=$1" -w '%{time_starttransfer}' "$url$2" | awk '{ printf "%.1f", $1 * 1000 }'
+}
+page_tier() { # page_tier PERSONA PATH: a miss (rendered and stored), then a hit
+  local miss hit header
+  miss=$(ttfb_ms "$1" "$2")
+  hit=$(ttfb_ms "$1" "$2")
+  header=$(curl -s -o /dev/null -D - -b "rp_persona=$1" "$url$2" | tr -d '\r' | grep -i '^x-redis-persona:' | cut -d' ' -f2-)
+  printf '  %s as %-8s -> %-24s first byte: %6s ms on the miss, %5s ms on the hit\n' "$2" "$1" "$header" "$miss" "$hit"
+}
 echo
 echo "Redis Persona demo is running at $url"
 echo
@@ -31,8 +41,11 @@ echo "             $SLOW_URL  (a 50 ms shortcode; free on a hit)"
 echo "  Booking:   $BOOK_URL  (codes are written to $PWD/$state/mail.log)"
 echo "  REST:      $url/wp-json/redis-persona/v1/health"
 echo
-echo "What a visitor gets (X-Redis-Persona header):"
-for persona in family solo business; do show "$persona" "${WELCOME_URL#"$url"}"; done
-show family "${SLOW_URL#"$url"}"
+echo "What a visitor gets from the full-page tier (X-Redis-Persona header):"
+for persona in family solo business; do page_tier "$persona" "${WELCOME_URL#"$url"}"; done
+page_tier family "${SLOW_URL#"$url"}"
+page_tier family /
+echo "A logged-in or query-string request bypasses it; the content tier then answers:"
+show family "${WELCOME_URL#"$url"}?preview_persona=1"
 echo
 echo "Stop it with: tests/wp/site.sh stop $state"

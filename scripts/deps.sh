@@ -9,7 +9,7 @@ packages=(
   libclang-dev clang
   redis-server redis-tools
   php-redis phpunit php-codesniffer hyperfine openssl
-  mariadb-server php8.2-mysql php8.2-curl nginx-light wordpress wordpress-theme-twentytwentyone wrk curl
+  mariadb-server php8.2-mysql php8.2-curl nginx-light wordpress wordpress-theme-twentytwentyone wordpress-theme-twentytwentythree wrk curl
 )
 
 missing=()

@@ -23,10 +23,16 @@ final class PageCacheTest extends SiteTestCase
         self::page_tier(true);
     }
 
+    /** @var list<int> posts that must not outlive the test (they would end other tests' warm-all batches) */
+    private array $created = [];
+
     protected function tearDown(): void
     {
         if (Site::mode() === 'redis') {
             Site::start_redis();
+        }
+        foreach ($this->created as $id) {
+            Site::rest('DELETE', 'wp/v2/posts/' . $id, ['force' => true], ['auth' => Site::admin()]);
         }
         self::page_tier(false);
     }
@@ -203,12 +209,14 @@ final class PageCacheTest extends SiteTestCase
             $this->markTestSkipped('the page tier needs the extension');
         }
         $donot = self::post('<p>no cache here</p>[rp_donotcache]');
+        $this->created[] = $donot['id'];
         foreach (range(1, 3) as $ignored) {
             $page = self::as('family', $donot['path']);
             $this->assertSame('miss', self::tier($page));
             $this->assertStringStartsWith('skipped', $page['headers']['x-redis-persona-page-store'] ?? '');
         }
         $cookie = self::post('[rp_setcookie]');
+        $this->created[] = $cookie['id'];
         $page = self::as('family', $cookie['path']);
         $this->assertStringContainsString('rp_sandbox_seen', $page['headers']['set-cookie'] ?? '');
         $this->assertSame('skipped; set-cookie', $page['headers']['x-redis-persona-page-store'] ?? '');
