@@ -111,4 +111,25 @@ final class PageRequestTest extends SiteTestCase
             PHP), true);
         $this->assertSame([true, true, true, true, false, false], $matches);
     }
+
+    public function testWpCacheIsAddedToAWritableConfigOnceAndRemovedExactly(): void
+    {
+        [$added, $twice, $theirs, $odd, $removed] = json_decode(Site::wp(<<<'PHP'
+            use RedisPersona\WordPress\DropIn;
+            $config = "<?php\n// my site\ndefine('DB_NAME', 'x');\n";
+            $added = DropIn::with_wp_cache($config);
+            echo wp_json_encode([
+                $added,
+                DropIn::with_wp_cache((string) $added),
+                DropIn::with_wp_cache("<?php\ndefine('WP_CACHE', false);\n"),
+                DropIn::with_wp_cache("#!/usr/bin/env php\n<?php\n"),
+                DropIn::without_wp_cache((string) $added),
+            ]);
+            PHP), true);
+        $this->assertSame("<?php\ndefine('WP_CACHE', true); // Added by Redis Persona (page cache)\n// my site\ndefine('DB_NAME', 'x');\n", $added);
+        $this->assertNull($twice, 'never twice');
+        $this->assertNull($theirs, 'an admin\'s own WP_CACHE is left alone');
+        $this->assertNull($odd, 'a file that does not start with <?php is not touched');
+        $this->assertSame("<?php\n// my site\ndefine('DB_NAME', 'x');\n", $removed);
+    }
 }

@@ -107,12 +107,10 @@ final class DropIn
         if (defined('WP_CACHE') || $file === null || !is_writable($file)) {
             return;
         }
-        $config = (string) file_get_contents($file);
-        if (str_contains($config, 'WP_CACHE') || !str_starts_with($config, '<?php')) {
-            return;
+        $config = self::with_wp_cache((string) file_get_contents($file));
+        if ($config !== null) {
+            @file_put_contents($file, $config, LOCK_EX);
         }
-        $config = "<?php\n" . self::CONFIG_LINE . "\n" . ltrim(substr($config, 5), "\r\n");
-        @file_put_contents($file, $config, LOCK_EX);
     }
 
     private static function disable_wp_cache(): void
@@ -122,9 +120,29 @@ final class DropIn
             return;
         }
         $config = (string) file_get_contents($file);
-        if (str_contains($config, self::CONFIG_LINE)) {
-            @file_put_contents($file, str_replace(self::CONFIG_LINE . "\n", '', $config), LOCK_EX);
+        $without = self::without_wp_cache($config);
+        if ($without !== $config) {
+            @file_put_contents($file, $without, LOCK_EX);
         }
+    }
+
+    /**
+     * wp-config.php's text with our WP_CACHE line right after the opening
+     * tag, or null when it must not be touched (it mentions WP_CACHE
+     * already, or does not start with `<?php`).
+     */
+    public static function with_wp_cache(string $config): ?string
+    {
+        if (str_contains($config, 'WP_CACHE') || preg_match('/^<\?php\s/', $config) !== 1) {
+            return null;
+        }
+        return "<?php\n" . self::CONFIG_LINE . "\n" . ltrim(substr($config, 5), "\r\n");
+    }
+
+    /** wp-config.php's text without the line with_wp_cache() added (and nothing else). */
+    public static function without_wp_cache(string $config): string
+    {
+        return str_replace(self::CONFIG_LINE . "\n", '', $config);
     }
 
     /**
