@@ -20,9 +20,10 @@
 //! {prefix}:pg:{bNN}:s              hash g => generation (flush moves all 16; µs clock),
 //!                                  p:{post} / t:{tag} => µs of its last invalidation
 //!                                  (kept MAX_RENDER_AGE + margin; the store fence)
-//! {prefix}:pg:{bNN}:u:{page}       hash s => "gen stored_ms fresh_until_ms stale_until_ms",
-//!                                  m => meta (status, encoding, etag, tags, posts,
-//!                                  headers), b => body (gzip or raw), u => the URL
+//! {prefix}:pg:{bNN}:u:{page}       hash s => "gen stored_ms fresh_until_ms stale_until_ms
+//!                                  fence_us", m => meta (status, encoding, etag, tags,
+//!                                  posts, headers), b => body (gzip or raw), u => the
+//!                                  URL, k => its stamp fields (u:{u} p:{post} t:{tag})
 //! {prefix}:pg:{bNN}:l:{page}       single-flight render lease: the holder's token, PX
 //! {prefix}:pg:{bNN}:v:{u}          set of the URL's stored variants (purgeUrl)
 //! {prefix}:pg:{bNN}:p:{post}       set of {page}s of the bucket that show {post}

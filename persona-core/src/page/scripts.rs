@@ -16,6 +16,11 @@ use std::sync::LazyLock;
 
 use redis::Script;
 
+/// A page counts only with the current generation and when none of its
+/// stamp fields (`k`: its URL, posts and tags) was stamped at or after its
+/// fence: that hides an invalidated page even when the index set that
+/// should have listed it was evicted (within the stamps' keep window).
+///
 /// KEYS: bucket state, page, lease. ARGV: token, lease ms, state TTL ms,
 /// "1" to take the lease when the page is missing or stale ("0": only look).
 /// Returns {"1", gen, now_us, s, m, b} fresh; {"2", gen, now_us, s, m, b,
@@ -34,11 +39,22 @@ if not gen then
   redis.call('HSET', KEYS[1], 'g', gen)
   if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
 end
-local page = redis.call('HMGET', KEYS[2], 's', 'm', 'b')
+local page = redis.call('HMGET', KEYS[2], 's', 'm', 'b', 'k')
 local stale = false
 if page[1] and page[2] and page[3] then
-  local g, _, fresh, last = string.match(page[1], '^(%d+) (%d+) (%d+) (%d+)$')
-  if g == gen then
+  local g, _, fresh, last, seen = string.match(page[1], '^(%d+) (%d+) (%d+) (%d+) (%d+)$')
+  local valid = g == gen
+  -- Stamped since its fence: invalidated, even if its index entry was lost.
+  if valid and page[4] and page[4] ~= '' then
+    local fields = {}
+    for f in string.gmatch(page[4], '%S+') do fields[#fields + 1] = f end
+    local stamps = redis.call('HMGET', KEYS[1], unpack(fields))
+    local fenced = tonumber(seen)
+    for i = 1, #fields do
+      if stamps[i] and tonumber(stamps[i]) >= fenced then valid = false end
+    end
+  end
+  if valid then
     if now_ms < tonumber(fresh) then
       return {'1', gen, now_s, page[1], page[2], page[3]}
     end
@@ -86,8 +102,8 @@ for i = 1, #fields do
 end
 local now_ms = math.floor(now / 1000)
 local life = tonumber(ARGV[6])
-local s = string.format('%s %d %d %d', gen, now_ms, now_ms + tonumber(ARGV[5]), now_ms + life)
-redis.call('HSET', KEYS[2], 's', s, 'm', ARGV[9], 'b', ARGV[10], 'u', ARGV[11])
+local s = string.format('%s %d %d %d %d', gen, now_ms, now_ms + tonumber(ARGV[5]), now_ms + life, seen)
+redis.call('HSET', KEYS[2], 's', s, 'm', ARGV[9], 'b', ARGV[10], 'u', ARGV[11], 'k', table.concat(fields, ' '))
 redis.call('PEXPIRE', KEYS[2], life)
 for k = 4, #KEYS do
   if k == 4 then redis.call('SADD', KEYS[k], ARGV[7]) else redis.call('SADD', KEYS[k], ARGV[8]) end
