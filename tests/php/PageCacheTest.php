@@ -123,13 +123,14 @@ final class PageCacheTest extends RedisTestCase
         if ($gzip['encoding'] === 'gzip') {
             $this->assertSame($body, gzdecode($gzip['body']));
             $this->assertLessThan(strlen($body), strlen($gzip['body']));
+            $this->assertSame(substr($plain['etag'], 0, -1) . '-gzip"', $gzip['etag'], 'one ETag per representation');
         } else {
             // Compression did not pay: stored raw, served raw to everyone.
             $this->assertSame('', $gzip['encoding']);
             $this->assertSame($body, $gzip['body']);
             $this->assertGreaterThanOrEqual(strlen($body), strlen((string) gzencode($body)));
+            $this->assertSame($plain['etag'], $gzip['etag'], 'the same representation');
         }
-        $this->assertSame($plain['etag'], $gzip['etag'], 'one representation per variant');
     }
 
     private function pageKey(string $prefix, string $url, string $variant): string
@@ -195,6 +196,7 @@ final class PageCacheTest extends RedisTestCase
             [['Cache-Control' => 'private, max-age=60'], 'x'],
             [['Cache-Control' => 'public, no-store'], 'x'],
             [['Cache-Control' => 'NO-STORE'], 'x'],
+            [['Content-Encoding' => 'gzip'], 'x'],
             [[], str_repeat('x', 1001)],
         ];
         foreach ($cases as $i => [$headers, $body]) {
@@ -203,8 +205,13 @@ final class PageCacheTest extends RedisTestCase
             $this->assertFalse($pages->store($url, 'family', $miss['fence'], 200, $headers, $body, [], []), json_encode($headers));
             $this->assertSame(['miss', true], [$pages->fetch($url, 'family')['state'], true]);
         }
-        $public = ['Cache-Control' => 'public, max-age=60'];
-        $this->assertTrue($this->put($pages, 'https://example.test/public/', 'family', str_repeat('x', 1000), [], [], $public));
+        $sent = ['Cache-Control' => 'public, max-age=60', 'Content-Length' => '1000', 'Date' => 'now', 'Content-Encoding' => 'identity'];
+        $this->assertTrue($this->put($pages, 'https://example.test/public/', 'family', str_repeat('x', 1000), [], [], $sent));
+        $this->assertSame(
+            ['Cache-Control' => 'public, max-age=60', 'Content-Encoding' => 'identity'],
+            $pages->fetch('https://example.test/public/', 'family')['headers'],
+            'headers about one transmission are not stored'
+        );
     }
 
     public function testPagesForListsExactlyTheCachedPagesOfThosePostsAndTags(): void

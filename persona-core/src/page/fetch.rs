@@ -43,7 +43,7 @@ pub struct Page {
     /// The stored gzip bytes when `encoding` is Gzip, else the plain body.
     pub body: Vec<u8>,
     pub encoding: Encoding,
-    /// Quoted strong ETag, different per variant.
+    /// Quoted strong ETag, different per variant (and per encoding).
     pub etag: String,
     /// Seconds since it was stored.
     pub age_secs: u64,
@@ -272,7 +272,12 @@ fn decode_page(
         headers: meta.headers,
         body,
         encoding,
-        etag: format!("\"{}\"", meta.etag),
+        // A strong validator names one representation: the gzip bytes and
+        // the decoded body are two.
+        etag: match encoding {
+            Encoding::Gzip => format!("\"{}-gzip\"", meta.etag),
+            Encoding::Raw => format!("\"{}\"", meta.etag),
+        },
         age_secs: now_ms.saturating_sub(stored_ms) / 1000,
         tags: meta.tags,
         posts: meta.posts,
