@@ -279,6 +279,18 @@ final class PageCacheTest extends RedisTestCase
         $this->assertSame('miss', $pages->fetch(self::URL, 'family')['state'], 'past ttl + stale_ttl');
     }
 
+    public function testPhpInfoShowsThePageTiersDefaults(): void
+    {
+        ob_start();
+        phpinfo(INFO_MODULES);
+        $info = (string) ob_get_clean();
+        $policy = \RedisPersona\Policy::defaults()['page'];
+        $this->assertStringContainsString("page ttl => {$policy['ttl']['default']} s fresh", $info);
+        $this->assertStringContainsString("page lease_ms => {$policy['lease_ms']['default']} ms", $info);
+        $this->assertStringContainsString("page wait_ms => {$policy['wait_ms']['default']} ms", $info);
+        $this->assertStringContainsString('PageCache', $info);
+    }
+
     /** @return array<string, array{0: callable(PageCache): mixed, 1: string}> */
     public function badInput(): array
     {
