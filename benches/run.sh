@@ -19,6 +19,7 @@ args=("$port" "${BENCH_ROUNDS:-15}" "${BENCH_ITERATIONS:-2000}")
 client=$(php_bench benches/client-bench.php "${args[@]}")
 cache=$(php_bench benches/cache-bench.php "${args[@]}")
 primitives=$(php_bench benches/primitives-bench.php "${args[@]}")
+pages=$(php_bench benches/page-bench.php "${args[@]}")
 # Not pinned: nginx, php-fpm, MariaDB, Redis and wrk share both cores, as on a small host.
 wordpress=$(benches/wp-bench.sh)
 pages=$(benches/wp-page-bench.sh)
@@ -42,6 +43,15 @@ freeze=$(benches/freeze-bench.sh)
   echo "Pages are generated HTML that compresses like a real page (about 3-4x with LZ4)."
   echo
   echo "$cache"
+  echo
+  echo "## PageCache"
+  echo
+  echo "A 40 KB generated page (compresses about 5x). phpredis side: GET of the same bytes under one key, raw or"
+  echo "gzip (PHP's gzencode, level 6), and SETEX to store. Ours checks generation, invalidation stamps and the"
+  echo "render lease in the same round trip and returns status, headers, tags and posts; store() gzips once and"
+  echo "records the page under its posts and tags (benches/page-bench.php)."
+  echo
+  echo "$pages"
   echo
   echo "## SlotLock, Otp and RateLimiter"
   echo

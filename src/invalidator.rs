@@ -86,6 +86,7 @@ impl Invalidator {
                     .set("at", e.at as f64 / 1000.0)
                     .set("posts", e.post_count as i64)
                     .set("variants", e.variants as i64)
+                    .set("pages", e.pages as i64)
                     .set("took_ms", e.took_ms)
                     .build()
             })

@@ -14,7 +14,7 @@ use persona_core::page::{Encoding, Fetched, Headers, PageConfig, Response};
 use persona_core::policy::page::{MAX_HEADERS, MAX_POSTS, MAX_TAGS};
 use persona_core::{Error, PageUrl, Persona, PostId, Tag};
 
-use crate::args::{read_array, Bytes, Flag, Int, Options};
+use crate::args::{entries, read_array, Bytes, Flag, Int, Key, Options};
 use crate::build_array::{Arr, List};
 use crate::client::Client;
 use crate::errors::OrThrow;
@@ -141,6 +141,18 @@ impl PageCache {
     ) -> PhpResult<bool> {
         let (url, variant) = target(&url, &variant)?;
         bounded("headers", headers, MAX_HEADERS)?;
+        // A list (headers_list()'s "Name: value" lines) is a caller's slip,
+        // not a header named "0".
+        if let Some((key, _)) = entries(headers)
+            .into_iter()
+            .find(|(key, _)| matches!(key, Key::Index(_)))
+        {
+            return Err(Error::invalid(
+                format!("headers[{}]", key.text()),
+                "headers must be a map of name => value (split \"Name: value\" lines first)",
+            ))
+            .or_throw();
+        }
         let pairs = read_array::string_map("headers", headers).or_throw()?;
         let headers = Headers::parse("headers", &pairs).or_throw()?;
         let posts = posts_of(posts)?;

@@ -18,11 +18,13 @@
 //! {u} = hex SHA-256 (128 bits) of the normalised URL, never the URL itself,
 //! {page} = {u}:{variant}
 //! {prefix}:pg:{bNN}:s              hash g => generation (flush moves all 16; µs clock),
-//!                                  p:{post} / t:{tag} => µs of its last invalidation
-//!                                  (kept MAX_RENDER_AGE + margin; the store fence)
-//! {prefix}:pg:{bNN}:u:{page}       hash s => "gen stored_ms fresh_until_ms stale_until_ms",
-//!                                  m => meta (status, encoding, etag, tags, posts,
-//!                                  headers), b => body (gzip or raw), u => the URL
+//!                                  p:{post} / t:{tag} / u:{u} => µs of its last
+//!                                  invalidation (kept MAX_RENDER_AGE + margin; the
+//!                                  store fence), l => µs of the latest of those
+//! {prefix}:pg:{bNN}:u:{page}       hash s => "gen stored_ms fresh_until_ms stale_until_ms
+//!                                  fence_us", m => meta (status, encoding, etag, tags,
+//!                                  posts, headers), b => body (gzip or raw), u => the
+//!                                  URL, k => its stamp fields (u:{u} p:{post} t:{tag})
 //! {prefix}:pg:{bNN}:l:{page}       single-flight render lease: the holder's token, PX
 //! {prefix}:pg:{bNN}:v:{u}          set of the URL's stored variants (purgeUrl)
 //! {prefix}:pg:{bNN}:p:{post}       set of {page}s of the bucket that show {post}

@@ -107,11 +107,11 @@ final class Invalidator
     /**
      * The most recent invalidations, newest first (the log keeps 200).
      * `type` is 'post', 'tag' or 'flush'; `target` the post id, tag or new
-     * generation; `at` a Unix timestamp; `posts` and `variants` how much was
-     * invalidated.
+     * generation; `at` a Unix timestamp; `posts`, `variants` and `pages`
+     * (full pages dropped) how much was invalidated.
      *
      * @return list<array{type: string, target: string, at: float, posts: int, variants: int,
-     *     took_ms: float}>
+     *     pages: int, took_ms: float}>
      * @throws \ValueError When `$limit` is not between 1 and 200.
      * @throws ConnectionException When Redis is unreachable, too slow, or the breaker is open.
      * @example foreach ($invalidator->recent(10) as $e) { echo "{$e['type']} {$e['target']}\n"; }

@@ -67,8 +67,9 @@ final class PageCache
      *               tags?: list<string>, posts?: list<int>}
      *         `render`: this caller holds the render lease and must call store() or abandon()
      *         with `fence`; `encoding` 'gzip' means `body` is the stored gzip bytes (only when
-     *         `$acceptGzip`); `etag` is a quoted strong ETag, different per variant; `age` is
-     *         seconds since the page was stored.
+     *         `$acceptGzip`; send `Content-Encoding: gzip`); `etag` is a quoted strong ETag,
+     *         different per variant and per encoding (`"…-gzip"`); `age` is seconds since the
+     *         page was stored.
      * @throws \ValueError When the URL or variant is invalid.
      * @throws ConnectionException When Redis is unreachable, too slow, or the breaker is open.
      * @throws UnavailableException When Redis refuses to serve (READONLY, LOADING...).
@@ -84,7 +85,11 @@ final class PageCache
      * after the fetch that produced `$fence` (a post of `$posts`, a tag of
      * `$tags`, a flush, a purge of the URL), when the fence is older than
      * 600 seconds, when `$body` is over `max_bytes`, or when `$headers` set
-     * a cookie or say `Cache-Control: private` or `no-store`.
+     * a cookie, say `Cache-Control: private` or `no-store`, or say the body
+     * is already content-encoded (`Content-Encoding` other than identity:
+     * pass the identity body). Headers about one transmission
+     * (`Content-Length`, `Transfer-Encoding`, `Connection`, `Keep-Alive`,
+     * `Date`, `Age`) are not stored.
      *
      * @param array<string, string> $headers name => value; names are HTTP tokens, values
      *        without CR, LF or other control bytes; at most 64

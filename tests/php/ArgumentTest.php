@@ -125,15 +125,17 @@ final class ArgumentTest extends RedisTestCase
             '?int' => null,
             'array' => [],
             'callable' => fn () => '',
+            'bool' => false,
             Client::class => $client,
         ];
-        $wrong = fn (string $type) => in_array($type, ['string', '?string', 'int', '?int'], true)
+        $wrong = fn (string $type) => in_array($type, ['string', '?string', 'int', '?int', 'bool'], true)
             ? [[], 'array']
             : [new \stdClass(), 'stdClass'];
         $instances = [
             Client::class => $client,
             \RedisPersona\PersonaCache::class => new \RedisPersona\PersonaCache($client),
             \RedisPersona\Invalidator::class => new \RedisPersona\Invalidator($client),
+            \RedisPersona\PageCache::class => new \RedisPersona\PageCache($client, ['wait_ms' => 1]),
             \RedisPersona\SlotLock::class => new \RedisPersona\SlotLock($client),
             \RedisPersona\Otp::class => new \RedisPersona\Otp($client, str_repeat('s', 32)),
             \RedisPersona\RateLimiter::class => new \RedisPersona\RateLimiter($client, 'types', 5, 60),

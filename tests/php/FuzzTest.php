@@ -47,7 +47,7 @@ final class FuzzTest extends RedisTestCase
     public function testEveryClassOfTheExtensionIsFuzzed(): void
     {
         $names = array_keys(iterator_to_array($this->extensionClasses()));
-        foreach (['Client', 'PersonaCache', 'Invalidator', 'SlotLock', 'Otp', 'RateLimiter'] as $expected) {
+        foreach (['Client', 'PersonaCache', 'PageCache', 'Invalidator', 'SlotLock', 'Otp', 'RateLimiter'] as $expected) {
             $this->assertContains($expected, $names);
         }
     }

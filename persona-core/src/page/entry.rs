@@ -2,8 +2,8 @@
 //! compressed once with gzip at store time so a hit never compresses.
 //!
 //! The page hash holds `s` (written by the store script from the server
-//! clock: "gen stored_ms fresh_until_ms stale_until_ms", all a fetch script
-//! needs to judge it), `m` (this module's meta: status, encoding, ETag,
+//! clock: "gen stored_ms fresh_until_ms stale_until_ms fence_us", what a
+//! fetch script needs to judge it, with `k`, its stamp fields), `m` (this module's meta: status, encoding, ETag,
 //! tags, posts, headers), `b` (the body as stored) and `u` (the URL, for
 //! `pagesFor`). A page whose meta does not decode is a miss, never a broken
 //! response.

@@ -1,6 +1,8 @@
-//! `fetch`: one script call on a hit or a stale hit; on a miss whose render
-//! lease someone else holds, polls (without taking the lease) until that
-//! render's page arrives or `wait_ms` runs out.
+//! `fetch`: one round trip on a hit or a stale hit (the fetch script, which
+//! judges the page and may take the lease, and a plain `HMGET` of the page,
+//! pipelined); on a miss whose render lease someone else holds, polls
+//! (without taking the lease) until that render's page arrives or `wait_ms`
+//! runs out.
 
 use std::time::{Duration, Instant};
 
@@ -8,11 +10,12 @@ use super::entry::{self, Encoding, Meta};
 use super::headers::Headers;
 use super::scripts::FETCH;
 use super::{Fence, PageCache, PageUrl};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ids::Persona;
 use crate::policy::keys::MAX_TTL_SECS;
 use crate::policy::page::MAX_MAX_BYTES;
 use crate::pool::Retry;
+use crate::scripting::query_with_scripts;
 
 /// How a fetch was answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +43,7 @@ pub struct Page {
     /// The stored gzip bytes when `encoding` is Gzip, else the plain body.
     pub body: Vec<u8>,
     pub encoding: Encoding,
-    /// Quoted strong ETag, different per variant.
+    /// Quoted strong ETag, different per variant (and per encoding).
     pub etag: String,
     /// Seconds since it was stored.
     pub age_secs: u64,
@@ -158,38 +161,72 @@ impl PageCache {
         take_lease: bool,
         accept_gzip: bool,
     ) -> Result<Reply> {
+        let page_key = self.page_key(url, variant);
         let mut invocation = FETCH.prepare_invoke();
         invocation
             .key(self.keys.page_state(url.bucket()))
-            .key(self.page_key(url, variant))
+            .key(&page_key)
             .key(self.lease_key(url, variant))
             .arg(token)
             .arg(self.config.lease.as_millis() as u64)
             .arg(MAX_TTL_SECS * 1000)
             .arg(if take_lease { "1" } else { "0" });
-        // Sent again on a fresh connection when a pooled one turns out dead
-        // (a restarted Redis): the lease is re-entrant for this token, so a
-        // repeat changes nothing, and no worker turns a visitor away for a
-        // connection that was already gone.
-        let reply: Vec<Vec<u8>> = self
-            .client
-            .run(Retry::Idempotent, |con| invocation.invoke(con))?;
-        Ok(decode_reply(&reply, token, accept_gzip))
+        let mut pipe = redis::pipe();
+        pipe.invoke_script(&invocation);
+        pipe.cmd("HMGET").arg(&page_key).arg("s").arg("m").arg("b");
+        for _ in 0..RACE_RETRIES {
+            // Sent again on a fresh connection when a pooled one turns out
+            // dead (a restarted Redis): the lease is re-entrant for this
+            // token, so a repeat changes nothing, and no PHP-FPM worker turns
+            // a visitor away for a connection that was already gone.
+            let (verdict, page): (Vec<Vec<u8>>, Vec<Option<Vec<u8>>>) =
+                self.client.run(Retry::Idempotent, |con| {
+                    query_with_scripts(con, &pipe, &[&FETCH])
+                })?;
+            match decode_reply(&verdict, &page, token, accept_gzip) {
+                Decoded::Reply(reply) => return Ok(reply),
+                // A store replaced the page between the script and the read.
+                Decoded::Raced(fence) => {
+                    if !fence.token.is_empty() {
+                        self.release(url, variant, &fence)?;
+                    }
+                }
+            }
+        }
+        Err(Error::Server(format!(
+            "the page of {} kept changing while it was read",
+            url.as_str()
+        )))
     }
 }
 
-fn decode_reply(reply: &[Vec<u8>], token: &str, accept_gzip: bool) -> Reply {
+/// Reads that met a concurrent store are retried this many times in all.
+const RACE_RETRIES: usize = 3;
+
+enum Decoded {
+    Reply(Reply),
+    /// The page read is not the one the script judged; the fence may hold a
+    /// lease the script took.
+    Raced(Fence),
+}
+
+fn decode_reply(
+    verdict: &[Vec<u8>],
+    page: &[Option<Vec<u8>>],
+    token: &str,
+    accept_gzip: bool,
+) -> Decoded {
     let text = |i: usize| {
-        reply
+        verdict
             .get(i)
             .map(|b| String::from_utf8_lossy(b).into_owned())
     };
-    let flag = |i: usize| reply.get(i).is_some_and(|b| b.as_slice() == b"1");
+    let flag = |i: usize| verdict.get(i).is_some_and(|b| b.as_slice() == b"1");
     let generation = text(1).unwrap_or_default();
     let seen_us: u64 = text(2).and_then(|t| t.parse().ok()).unwrap_or(0);
-    let code = reply.first().map(Vec::as_slice);
+    let code = verdict.first().map(Vec::as_slice);
     let got = match code {
-        Some(b"2") => flag(6),
+        Some(b"2") => flag(4),
         Some(b"3") => flag(3),
         _ => false,
     };
@@ -200,22 +237,23 @@ fn decode_reply(reply: &[Vec<u8>], token: &str, accept_gzip: bool) -> Reply {
     };
     match code {
         Some(b"1") | Some(b"2") => {
-            let page = match (reply.get(3), reply.get(4), reply.get(5)) {
-                (Some(s), Some(m), Some(b)) => decode_page(s, m, b, seen_us / 1000, accept_gzip),
-                _ => None,
+            let judged = verdict.get(3).map(Vec::as_slice);
+            let (s, m, b) = match page {
+                [Some(s), Some(m), Some(b)] if Some(s.as_slice()) == judged => (s, m, b),
+                _ => return Decoded::Raced(fence),
             };
-            Reply::Found {
+            Decoded::Reply(Reply::Found {
                 fresh: code == Some(b"1"),
                 fence,
-                page,
+                page: decode_page(s, m, b, seen_us / 1000, accept_gzip),
                 got,
-            }
+            })
         }
-        _ => Reply::Missing {
+        _ => Decoded::Reply(Reply::Missing {
             fence,
             got,
             held: flag(4),
-        },
+        }),
     }
 }
 
@@ -238,7 +276,12 @@ fn decode_page(
         headers: meta.headers,
         body,
         encoding,
-        etag: format!("\"{}\"", meta.etag),
+        // A strong validator names one representation: the gzip bytes and
+        // the decoded body are two.
+        etag: match encoding {
+            Encoding::Gzip => format!("\"{}-gzip\"", meta.etag),
+            Encoding::Raw => format!("\"{}\"", meta.etag),
+        },
         age_secs: now_ms.saturating_sub(stored_ms) / 1000,
         tags: meta.tags,
         posts: meta.posts,

@@ -1,10 +1,24 @@
 //! Response headers a page is stored with: checked (HTTP token names, values
 //! without CR/LF or other control bytes, bounded count and size, so a stored
 //! page can never split a response), and judged: a response that sets a
-//! cookie or says `Cache-Control: private`/`no-store` is never shared.
+//! cookie or says `Cache-Control: private`/`no-store` is never shared, nor
+//! one whose body is already content-encoded (it could not be served to a
+//! client that does not accept that encoding). Headers that describe one
+//! transmission rather than the page ([`TRANSMISSION`]) are not stored: a
+//! stored `Content-Length` would be wrong for the gzip body.
 
 use crate::error::{printable, Error, Result};
 use crate::policy::page::{MAX_HEADERS, MAX_HEADER_NAME_BYTES, MAX_HEADER_VALUE_BYTES};
+
+/// Headers about one transmission, never stored (compared case-insensitively).
+pub const TRANSMISSION: &[&str] = &[
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "date",
+    "age",
+];
 
 /// Checked `name => value` pairs, in the caller's order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -68,11 +82,30 @@ impl Headers {
         &self.0
     }
 
-    /// Why this response must not be shared, or None when it may be.
-    pub fn private_reason(&self) -> Option<&'static str> {
+    /// The headers worth storing: without those of [`TRANSMISSION`].
+    pub fn stored(&self) -> Headers {
+        Headers(
+            self.0
+                .iter()
+                .filter(|(name, _)| !TRANSMISSION.iter().any(|t| name.eq_ignore_ascii_case(t)))
+                .cloned()
+                .collect(),
+        )
+    }
+
+    /// Why this response must not be stored and shared, or None when it
+    /// may be.
+    pub fn refusal_reason(&self) -> Option<&'static str> {
         for (name, value) in &self.0 {
             if name.eq_ignore_ascii_case("set-cookie") {
                 return Some("it sets a cookie");
+            }
+            if name.eq_ignore_ascii_case("content-encoding")
+                && !String::from_utf8_lossy(value)
+                    .trim()
+                    .eq_ignore_ascii_case("identity")
+            {
+                return Some("its body is already content-encoded");
             }
             if name.eq_ignore_ascii_case("cache-control") {
                 let value = String::from_utf8_lossy(value).to_ascii_lowercase();
@@ -139,23 +172,16 @@ mod tests {
         let mut bytes = Vec::new();
         ok.encode(&mut bytes);
         assert_eq!(Headers::decode(&bytes).unwrap(), ok);
-        assert_eq!(ok.private_reason(), None);
-        assert!(h(&[("set-cookie", "a=b")])
-            .unwrap()
-            .private_reason()
-            .is_some());
-        assert!(h(&[("Cache-Control", "public, no-store")])
-            .unwrap()
-            .private_reason()
-            .is_some());
-        assert!(h(&[("Cache-Control", "private=\"x\"")])
-            .unwrap()
-            .private_reason()
-            .is_some());
-        assert!(h(&[("Cache-Control", "max-age=60")])
-            .unwrap()
-            .private_reason()
-            .is_none());
+        assert_eq!(ok.refusal_reason(), None);
+        let refused = |pairs: &[(&str, &str)]| h(pairs).unwrap().refusal_reason().is_some();
+        assert!(refused(&[("set-cookie", "a=b")]));
+        assert!(refused(&[("Cache-Control", "public, no-store")]));
+        assert!(refused(&[("Cache-Control", "private=\"x\"")]));
+        assert!(refused(&[("Content-Encoding", "gzip")]));
+        assert!(!refused(&[("Content-Encoding", "identity")]));
+        assert!(!refused(&[("Cache-Control", "max-age=60")]));
+        let sent = h(&[("Content-Length", "12"), ("X-A", "b"), ("date", "now")]).unwrap();
+        assert_eq!(sent.stored(), h(&[("X-A", "b")]).unwrap());
     }
 
     #[test]

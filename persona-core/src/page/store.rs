@@ -36,7 +36,8 @@ pub enum StoreOutcome {
     TooOld,
     /// The body is over `max_bytes`.
     TooLarge,
-    /// The response sets a cookie or is private/no-store.
+    /// The response sets a cookie, is private/no-store, or its body is
+    /// already content-encoded.
     NotCacheable,
 }
 
@@ -70,7 +71,7 @@ impl PageCache {
         check_counts(response.posts.len(), response.tags.len())?;
         let refused = if response.body.len() > self.config.max_bytes {
             Some(StoreOutcome::TooLarge)
-        } else if response.headers.private_reason().is_some() {
+        } else if response.headers.refusal_reason().is_some() {
             Some(StoreOutcome::NotCacheable)
         } else {
             None
@@ -80,18 +81,19 @@ impl PageCache {
             return Ok(outcome);
         }
         let status = response.status as u16;
+        let headers = response.headers.stored();
         let (encoding, stored) = entry::compress(response.body);
         let meta = Meta {
             status,
             encoding,
-            etag: entry::etag(variant.as_str(), status, response.headers, response.body),
+            etag: entry::etag(variant.as_str(), status, &headers, response.body),
             tags: response
                 .tags
                 .iter()
                 .map(|t| t.as_str().to_owned())
                 .collect(),
             posts: response.posts.iter().map(|p| p.get()).collect(),
-            headers: response.headers.clone(),
+            headers,
         };
         let ttl_secs = response.ttl_secs.unwrap_or(self.config.ttl_secs);
         let life_secs = self.config.life_secs(ttl_secs);

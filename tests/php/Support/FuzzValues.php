@@ -107,7 +107,25 @@ final class FuzzValues
             case 'name':
                 return 'fuzz-' . mt_rand(1, 5);
             case 'url':
-                return $ctx->url;
+                // A Redis URL for Client, a page URL for PageCache: each
+                // refuses the other's cleanly.
+                return self::chance(0.5) ? $ctx->url : self::pick([
+                    'https://example.test/p-' . mt_rand(1, 100000) . '/',
+                    'http://example.test:8080/a/b/',
+                    'https://[::1]/x/',
+                ]);
+            case 'variant':
+                return self::pick(['default', 'family', 'student', 'p-' . mt_rand(1, 9)]);
+            case 'status':
+                return self::pick([200, 301, 404, mt_rand(100, 599)]);
+            case 'headers':
+                return self::pick([[], ['Content-Type' => 'text/html'], ['Set-Cookie' => 'a=b'], ['X-A' => "a\r\nb"]]);
+            case 'body':
+                return self::pick(['<p>hello</p>', self::$big['4k'], self::$big['binary'], '', self::$big['1M+']]);
+            case 'posts':
+                return [mt_rand(1, 40), (string) mt_rand(1, 40)];
+            case 'fence':
+                return self::pick(['1.2.', '1.2.' . str_repeat('a', 32), 'forged']);
             case 'options':
                 return self::options($ctx);
             case 'render':
@@ -150,7 +168,7 @@ final class FuzzValues
         $names = [
             'ttl', 'stale_ttl', 'max_bytes', 'compress_min_bytes', 'compression', 'beta', 'lock_ttl_ms', 'lock_wait_ms',
             'connect_timeout_ms', 'read_timeout_ms', 'pool_size', 'prefix', 'retry_interval_ms', 'digits',
-            'max_attempts', 'issue_limit', 'issue_window', 'cluster', 'sentinel', 'service',
+            'max_attempts', 'issue_limit', 'issue_window', 'cluster', 'sentinel', 'service', 'lease_ms', 'wait_ms',
         ];
         $options = [];
         for ($i = mt_rand(0, 3); $i > 0; $i--) {
