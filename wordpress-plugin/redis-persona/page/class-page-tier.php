@@ -125,7 +125,7 @@ final class PageTier
             // (Backend clears the flag); a flag with nothing to replay goes too.
             $backend = $this->plugin->backend();
             if ($backend->mode() === 'redis' && $backend->outage() === null) {
-                PageSettings::clear_outage();
+                $backend->clear_outage_flag();
             }
         }
         if (PageServer::render() === null) {

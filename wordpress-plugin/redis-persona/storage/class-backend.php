@@ -294,7 +294,7 @@ final class Backend
                     $redis->invalidate_tag((string) $tag);
                 }
             }
-            PageSettings::clear_outage();
+            $this->clear_outage_flag();
             /** Fires after Redis came back and the outage's changes were replayed. */
             do_action('redis_persona_reconciled', $outage);
         } catch (\Throwable $e) {
@@ -303,6 +303,21 @@ final class Backend
             $this->store = null;
             $this->reason = __('Redis failed during reconciliation', 'redis-persona');
             $this->use_fallback();
+        }
+    }
+
+    /**
+     * Lets the page tier's drop-in serve from Redis again, unless another
+     * request recorded a new outage meanwhile (read fresh from the database,
+     * not this request's option cache): then the flag stays.
+     */
+    public function clear_outage_flag(): void
+    {
+        PageSettings::clear_outage();
+        wp_cache_delete(self::OUTAGE_OPTION, 'options');
+        wp_cache_delete('alloptions', 'options');
+        if ($this->outage() !== null) {
+            PageSettings::raise_outage();
         }
     }
 
