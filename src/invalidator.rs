@@ -15,7 +15,8 @@ use crate::build_array::{Arr, List};
 use crate::client::Client;
 use crate::errors::OrThrow;
 
-/// Precise and total invalidation of the persona cache.
+/// Precise and total invalidation of the persona cache and the full-page
+/// tier (`PageCache`).
 #[php_class]
 #[php(name = "RedisPersona\\Invalidator", flags = ClassFlags::Final)]
 pub struct Invalidator {
@@ -55,20 +56,23 @@ impl Invalidator {
     }
 
     /// Removes every cached variant of the post and of everything depending
-    /// on it; returns the post ids invalidated.
+    /// on it, and every full page that showed any of them; returns the post
+    /// ids invalidated.
     pub fn invalidate_post(&self, postId: Int) -> PhpResult<Vec<i64>> {
         let post = PostId::parse("postId", postId.0).or_throw()?;
         Ok(ids(&self.inner.invalidate_post(post).or_throw()?))
     }
 
-    /// Invalidates every post tagged `$tag` (and their dependents).
+    /// Invalidates every post tagged `$tag` (and their dependents), and drops
+    /// the full pages tagged `$tag` or showing any of them.
     pub fn invalidate_tag(&self, tag: Bytes) -> PhpResult<Vec<i64>> {
         let tag = Tag::parse("tag", tag.as_slice()).or_throw()?;
         Ok(ids(&self.inner.invalidate_tag(&tag).or_throw()?))
     }
 
-    /// Makes every cached variant unreachable at once; returns the new
-    /// cache generation. Locks, OTP and rate limits are not touched.
+    /// Makes every cached variant and every full page unreachable at once;
+    /// returns the new cache generation. Locks, OTP and rate limits are not
+    /// touched.
     pub fn flush(&self) -> PhpResult<i64> {
         Ok(self.inner.flush().or_throw()? as i64)
     }

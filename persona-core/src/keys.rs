@@ -287,6 +287,25 @@ mod tests {
     }
 
     #[test]
+    fn page_keys_of_a_bucket_share_its_hash_tag() {
+        let k = Keys::new("rp:s1");
+        let tag = |key: &str| key[key.find('{').unwrap()..=key.find('}').unwrap()].to_owned();
+        let base = k.page_base(7);
+        assert_eq!(base, "rp:s1:pg:{b07}:");
+        for key in [
+            k.page_state(7),
+            k.page(7, "abc", "family"),
+            k.page_lease(7, "abc", "family"),
+            k.page_variants(7, "abc"),
+            k.page_post_index(7, 12),
+            k.page_tag_index(7, "home"),
+        ] {
+            assert!(key.starts_with(&base), "{key}");
+            assert_eq!(tag(&key), "{b07}", "{key}");
+        }
+    }
+
+    #[test]
     fn dates_times_and_names() {
         for good in ["2026-11-21", "2028-02-29", "2000-01-01", "2999-12-31"] {
             assert!(validate_date("date", good.as_bytes()).is_ok(), "{good}");
