@@ -144,3 +144,23 @@ add_shortcode('rp_setcookie', static function (): string {
     }
     return '<p>cookie set</p>';
 });
+
+// X-RP-Test-As: <login> logs the request in without any cookie (as an
+// application password or a custom auth plugin would): the page tier's
+// drop-in cannot see it, so only the plugin's own check keeps it private.
+add_filter('determine_current_user', static function ($user_id) {
+    $login = $_SERVER['HTTP_X_RP_TEST_AS'] ?? '';
+    if (!is_string($login) || $login === '') {
+        return $user_id;
+    }
+    $user = get_user_by('login', $login);
+    return $user instanceof WP_User ? $user->ID : $user_id;
+}, 30);
+
+// [rp_private] marks its response Cache-Control: private.
+add_shortcode('rp_private', static function (): string {
+    if (!headers_sent()) {
+        header('Cache-Control: private, max-age=0');
+    }
+    return '<p>private response</p>';
+});

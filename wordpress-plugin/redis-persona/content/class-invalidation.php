@@ -39,7 +39,6 @@ final class Invalidation
         $ids = $this->invalidate_post($post_id);
         $this->declare_relations($post);
         $this->plugin->preload()->enqueue($ids);
-        $this->plugin->page()->post_changed($post);
     }
 
     /** deleted_post, trashed_post */
@@ -47,10 +46,6 @@ final class Invalidation
     {
         $ids = $this->invalidate_post($post_id);
         $this->plugin->preload()->enqueue(array_values(array_diff($ids, [$post_id])));
-        $post = get_post($post_id);
-        if ($post instanceof \WP_Post) {
-            $this->plugin->page()->post_changed($post);
-        }
     }
 
     /** set_object_terms: the post's tags changed after save_post (REST sets terms later). */
@@ -77,7 +72,9 @@ final class Invalidation
         $popular = $backend->run(fn (StatsStore $store) => $store->popular(100));
         $backend->flush();
         $this->plugin->preload()->enqueue(array_map(static fn (array $row): int => (int) $row['post_id'], $popular));
-        // The flush dropped every page too: the home page first.
+        // The flush dropped every page too: CDNs drop theirs, and the home page is preloaded first.
+        /** This action is documented in page/class-page-tier.php */
+        do_action('redis_persona_purged', [home_url('/')], []);
         $this->plugin->page_preload()->enqueue([home_url('/')]);
     }
 

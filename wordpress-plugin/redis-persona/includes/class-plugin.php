@@ -114,16 +114,23 @@ final class Plugin
         // Full-page tier (the drop-in answers hits before WordPress loads; this is the rest).
         add_action('init', $this->safely(fn () => $this->page_front_end()), 0);
         add_action('transition_post_status', $this->safely(fn ($new, $old, $post) => $this->page()->transition($new, $old, $post)), 10, 3);
-        add_action('before_delete_post', $this->safely(fn ($id) => $this->page()->transition('deleted', get_post_status((int) $id), get_post((int) $id))));
-        add_action('comment_post', $this->safely(fn ($id, $approved) => (string) $approved === '1' ? $this->page()->comment_changed((int) (get_comment($id)->comment_post_ID ?? 0)) : null), 10, 2);
-        add_action('wp_set_comment_status', $this->safely(fn ($id) => $this->page()->comment_changed((int) (get_comment($id)->comment_post_ID ?? 0))));
+        add_action('save_post', $this->safely(fn ($id) => $this->page()->note_pages((int) $id)), 9);
+        add_action('wp_after_insert_post', $this->safely(fn ($id, $post) => $post instanceof \WP_Post ? $this->page()->post_changed($post) : null), 10, 2);
+        add_action('wp_trash_post', $this->safely(fn ($id) => $this->page()->note_pages((int) $id)));
+        add_action('trashed_post', $this->safely(fn ($id) => ($post = get_post((int) $id)) instanceof \WP_Post ? $this->page()->post_changed($post) : null));
+        add_action('before_delete_post', $this->safely(fn ($id) => $this->page()->deleting((int) $id)));
+        add_action('deleted_post', $this->safely(fn ($id) => $this->page()->deleted((int) $id)), 20);
+        add_action('delete_term', $this->safely(fn ($term_id) => $this->invalidation()->term_edited((int) $term_id)));
+        // Comments: one approved at insertion, any change to or from approved, an edit.
+        add_action('wp_insert_comment', $this->safely(fn ($id, $comment) => $comment instanceof \WP_Comment && (string) $comment->comment_approved === '1'
+            ? $this->page()->comment_changed((int) $comment->comment_post_ID) : null), 10, 2);
+        add_action('transition_comment_status', $this->safely(fn ($new, $old, $comment) => $comment instanceof \WP_Comment && ($new === 'approved' || $old === 'approved')
+            ? $this->page()->comment_changed((int) $comment->comment_post_ID) : null), 10, 3);
         add_action('edit_comment', $this->safely(fn ($id) => $this->page()->comment_changed((int) (get_comment($id)->comment_post_ID ?? 0))));
         $flush_pages = $this->safely(fn () => $this->page()->flush());
         add_action('wp_update_nav_menu', $flush_pages);
         add_action('customize_save_after', $flush_pages);
-        foreach (PageTier::SITE_OPTIONS as $option) {
-            add_action('update_option_' . $option, $flush_pages);
-        }
+        add_action('updated_option', $this->safely(fn ($option) => $this->page()->option_updated((string) $option)));
         add_action(PagePreload::HOOK, $this->safely(fn () => $this->page_preload()->run()));
         $settings_saved = $this->safely(fn () => $this->page()->install());
         add_action('update_option_' . Config::OPTION, $settings_saved);

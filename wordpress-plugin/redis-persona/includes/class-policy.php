@@ -125,6 +125,12 @@ final class Policy
             $extra = is_string($extra) ? explode(',', $extra) : (is_array($extra) ? $extra : []);
             $cookies = array_merge($cookies, $extra);
         }
+        // A site may rename WordPress's own cookies (wp-config.php constants).
+        foreach (['LOGGED_IN_COOKIE', 'AUTH_COOKIE', 'SECURE_AUTH_COOKIE', 'PASS_COOKIE', 'USER_COOKIE'] as $constant) {
+            if (defined($constant) && is_string(constant($constant)) && constant($constant) !== '') {
+                $cookies[] = (string) constant($constant);
+            }
+        }
         $cookies = apply_filters('redis_persona_page_bypass_cookies', $cookies);
         $cookies = array_map(static fn ($c): string => is_string($c) ? trim($c) : '', is_array($cookies) ? $cookies : []);
         return array_values(array_unique(array_filter($cookies, 'strlen')));

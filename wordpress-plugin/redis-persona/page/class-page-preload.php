@@ -143,12 +143,19 @@ final class PagePreload
         $due = array_filter($queue, static fn (array $item): bool => (int) $item['not_before'] <= $now);
         uasort($due, static fn (array $a, array $b): int => (int) $b['rank'] <=> (int) $a['rank']);
         $batch = array_slice($due, 0, max(1, (int) apply_filters('redis_persona_page_preload_batch', 8)), true);
-        $serving = DropIn::status($this->plugin->config())['state'] === 'on';
+        $status = DropIn::status($this->plugin->config());
+        $state = $status['state'];
+        if ($state === 'blocked' && $status['code'] === 'outage' && $queue !== []) {
+            // Until the outage's invalidations are replayed: the queue waits.
+            $this->schedule($now + 60);
+            return 0;
+        }
         $done = [];
         $failed = [];
         $retry = [];
         foreach ($batch as $url => $taken) {
-            $outcome = $serving ? $this->preload((string) $url) : 'done';
+            // Switched off: nothing to preload, the queue empties.
+            $outcome = $state === 'on' ? $this->preload((string) $url) : 'done';
             if ($outcome === 'done') {
                 $done[$url] = $taken;
                 continue;
@@ -212,12 +219,15 @@ final class PagePreload
             if (str_contains($served, 'page-hit') || str_contains($served, 'page-stale') || str_starts_with($stored, 'stored')) {
                 continue;
             }
-            if (str_starts_with($stored, 'refused')) {
-                $outcome = 'refused';
-                continue;
-            }
             if ($code >= 500) {
                 return 'error';
+            }
+            $tier = (string) wp_remote_retrieve_header($response, PageServer::PAGE_HEADER);
+            if (str_starts_with($stored, 'refused') || ($code === 200 && $tier === 'miss' && $stored === '')) {
+                // Fenced off by an edit during the render, or rendered by someone
+                // else who held the lease and may have been fenced off: again.
+                $outcome = 'refused';
+                continue;
             }
             // Redirects, 404s, pages that are not to be shared: nothing to preload.
         }

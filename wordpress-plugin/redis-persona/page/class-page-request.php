@@ -76,6 +76,29 @@ final class PageRequest
         return $this->head;
     }
 
+    /**
+     * Removes the ignored parameters from what WordPress will see (the
+     * request URI, the query string, $_GET and $_REQUEST), so that a page
+     * shared by every value of them cannot carry one of them.
+     *
+     * @param array<string, mixed> $server
+     * @param array<string, mixed> $get
+     * @param array<string, mixed> $request
+     */
+    public function strip_ignored_parameters(array &$server, array &$get, array &$request): void
+    {
+        $uri = is_string($server['REQUEST_URI'] ?? null) ? $server['REQUEST_URI'] : '';
+        if (!str_contains($uri, '?')) {
+            return;
+        }
+        foreach (explode('&', (string) substr($uri, strpos($uri, '?') + 1)) as $pair) {
+            $name = urldecode(explode('=', $pair, 2)[0]);
+            unset($get[$name], $request[$name]);
+        }
+        $server['REQUEST_URI'] = (string) strstr($uri, '?', true);
+        $server['QUERY_STRING'] = '';
+    }
+
     /** Whether `If-None-Match` names $etag (a list, `*`, or the weak form). */
     public function not_modified(string $etag): bool
     {

@@ -97,6 +97,13 @@ final class PageServer
     /** The drop-in's entry point. Returns when WordPress must render; exits after serving a hit. */
     public static function boot(): void
     {
+        if (headers_sent()) {
+            // Something printed before WordPress (a stray byte in wp-config.php):
+            // no header can be sent, so nothing can be served or kept.
+            self::$outcome = 'bypass';
+            self::$reason = 'output';
+            return;
+        }
         $why = '';
         $settings = PageSettings::load($why);
         if ($settings === null) {
@@ -131,6 +138,9 @@ final class PageServer
         }
         self::$outcome = 'miss';
         header(self::PAGE_HEADER . ': miss');
+        // The page is shared by every value of the ignored parameters, so it
+        // must not depend on them: WordPress renders as if they were absent.
+        $request->strip_ignored_parameters($_SERVER, $_GET, $_REQUEST);
         if (!empty($found['render'])) {
             self::$render = new self($cache, $request, $settings, (string) $found['fence']);
             ob_start([self::$render, 'capture']);
@@ -152,6 +162,9 @@ final class PageServer
             'stale_ttl' => (int) $settings['stale_ttl'],
         ]);
     }
+
+    /** The body limit the extension stores (PageCache's max_bytes). */
+    public const MAX_BYTES = 4 * 1024 * 1024;
 
     private static function bypass(string $why): void
     {
@@ -271,6 +284,9 @@ final class PageServer
         if (defined('DONOTCACHEPAGE') && DONOTCACHEPAGE) {
             return 'donotcachepage';
         }
+        if (strlen($this->captured) > self::MAX_BYTES) {
+            return 'too-large';
+        }
         foreach (headers_list() as $line) {
             [$name, $value] = array_pad(explode(':', $line, 2), 2, '');
             $name = strtolower(trim($name));
@@ -280,6 +296,10 @@ final class PageServer
             }
             if ($name === 'cache-control' && preg_match('/\b(?:private|no-store)\b/', $value) === 1) {
                 return 'cache-control';
+            }
+            if ($name === 'content-encoding' && trim($value) !== '' && trim($value) !== 'identity') {
+                // Already compressed (ob_gzhandler): not what the tier stores.
+                return 'content-encoding';
             }
         }
         if ($this->captured === '') {

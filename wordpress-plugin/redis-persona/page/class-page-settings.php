@@ -79,8 +79,12 @@ final class PageSettings
             $why = 'no-settings';
             return null;
         }
+        if (!is_readable($file)) {
+            $why = 'bad-settings';
+            return null;
+        }
         try {
-            $settings = include $file;
+            $settings = @include $file;
         } catch (\Throwable $e) {
             $settings = null;
         }
@@ -142,11 +146,11 @@ final class PageSettings
     /** The file as written (for comparing), or null. @return array<string, mixed>|null */
     public static function written(): ?array
     {
-        if (!is_file(self::file())) {
+        if (!is_file(self::file()) || !is_readable(self::file())) {
             return null;
         }
         try {
-            $settings = include self::file();
+            $settings = @include self::file();
         } catch (\Throwable $e) {
             return null;
         }

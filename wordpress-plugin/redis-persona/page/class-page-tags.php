@@ -61,16 +61,27 @@ final class PageTags
 
     public static function post(int $post_id): void
     {
-        if ($post_id > 0 && count(self::$posts) < self::MAX_POSTS) {
-            self::$posts[$post_id] = true;
+        if ($post_id <= 0 || isset(self::$posts[$post_id])) {
+            return;
         }
+        if (count(self::$posts) >= self::MAX_POSTS) {
+            // Its later posts would not be recorded, so an edit of one would not drop it.
+            self::refuse('too-many-posts');
+            return;
+        }
+        self::$posts[$post_id] = true;
     }
 
     public static function tag(string $tag): void
     {
-        if (preg_match('/^[A-Za-z0-9_.-]{1,128}$/D', $tag) === 1 && count(self::$tags) < self::MAX_TAGS) {
-            self::$tags[$tag] = true;
+        if (preg_match('/^[A-Za-z0-9_.-]{1,128}$/D', $tag) !== 1 || isset(self::$tags[$tag])) {
+            return;
         }
+        if (count(self::$tags) >= self::MAX_TAGS) {
+            self::refuse('too-many-tags');
+            return;
+        }
+        self::$tags[$tag] = true;
     }
 
     public static function nonce(): void

@@ -34,12 +34,20 @@ final class PageTier
         'gmt_offset', 'start_of_week', 'WPLANG', 'site_icon', 'sidebars_widgets', 'blog_public',
         'show_avatars', 'default_comment_status', 'comments_per_page', 'page_comments',
     ];
+    /** Option name prefixes whose change shows on every page (widgets, theme mods: menu locations). */
+    public const SITE_OPTION_PREFIXES = ['widget_', 'theme_mods_'];
+    /** Post types that are part of every page (block themes' navigation, templates, styles; patterns). */
+    public const SITE_POST_TYPES = ['wp_navigation', 'wp_template', 'wp_template_part', 'wp_global_styles', 'wp_block', 'nav_menu_item'];
     /** Most affected URLs queued for preload by one change. */
     public const MAX_PRELOAD_URLS = 200;
 
     private Plugin $plugin;
     /** @var array<int, string> post id => status before the current save */
     private array $old_status = [];
+    /** @var array<int, list<string>> post id => URLs of cached pages that showed it, read before its invalidation */
+    private array $noted = [];
+    /** @var array<int, array{tags: list<string>, urls: list<string>}> what a post being deleted was listed in */
+    private array $deleting = [];
 
     public function __construct(Plugin $plugin)
     {
@@ -137,17 +145,22 @@ final class PageTier
                 PageTags::post($post->ID);
             }
         });
-        add_filter('the_posts', static function ($posts, $query) {
+        // Secondary lists, including get_posts() (suppress_filters skips
+        // the_posts, not pre_get_posts): a publish or edit of that type drops them.
+        add_action('pre_get_posts', static function ($query): void {
             if ($query instanceof \WP_Query && !$query->is_main_query()) {
                 $types = array_filter((array) $query->get('post_type'));
                 foreach ($types !== [] ? $types : ['post'] as $type) {
-                    if (is_string($type) && $type !== 'any') {
+                    if (is_string($type)) {
                         PageTags::tag('list-' . $type);
                     }
                 }
             }
-            return $posts;
-        }, 10, 2);
+        });
+        add_filter('get_pages', static function ($pages) {
+            PageTags::tag('list-page');
+            return $pages;
+        });
         add_filter('nonce_life', static function ($life) {
             PageTags::nonce();
             return $life;
@@ -229,25 +242,80 @@ final class PageTier
     }
 
     /**
-     * A post was saved, trashed or deleted (after its own invalidation):
-     * drop the archives, home and feeds that list it, then preload.
+     * save_post (before the post's invalidation), wp_trash_post,
+     * before_delete_post: the cached pages that show the post, read while
+     * its index still lists them, so the preload covers them too.
+     */
+    public function note_pages(int $post_id): void
+    {
+        $this->noted[$post_id] = array_merge($this->noted[$post_id] ?? [], $this->cached_urls([$post_id], []));
+    }
+
+    /**
+     * wp_after_insert_post (after terms and meta were saved too) and
+     * trashed_post: drop the post's pages once more (a render between
+     * save_post and now saw the old terms), the archives, home, feeds and
+     * lists it belongs to, then preload. Block themes' navigation,
+     * templates, styles and patterns change every page: a flush.
      */
     public function post_changed(\WP_Post $post): void
     {
+        if (wp_is_post_revision($post) || wp_is_post_autosave($post) || $post->post_status === 'auto-draft') {
+            return;
+        }
         $old = $this->old_status[$post->ID] ?? $post->post_status;
+        if (in_array($post->post_type, self::SITE_POST_TYPES, true)) {
+            $this->flush();
+            return;
+        }
         if ($post->post_status !== 'publish' && $old !== 'publish') {
             return;
         }
         if (!is_post_type_viewable($post->post_type)) {
             return;
         }
-        $tags = $this->tags_of($post);
-        if ($old !== $post->post_status) {
-            // It appears in or leaves every list of its type.
-            $tags[] = 'list-' . $post->post_type;
+        $ids = $this->plugin->backend()->invalidate_post($post->ID);
+        // Any list of its type may show its title, excerpt or place.
+        $tags = array_merge($this->tags_of($post), ['list-' . $post->post_type]);
+        $urls = array_merge($this->noted[$post->ID] ?? [], $this->urls_of($post));
+        unset($this->noted[$post->ID]);
+        $this->purge(array_values(array_unique(array_merge([$post->ID], $ids))), $tags, $urls);
+    }
+
+    /** before_delete_post: what the post is listed in, while it still exists. */
+    public function deleting(int $post_id): void
+    {
+        $post = get_post($post_id);
+        if (!$post instanceof \WP_Post || $post->post_status !== 'publish' || !is_post_type_viewable($post->post_type)) {
+            return;
         }
-        $urls = $this->urls_of($post);
-        $this->purge([$post->ID], $tags, $urls);
+        $this->note_pages($post_id);
+        $this->deleting[$post_id] = [
+            'tags' => array_merge($this->tags_of($post), ['list-' . $post->post_type]),
+            'urls' => array_merge($this->noted[$post_id] ?? [], $this->urls_of($post)),
+        ];
+    }
+
+    /** deleted_post (after the post's own invalidation). */
+    public function deleted(int $post_id): void
+    {
+        $pending = $this->deleting[$post_id] ?? null;
+        unset($this->deleting[$post_id], $this->noted[$post_id]);
+        if ($pending !== null) {
+            $this->purge([$post_id], $pending['tags'], $pending['urls']);
+        }
+    }
+
+    /** updated_option: site options, widgets and theme mods show on every page. */
+    public function option_updated(string $option): void
+    {
+        $site_wide = in_array($option, self::SITE_OPTIONS, true);
+        foreach (self::SITE_OPTION_PREFIXES as $prefix) {
+            $site_wide = $site_wide || str_starts_with($option, $prefix);
+        }
+        if ($site_wide) {
+            $this->flush();
+        }
     }
 
     /** edited_term: its archive pages. */
@@ -269,8 +337,9 @@ final class PageTier
         if (!$post instanceof \WP_Post || $post->post_status !== 'publish') {
             return;
         }
-        $this->plugin->backend()->invalidate_post($post_id);
-        $this->purge([$post_id], ['feed'], [(string) get_permalink($post)]);
+        $urls = array_merge([(string) get_permalink($post)], $this->cached_urls([$post_id], []));
+        $ids = $this->plugin->backend()->invalidate_post($post_id);
+        $this->purge(array_values(array_unique(array_merge([$post_id], $ids))), ['feed'], $urls);
     }
 
     /** Menus, widgets, customizer, site options, theme: every page, O(1). */
@@ -294,16 +363,7 @@ final class PageTier
     {
         $tags = array_values(array_unique($tags));
         $backend = $this->plugin->backend();
-        $client = $backend->mode() === 'redis' ? $backend->client() : null;
-        if ($client !== null && class_exists(\RedisPersona\PageCache::class)) {
-            try {
-                foreach ((new \RedisPersona\PageCache($client))->pagesFor($posts, $tags) as $page) {
-                    $urls[] = (string) $page['url'];
-                }
-            } catch (\RedisPersona\Exception $e) {
-                $backend->report($e);
-            }
-        }
+        $urls = array_merge($urls, $this->cached_urls([], $tags));
         foreach ($tags as $tag) {
             $backend->invalidate_tag($tag);
         }
@@ -318,6 +378,32 @@ final class PageTier
          */
         do_action('redis_persona_purged', $urls, $keys);
         $this->plugin->page_preload()->enqueue($urls);
+    }
+
+    /**
+     * URLs of the cached pages that show $posts or carry $tags (read-only;
+     * nothing on the fallback, where the tier does not run).
+     *
+     * @param list<int>    $posts
+     * @param list<string> $tags
+     * @return list<string>
+     */
+    private function cached_urls(array $posts, array $tags): array
+    {
+        $backend = $this->plugin->backend();
+        $client = $backend->mode() === 'redis' ? $backend->client() : null;
+        if ($client === null || !class_exists(\RedisPersona\PageCache::class)) {
+            return [];
+        }
+        try {
+            return array_values(array_unique(array_map(
+                static fn (array $page): string => (string) $page['url'],
+                (new \RedisPersona\PageCache($client))->pagesFor($posts, $tags)
+            )));
+        } catch (\RedisPersona\Exception $e) {
+            $backend->report($e);
+            return [];
+        }
     }
 
     /** @return list<string> tags of the lists a post appears in */

@@ -295,6 +295,12 @@ final class Backend
                 }
             }
             $this->clear_outage_flag();
+            $keys = $outage['flush'] ? [] : array_merge(
+                array_map(static fn ($id): string => 'post-' . (int) $id, array_keys($outage['posts'])),
+                array_map('strval', array_keys($outage['tags']))
+            );
+            /** This action is documented in page/class-page-tier.php (empty tags: everything). */
+            do_action('redis_persona_purged', [], $keys);
             /** Fires after Redis came back and the outage's changes were replayed. */
             do_action('redis_persona_reconciled', $outage);
         } catch (\Throwable $e) {
