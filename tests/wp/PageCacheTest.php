@@ -201,7 +201,9 @@ final class PageCacheTest extends SiteTestCase
         // A logged-in subscriber never gets the shared page and never fills one.
         $subscriber = Site::wp(<<<'PHP'
             $user = get_user_by('login', 'rp-page-subscriber');
-            $id = $user ? $user->ID : wp_insert_user(['user_login' => 'rp-page-subscriber', 'user_pass' => wp_generate_password(), 'role' => 'subscriber']);
+            $id = $user ? $user->ID : wp_insert_user(
+                ['user_login' => 'rp-page-subscriber', 'user_pass' => wp_generate_password(), 'role' => 'subscriber']
+            );
             echo LOGGED_IN_COOKIE, '=', wp_generate_auth_cookie((int) $id, time() + 3600, 'logged_in');
             PHP);
         [$name, $value] = explode('=', trim($subscriber), 2);
@@ -287,7 +289,8 @@ final class PageCacheTest extends SiteTestCase
     public function testAnEditBringsFreshPagesForEveryPersonaAfterThePreload(): void
     {
         $category = (int) trim(Site::wp("echo wp_insert_term('Page tier " . bin2hex(random_bytes(3)) . "', 'category')['term_id'];"));
-        $post = self::post('<p>version one</p>[persona is="family"]<p class="persona-family">kids</p>[/persona]', ['categories' => [$category]]);
+        $content = '<p>version one</p>[persona is="family"]<p class="persona-family">kids</p>[/persona]';
+        $post = self::post($content, ['categories' => [$category]]);
         $archive = (string) parse_url(trim(Site::wp("echo get_category_link($category);")), PHP_URL_PATH);
         $paths = [$post['path'], '/', $archive];
         if (self::redis()) {
@@ -373,7 +376,8 @@ final class PageCacheTest extends SiteTestCase
         $this->hit('business', $post['path']);
         // Redis refuses writes (a replica of nothing) but keeps its data,
         // the pre-outage pages included: the plugin runs on its fallback.
-        $redis = static fn (string $command): string => (string) shell_exec('redis-cli -p ' . Site::redis_port() . ' ' . $command . ' 2>&1');
+        $redis = static fn (string $command): string
+            => (string) shell_exec('redis-cli -p ' . Site::redis_port() . ' ' . $command . ' 2>&1');
         $redis('REPLICAOF 127.0.0.1 1');
         try {
             self::edit($post['id'], ['content' => '<p>edited during the outage</p>']);
@@ -416,14 +420,20 @@ final class PageCacheTest extends SiteTestCase
 
         // An approved comment drops the post's page.
         $this->hit('family', $post['path']);
-        $comment = Site::rest('POST', 'wp/v2/comments', ['post' => $post['id'], 'content' => 'A lovely stay, said the comment.', 'status' => 'approved'], ['auth' => Site::admin()]);
+        $comment = Site::rest(
+            'POST',
+            'wp/v2/comments',
+            ['post' => $post['id'], 'content' => 'A lovely stay, said the comment.', 'status' => 'approved'],
+            ['auth' => Site::admin()]
+        );
         $this->assertSame(201, $comment['status'], $comment['body']);
         $page = self::as('family', $post['path']);
         $this->assertStringContainsString('A lovely stay, said the comment.', $page['body']);
 
         // A widget change drops every page.
         $this->hit('family', '/');
-        Site::wp("update_option('widget_block', array_merge((array) get_option('widget_block', []), ['rp' => '" . bin2hex(random_bytes(3)) . "']));");
+        $widget = bin2hex(random_bytes(3));
+        Site::wp("update_option('widget_block', array_merge((array) get_option('widget_block', []), ['rp' => '$widget']));");
         $this->assertSame('miss', self::tier(self::as('family', '/')));
 
         // Trashing the post drops the home page that listed it.
@@ -467,7 +477,8 @@ final class PageCacheTest extends SiteTestCase
         if (!self::redis()) {
             return;
         }
-        $this->assertSame('host', Site::get($path, ['headers' => ['Host' => 'evil.example']])['headers']['x-redis-persona-page-reason'] ?? '');
+        $foreign = Site::get($path, ['headers' => ['Host' => 'evil.example']]);
+        $this->assertSame('host', $foreign['headers']['x-redis-persona-page-reason'] ?? '');
         // Every key in Redis lives under the site's prefix.
         $prefix = trim(Site::wp('echo RedisPersona\WordPress\Plugin::instance()->config()->prefix();'));
         $keys = (string) shell_exec(sprintf('redis-cli -p %d --scan 2>&1', Site::redis_port()));
@@ -511,7 +522,7 @@ final class PageCacheTest extends SiteTestCase
     {
         $content = Site::dir() . '/wordpress/wp-content';
         $this->assertStringContainsString('Redis Persona page cache drop-in', (string) file_get_contents("$content/advanced-cache.php"));
-        $status = json_decode(Site::wp('echo wp_json_encode(RedisPersona\WordPress\DropIn::status(RedisPersona\WordPress\Plugin::instance()->config()));'), true);
+        $status = self::drop_in_status();
         $this->assertSame(self::redis() ? 'on' : 'blocked', $status['state'], $status['why']);
 
         try {
@@ -520,7 +531,7 @@ final class PageCacheTest extends SiteTestCase
             file_put_contents("$content/advanced-cache.php", "<?php\n// another plugin's drop-in\n");
             Site::wp("require_once ABSPATH . 'wp-admin/includes/plugin.php'; activate_plugin('redis-persona/redis-persona.php');");
             $this->assertSame("<?php\n// another plugin's drop-in\n", file_get_contents("$content/advanced-cache.php"));
-            $status = json_decode(Site::wp('echo wp_json_encode(RedisPersona\WordPress\DropIn::status(RedisPersona\WordPress\Plugin::instance()->config()));'), true);
+            $status = self::drop_in_status();
             $this->assertSame('blocked', $status['state']);
             $notice = Site::wp(<<<'PHP'
                 require_once ABSPATH . 'wp-admin/includes/class-wp-screen.php';
@@ -535,7 +546,10 @@ final class PageCacheTest extends SiteTestCase
             $this->assertSame(200, $page['status']);
         } finally {
             @unlink("$content/advanced-cache.php");
-            Site::wp("require_once ABSPATH . 'wp-admin/includes/plugin.php'; activate_plugin('redis-persona/redis-persona.php'); RedisPersona\WordPress\Plugin::instance()->page()->install();");
+            Site::wp(
+                "require_once ABSPATH . 'wp-admin/includes/plugin.php'; activate_plugin('redis-persona/redis-persona.php');"
+                . ' RedisPersona\WordPress\Plugin::instance()->page()->install();'
+            );
         }
         $this->assertStringContainsString('Redis Persona page cache drop-in', (string) file_get_contents("$content/advanced-cache.php"));
     }
@@ -552,6 +566,14 @@ final class PageCacheTest extends SiteTestCase
             PHP), true);
         $this->assertStringContainsString('<code>x-redis-persona</code>', $result['description']);
         $this->assertStringContainsString('A page cache plugin was detected', $result['description']);
+    }
+
+    /** @return array{state: string, code: string, why: string, fix: string} */
+    private static function drop_in_status(): array
+    {
+        return json_decode(Site::wp(
+            'echo wp_json_encode(RedisPersona\WordPress\DropIn::status(RedisPersona\WordPress\Plugin::instance()->config()));'
+        ), true);
     }
 
     /** @return list<array{urls: list<string>, tags: list<string>}> */

@@ -32,7 +32,8 @@ final class PageRequestTest extends SiteTestCase
             ];
             $out = [];
             foreach (json_decode(%s, true) as [$server, $cookies]) {
-                $r = RedisPersona\WordPress\PageRequest::from($settings, $server + ['HTTP_HOST' => 'example.org', 'REQUEST_METHOD' => 'GET'], $cookies);
+                $server += ['HTTP_HOST' => 'example.org', 'REQUEST_METHOD' => 'GET'];
+                $r = RedisPersona\WordPress\PageRequest::from($settings, $server, $cookies);
                 $out[] = ['bypass' => $r->bypass(), 'url' => $r->url(), 'persona' => $r->persona(), 'gzip' => $r->accepts_gzip()];
             }
             echo wp_json_encode($out);
@@ -54,7 +55,10 @@ final class PageRequestTest extends SiteTestCase
         $this->assertSame(['', 'http://example.org/hello/', 'family'], [$results[0]['bypass'], $results[0]['url'], $results[0]['persona']]);
         $this->assertSame(['', 'http://example.org/hello/', 'family'], [$results[1]['bypass'], $results[1]['url'], $results[1]['persona']]);
         $this->assertSame(['', 'https://example.org/hello/', 'solo'], [$results[2]['bypass'], $results[2]['url'], $results[2]['persona']]);
-        $this->assertSame(['', 'http://shop.example:8080/hello/', 'solo'], [$results[3]['bypass'], $results[3]['url'], $results[3]['persona']]);
+        $this->assertSame(
+            ['', 'http://shop.example:8080/hello/', 'solo'],
+            [$results[3]['bypass'], $results[3]['url'], $results[3]['persona']]
+        );
         $this->assertSame(['', 'http://example.org/hello/'], [$results[4]['bypass'], $results[4]['url']]);
         $this->assertSame('', $results[5]['bypass']);
         $this->assertSame('', $results[6]['bypass']);
@@ -104,7 +108,8 @@ final class PageRequestTest extends SiteTestCase
             $settings = ['hosts' => ['example.org'], 'personas' => ['solo'], 'default_persona' => 'solo', 'cookie' => 'c'];
             $out = [];
             foreach (['"a1"', '"x", "a1"', 'W/"a1"', '*', '"a2"', ''] as $header) {
-                $r = RedisPersona\WordPress\PageRequest::from($settings, ['HTTP_HOST' => 'example.org', 'REQUEST_URI' => '/', 'HTTP_IF_NONE_MATCH' => $header], []);
+                $server = ['HTTP_HOST' => 'example.org', 'REQUEST_URI' => '/', 'HTTP_IF_NONE_MATCH' => $header];
+                $r = RedisPersona\WordPress\PageRequest::from($settings, $server, []);
                 $out[] = $r->not_modified('"a1"');
             }
             echo wp_json_encode($out);
@@ -126,7 +131,9 @@ final class PageRequestTest extends SiteTestCase
                 DropIn::without_wp_cache((string) $added),
             ]);
             PHP), true);
-        $this->assertSame("<?php\ndefine('WP_CACHE', true); // Added by Redis Persona (page cache)\n// my site\ndefine('DB_NAME', 'x');\n", $added);
+        $expected = "<?php\ndefine('WP_CACHE', true); // Added by Redis Persona (page cache)\n"
+            . "// my site\ndefine('DB_NAME', 'x');\n";
+        $this->assertSame($expected, $added);
         $this->assertNull($twice, 'never twice');
         $this->assertNull($theirs, 'an admin\'s own WP_CACHE is left alone');
         $this->assertNull($odd, 'a file that does not start with <?php is not touched');

@@ -18,6 +18,7 @@ use RedisPersona\WordPress\Backend;
 use RedisPersona\WordPress\Config;
 use RedisPersona\WordPress\FallbackStore;
 use RedisPersona\WordPress\Plugin;
+use RedisPersona\WordPress\PagePreload;
 use RedisPersona\WordPress\Preload;
 use RedisPersona\WordPress\StateTable;
 
@@ -33,7 +34,8 @@ function redis_persona_uninstall_blog(): void
             // Redis unreachable or misconfigured: every key expires on its own.
         }
     }
-    $options = [Config::OPTION, Backend::OUTAGE_OPTION, FallbackStore::GENERATION_OPTION, Preload::QUEUE_OPTION, Preload::JOB_OPTION];
+    $options = [Config::OPTION, Backend::OUTAGE_OPTION, FallbackStore::GENERATION_OPTION, Preload::QUEUE_OPTION, Preload::JOB_OPTION,
+        PagePreload::QUEUE_OPTION, PagePreload::JOB_OPTION];
     foreach ($options as $option) {
         delete_option($option);
     }
@@ -44,6 +46,7 @@ function redis_persona_uninstall_blog(): void
     StateTable::uninstall();
     wp_clear_scheduled_hook(Plugin::PURGE_HOOK);
     wp_clear_scheduled_hook(Preload::HOOK);
+    wp_clear_scheduled_hook(PagePreload::HOOK);
 }
 
 if (is_multisite()) {

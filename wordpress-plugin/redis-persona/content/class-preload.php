@@ -33,59 +33,32 @@ final class Preload
     public const HOOK = 'redis_persona_preload';
     public const QUEUE_OPTION = 'redis_persona_preload_queue';
     public const JOB_OPTION = 'redis_persona_warm_job';
-    private const MAX_ATTEMPTS = 5;
-    private const RETRY_BASE = 30;
-    private const RUN_LOCK = 'preload:runner';
 
     private Plugin $plugin;
+    private PreloadQueue $queue;
 
     public function __construct(Plugin $plugin)
     {
         $this->plugin = $plugin;
+        $this->queue = new PreloadQueue(self::HOOK, self::QUEUE_OPTION, self::JOB_OPTION, 'preload:runner');
     }
 
     /** @param list<int> $post_ids */
     public function enqueue(array $post_ids, int $delay = 0): void
     {
-        if ($post_ids === []) {
-            return;
-        }
-        $queue = $this->queue();
-        $stamp = self::stamp();
+        $items = [];
         foreach ($post_ids as $id) {
-            $id = (int) $id;
-            if ($id > 0) {
-                // A new stamp even when queued: a run that took the older entry keeps this one.
-                $queue[$id] = ['attempts' => 0, 'not_before' => 0, 'stamp' => $stamp];
+            if ((int) $id > 0) {
+                $items[(int) $id] = [];
             }
         }
-        update_option(self::QUEUE_OPTION, $queue, false);
-        $this->schedule(time() + $delay);
-    }
-
-    private static function stamp(): string
-    {
-        return bin2hex(random_bytes(6));
+        $this->queue->add($items, $delay);
     }
 
     /** @return array<int, array{attempts: int, not_before: int, stamp?: string}> */
     public function queue(): array
     {
-        wp_cache_delete(self::QUEUE_OPTION, 'options');
-        $queue = get_option(self::QUEUE_OPTION, []);
-        return is_array($queue) ? $queue : [];
-    }
-
-    private function schedule(int $at): void
-    {
-        $next = wp_next_scheduled(self::HOOK);
-        if ($next !== false && $next <= $at) {
-            return;
-        }
-        if ($next !== false) {
-            wp_unschedule_event($next, self::HOOK);
-        }
-        wp_schedule_single_event($at, self::HOOK);
+        return $this->queue->items();
     }
 
     /** Starts "warm all": every published post of a public type. */
@@ -100,13 +73,7 @@ final class Preload
             'suppress_filters' => true,
         ]);
         $ids = array_map('intval', $ids);
-        update_option(self::JOB_OPTION, [
-            'total' => count($ids),
-            'done' => 0,
-            'failed' => 0,
-            'started' => time(),
-            'finished' => 0,
-        ], false);
+        $this->queue->start_job(count($ids));
         $this->enqueue($ids);
         return $this->progress();
     }
@@ -114,20 +81,7 @@ final class Preload
     /** @return array<string, int|bool> */
     public function progress(): array
     {
-        wp_cache_delete(self::JOB_OPTION, 'options');
-        $job = get_option(self::JOB_OPTION, []);
-        $job = is_array($job) ? $job : [];
-        $next = wp_next_scheduled(self::HOOK);
-        return [
-            'total' => (int) ($job['total'] ?? 0),
-            'done' => (int) ($job['done'] ?? 0),
-            'failed' => (int) ($job['failed'] ?? 0),
-            'queued' => count($this->queue()),
-            'running' => !empty($job) && empty($job['finished']),
-            'started' => (int) ($job['started'] ?? 0),
-            'finished' => (int) ($job['finished'] ?? 0),
-            'next_run' => $next === false ? 0 : (int) $next,
-        ];
+        return $this->queue->progress();
     }
 
     /** The cron event: one batch. */
@@ -135,26 +89,16 @@ final class Preload
     {
         if (Content::do_not_cache()) {
             // Defined before any preload began (another plugin, in cron): try later.
-            $this->schedule(time() + 60);
+            $this->queue->schedule(time() + 60);
             return 0;
         }
-        $table = new StateTable();
-        $token = bin2hex(random_bytes(8));
-        if (!$table->insert(self::RUN_LOCK, $token, 0, StateTable::now_ms() + 300000)) {
-            return 0;
-        }
-        try {
-            return $this->run_batch();
-        } finally {
-            $table->delete_if(self::RUN_LOCK, $token);
-        }
+        return $this->queue->exclusively(fn (): int => $this->run_batch());
     }
 
     private function run_batch(): int
     {
         $now = time();
-        $queue = $this->queue();
-        $due = array_filter($queue, static fn (array $item): bool => $item['not_before'] <= $now);
+        $due = $this->queue->due($now);
         $batch_size = max(1, (int) apply_filters('redis_persona_preload_batch', 10));
         $batch = array_slice($this->most_viewed_first(array_keys($due)), 0, $batch_size);
         $done = [];
@@ -167,50 +111,20 @@ final class Preload
                 // rest of the batch waits for the next run (a new process).
                 break;
             }
-            $taken = $queue[$id];
+            $taken = $due[$id];
             try {
                 if ($this->preload($id)) {
                     $done[$id] = $taken;
-                } elseif ($taken['attempts'] + 1 >= self::MAX_ATTEMPTS) {
-                    $failed[$id] = $taken;
                 } else {
-                    // Invalidated during its render: the edit's own entry (or this one) runs it again.
-                    $retry[$id] = ['attempts' => $taken['attempts'] + 1, 'not_before' => $now, 'stamp' => $taken['stamp'] ?? ''];
+                    // Invalidated during its render: again at once, failed after its attempts.
+                    PreloadQueue::again($id, $taken, $now, false, $failed, $retry);
                 }
             } catch (\Throwable $e) {
-                $attempts = $taken['attempts'] + 1;
-                if ($attempts >= self::MAX_ATTEMPTS) {
-                    $failed[$id] = $taken;
-                } else {
-                    $retry[$id] = [
-                        'attempts' => $attempts,
-                        'not_before' => $now + self::RETRY_BASE * (2 ** ($attempts - 1)),
-                        'stamp' => $taken['stamp'] ?? '',
-                    ];
-                }
+                PreloadQueue::again($id, $taken, $now, true, $failed, $retry);
                 $this->plugin->backend()->report($e);
             }
         }
-        // Merge with what was enqueued meanwhile: an entry stamped after this
-        // run took its own is an edit during the preload, and stays as it is.
-        $queue = $this->queue();
-        foreach ($done + $failed + $retry as $id => $taken) {
-            $current = $queue[$id] ?? null;
-            if ($current !== null && ($current['stamp'] ?? '') !== ($taken['stamp'] ?? '')) {
-                continue;
-            }
-            if (isset($retry[$id])) {
-                $queue[$id] = $retry[$id];
-            } else {
-                unset($queue[$id]);
-            }
-        }
-        update_option(self::QUEUE_OPTION, $queue, false);
-        $this->count_progress(count($done), count($failed), $queue === []);
-        if ($queue !== []) {
-            $next = min(array_column($queue, 'not_before'));
-            $this->schedule(max($next, $now));
-        }
+        $this->queue->settle($done, $failed, $retry, $now);
         return count($done);
     }
 
@@ -249,20 +163,5 @@ final class Preload
         }
         usort($ids, static fn (int $a, int $b): int => [$views[$b] ?? 0, $a] <=> [$views[$a] ?? 0, $b]);
         return $ids;
-    }
-
-    private function count_progress(int $done, int $failed, bool $empty): void
-    {
-        wp_cache_delete(self::JOB_OPTION, 'options');
-        $job = get_option(self::JOB_OPTION);
-        if (!is_array($job) || !empty($job['finished'])) {
-            return;
-        }
-        $job['done'] = min((int) $job['total'], (int) $job['done'] + $done);
-        $job['failed'] = (int) $job['failed'] + $failed;
-        if ($empty) {
-            $job['finished'] = time();
-        }
-        update_option(self::JOB_OPTION, $job, false);
     }
 }

@@ -23,6 +23,7 @@ const CLASS_FOLDERS = [
     'Config' => 'includes',
     'Policy' => 'includes',
     'Health' => 'includes',
+    'PreloadQueue' => 'includes',
     // Persona content: variants, fragment cache, invalidation, preloading.
     'Persona' => 'content',
     'Content' => 'content',

@@ -115,18 +115,38 @@ final class Plugin
         add_action('init', $this->safely(fn () => $this->page_front_end()), 0);
         add_action('transition_post_status', $this->safely(fn ($new, $old, $post) => $this->page()->transition($new, $old, $post)), 10, 3);
         add_action('save_post', $this->safely(fn ($id) => $this->page()->note_pages((int) $id)), 9);
-        add_action('wp_after_insert_post', $this->safely(fn ($id, $post) => $post instanceof \WP_Post ? $this->page()->post_changed($post) : null), 10, 2);
+        $post_changed = $this->safely(function ($id): void {
+            $post = get_post((int) $id);
+            if ($post instanceof \WP_Post) {
+                $this->page()->post_changed($post);
+            }
+        });
+        add_action('wp_after_insert_post', $post_changed);
         add_action('wp_trash_post', $this->safely(fn ($id) => $this->page()->note_pages((int) $id)));
-        add_action('trashed_post', $this->safely(fn ($id) => ($post = get_post((int) $id)) instanceof \WP_Post ? $this->page()->post_changed($post) : null));
+        add_action('trashed_post', $post_changed);
         add_action('before_delete_post', $this->safely(fn ($id) => $this->page()->deleting((int) $id)));
         add_action('deleted_post', $this->safely(fn ($id) => $this->page()->deleted((int) $id)), 20);
         add_action('delete_term', $this->safely(fn ($term_id) => $this->invalidation()->term_edited((int) $term_id)));
         // Comments: one approved at insertion, any change to or from approved, an edit.
-        add_action('wp_insert_comment', $this->safely(fn ($id, $comment) => $comment instanceof \WP_Comment && (string) $comment->comment_approved === '1'
-            ? $this->page()->comment_changed((int) $comment->comment_post_ID) : null), 10, 2);
-        add_action('transition_comment_status', $this->safely(fn ($new, $old, $comment) => $comment instanceof \WP_Comment && ($new === 'approved' || $old === 'approved')
-            ? $this->page()->comment_changed((int) $comment->comment_post_ID) : null), 10, 3);
-        add_action('edit_comment', $this->safely(fn ($id) => $this->page()->comment_changed((int) (get_comment($id)->comment_post_ID ?? 0))));
+        $comment_changed = $this->safely(function ($comment): void {
+            $comment = get_comment($comment);
+            if ($comment instanceof \WP_Comment) {
+                $this->page()->comment_changed((int) $comment->comment_post_ID);
+            }
+        });
+        add_action(
+            'wp_insert_comment',
+            fn ($id, $comment) => (string) ($comment->comment_approved ?? '') === '1' ? $comment_changed($id) : null,
+            10,
+            2
+        );
+        add_action(
+            'transition_comment_status',
+            fn ($new, $old, $comment) => $new === 'approved' || $old === 'approved' ? $comment_changed($comment) : null,
+            10,
+            3
+        );
+        add_action('edit_comment', $comment_changed);
         $flush_pages = $this->safely(fn () => $this->page()->flush());
         add_action('wp_update_nav_menu', $flush_pages);
         add_action('customize_save_after', $flush_pages);
@@ -146,6 +166,7 @@ final class Plugin
         add_filter('heartbeat_nopriv_received', $heartbeat, 10, 2);
 
         add_action('rest_api_init', [$this, 'register_routes']);
+        add_filter('rest_pre_dispatch', [RestController::class, 'refuse_scalar_json'], 10, 3);
 
         // Administration.
         if (is_admin()) {

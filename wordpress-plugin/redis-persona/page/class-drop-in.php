@@ -155,29 +155,40 @@ final class DropIn
      */
     public static function status(Config $config, ?string $outage_reason = null): array
     {
-        $blocked = static fn (string $code, string $why, string $fix = ''): array => ['state' => 'blocked', 'code' => $code, 'why' => $why, 'fix' => $fix];
+        $blocked = static fn (string $code, string $why, string $fix = ''): array
+            => ['state' => 'blocked', 'code' => $code, 'why' => $why, 'fix' => $fix];
         if (!$config->page_cache()) {
-            return ['state' => 'off', 'code' => '', 'why' => __('The page cache is switched off in the settings.', 'redis-persona'), 'fix' => ''];
+            $why = __('The page cache is switched off in the settings.', 'redis-persona');
+            return ['state' => 'off', 'code' => '', 'why' => $why, 'fix' => ''];
         }
         if (is_multisite()) {
             return $blocked('multisite', __('The page cache does not support multisite networks yet.', 'redis-persona'));
         }
         if (!class_exists(\RedisPersona\PageCache::class)) {
-            return $blocked('extension', __('The redis_persona extension is not loaded (or is too old for the page cache).', 'redis-persona'));
+            return $blocked(
+                'extension',
+                __('The redis_persona extension is not loaded (or is too old for the page cache).', 'redis-persona')
+            );
         }
         $presence = self::presence();
         if ($presence === 'foreign') {
-            return $blocked('foreign', __('Another plugin\'s advanced-cache.php is installed; it is left alone.', 'redis-persona'),
+            return $blocked(
+                'foreign',
+                __('Another plugin\'s advanced-cache.php is installed; it is left alone.', 'redis-persona'),
                 __('Deactivate the other page cache plugin, then deactivate and activate Redis Persona.', 'redis-persona')
             );
         }
         if ($presence === 'absent') {
-            return $blocked('missing', __('wp-content/advanced-cache.php is missing and could not be installed.', 'redis-persona'),
+            return $blocked(
+                'missing',
+                __('wp-content/advanced-cache.php is missing and could not be installed.', 'redis-persona'),
                 sprintf(__('Make %s writable by the web server, then save the settings.', 'redis-persona'), WP_CONTENT_DIR)
             );
         }
         if (!self::wp_cache_on()) {
-            return $blocked('wp-cache', __('WP_CACHE is not enabled, so WordPress does not load the drop-in.', 'redis-persona'),
+            return $blocked(
+                'wp-cache',
+                __('WP_CACHE is not enabled, so WordPress does not load the drop-in.', 'redis-persona'),
                 sprintf(
                     /* translators: 1: the PHP line, 2: the marker line of wp-config.php */
                     __('Add %1$s to wp-config.php, above the line %2$s.', 'redis-persona'),
@@ -187,16 +198,22 @@ final class DropIn
             );
         }
         if (!is_file(PageSettings::file())) {
-            return $blocked('settings', __('The page cache\'s settings file could not be written.', 'redis-persona'),
+            return $blocked(
+                'settings',
+                __('The page cache\'s settings file could not be written.', 'redis-persona'),
                 sprintf(__('Make %s writable by the web server, then save the settings.', 'redis-persona'), PageSettings::dir())
             );
         }
         if (PageSettings::outage_raised()) {
-            return $blocked('outage', __('Redis had an outage; cached pages are not served until its changes are replayed.', 'redis-persona'));
+            return $blocked(
+                'outage',
+                __('Redis had an outage; cached pages are not served until its changes are replayed.', 'redis-persona')
+            );
         }
         if ($outage_reason !== null && $outage_reason !== '') {
             return $blocked('outage', $outage_reason);
         }
-        return ['state' => 'on', 'code' => '', 'why' => __('Cached persona pages are served before WordPress loads.', 'redis-persona'), 'fix' => ''];
+        $why = __('Cached persona pages are served before WordPress loads.', 'redis-persona');
+        return ['state' => 'on', 'code' => '', 'why' => $why, 'fix' => ''];
     }
 }

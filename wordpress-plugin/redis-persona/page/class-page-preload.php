@@ -35,15 +35,14 @@ final class PagePreload
     public const JOB_OPTION = 'redis_persona_page_warm_job';
     public const PRELOAD_HEADER = 'X-Redis-Persona-Preload';
     public const MAX_WARM_URLS = 5000;
-    private const MAX_ATTEMPTS = 5;
-    private const RETRY_BASE = 30;
-    private const RUN_LOCK = 'preload:pages';
 
     private Plugin $plugin;
+    private PreloadQueue $queue;
 
     public function __construct(Plugin $plugin)
     {
         $this->plugin = $plugin;
+        $this->queue = new PreloadQueue(self::HOOK, self::QUEUE_OPTION, self::JOB_OPTION, 'preload:pages');
     }
 
     /** @param list<string> $urls */
@@ -52,26 +51,21 @@ final class PagePreload
         if ($urls === [] || !$this->plugin->config()->page_cache()) {
             return;
         }
-        $queue = $this->queue();
         $home = home_url('/');
         $views = $this->views();
+        $items = [];
         foreach ($urls as $url) {
-            if (!is_string($url) || !str_starts_with($url, 'http')) {
-                continue;
+            if (is_string($url) && str_starts_with($url, 'http')) {
+                $items[$url] = ['rank' => $url === $home ? PHP_INT_MAX : ($views[$url] ?? 0)];
             }
-            $rank = $url === $home ? PHP_INT_MAX : ($views[$url] ?? 0);
-            $queue[$url] = ['attempts' => 0, 'not_before' => 0, 'rank' => $rank, 'stamp' => bin2hex(random_bytes(6))];
         }
-        update_option(self::QUEUE_OPTION, $queue, false);
-        $this->schedule(time());
+        $this->queue->add($items);
     }
 
-    /** @return array<string, array{attempts: int, not_before: int, rank: int, stamp: string}> */
+    /** @return array<string, array<string, mixed>> */
     public function queue(): array
     {
-        wp_cache_delete(self::QUEUE_OPTION, 'options');
-        $queue = get_option(self::QUEUE_OPTION, []);
-        return is_array($queue) ? $queue : [];
+        return $this->queue->items();
     }
 
     /** "Warm all pages": the home page and every published post and page, every persona. */
@@ -91,13 +85,7 @@ final class PagePreload
             $urls[] = (string) get_permalink((int) $id);
         }
         $urls = array_values(array_unique(array_filter($urls)));
-        update_option(self::JOB_OPTION, [
-            'total' => count($urls),
-            'done' => 0,
-            'failed' => 0,
-            'started' => time(),
-            'finished' => 0,
-        ], false);
+        $this->queue->start_job(count($urls));
         $this->enqueue($urls);
         return $this->progress();
     }
@@ -105,88 +93,41 @@ final class PagePreload
     /** @return array<string, int|bool> */
     public function progress(): array
     {
-        wp_cache_delete(self::JOB_OPTION, 'options');
-        $job = get_option(self::JOB_OPTION, []);
-        $job = is_array($job) ? $job : [];
-        $next = wp_next_scheduled(self::HOOK);
-        return [
-            'total' => (int) ($job['total'] ?? 0),
-            'done' => (int) ($job['done'] ?? 0),
-            'failed' => (int) ($job['failed'] ?? 0),
-            'queued' => count($this->queue()),
-            'running' => !empty($job) && empty($job['finished']),
-            'started' => (int) ($job['started'] ?? 0),
-            'finished' => (int) ($job['finished'] ?? 0),
-            'next_run' => $next === false ? 0 : (int) $next,
-        ];
+        return $this->queue->progress();
     }
 
     /** The cron event: one batch of URLs. Returns the URLs preloaded. */
     public function run(): int
     {
-        $table = new StateTable();
-        $token = bin2hex(random_bytes(8));
-        if (!$table->insert(self::RUN_LOCK, $token, 0, StateTable::now_ms() + 300000)) {
-            return 0;
-        }
-        try {
-            return $this->run_batch();
-        } finally {
-            $table->delete_if(self::RUN_LOCK, $token);
-        }
+        return $this->queue->exclusively(fn (): int => $this->run_batch());
     }
 
     private function run_batch(): int
     {
         $now = time();
-        $queue = $this->queue();
-        $due = array_filter($queue, static fn (array $item): bool => (int) $item['not_before'] <= $now);
+        $due = $this->queue->due($now);
         uasort($due, static fn (array $a, array $b): int => (int) $b['rank'] <=> (int) $a['rank']);
         $batch = array_slice($due, 0, max(1, (int) apply_filters('redis_persona_page_preload_batch', 8)), true);
         $status = DropIn::status($this->plugin->config());
-        $state = $status['state'];
-        if ($state === 'blocked' && $status['code'] === 'outage' && $queue !== []) {
+        if ($status['state'] === 'blocked' && $status['code'] === 'outage' && $due !== []) {
             // Until the outage's invalidations are replayed: the queue waits.
-            $this->schedule($now + 60);
+            $this->queue->schedule($now + 60);
             return 0;
         }
         $done = [];
         $failed = [];
         $retry = [];
         foreach ($batch as $url => $taken) {
-            // Switched off: nothing to preload, the queue empties.
-            $outcome = $state === 'on' ? $this->preload((string) $url) : 'done';
+            // Switched off or blocked for good: nothing to preload, the queue empties.
+            $outcome = $status['state'] === 'on' ? $this->preload((string) $url) : 'done';
             if ($outcome === 'done') {
                 $done[$url] = $taken;
-                continue;
-            }
-            $attempts = (int) $taken['attempts'] + 1;
-            if ($attempts >= self::MAX_ATTEMPTS) {
-                $failed[$url] = $taken;
-                continue;
-            }
-            // Refused (an edit during the render): at once; an error: back off.
-            $delay = $outcome === 'refused' ? 0 : self::RETRY_BASE * (2 ** ($attempts - 1));
-            $retry[$url] = ['attempts' => $attempts, 'not_before' => $now + $delay] + $taken;
-        }
-        // Merge with what was enqueued meanwhile: a newer stamp is a newer change; it stays.
-        $queue = $this->queue();
-        foreach ($done + $failed + $retry as $url => $taken) {
-            $current = $queue[$url] ?? null;
-            if ($current !== null && ($current['stamp'] ?? '') !== ($taken['stamp'] ?? '')) {
-                continue;
-            }
-            if (isset($retry[$url])) {
-                $queue[$url] = $retry[$url];
             } else {
-                unset($queue[$url]);
+                // Refused (an edit during the render): at once; an error: back off.
+                PreloadQueue::again($url, $taken, $now, $outcome !== 'refused', $failed, $retry);
             }
         }
-        update_option(self::QUEUE_OPTION, $queue, false);
-        $this->count_progress(count($done), count($failed), $queue === []);
-        if ($queue !== []) {
-            $this->schedule(max($now, min(array_column($queue, 'not_before'))));
-        }
+        $this->queue->settle($done, $failed, $retry, $now);
         return count($done);
     }
 
@@ -234,18 +175,6 @@ final class PagePreload
         return $outcome;
     }
 
-    private function schedule(int $at): void
-    {
-        $next = wp_next_scheduled(self::HOOK);
-        if ($next !== false && $next <= $at) {
-            return;
-        }
-        if ($next !== false) {
-            wp_unschedule_event($next, self::HOOK);
-        }
-        wp_schedule_single_event($at, self::HOOK);
-    }
-
     /** @return array<string, int> permalink => views */
     private function views(): array
     {
@@ -258,20 +187,5 @@ final class PagePreload
             }
         }
         return $views;
-    }
-
-    private function count_progress(int $done, int $failed, bool $empty): void
-    {
-        wp_cache_delete(self::JOB_OPTION, 'options');
-        $job = get_option(self::JOB_OPTION);
-        if (!is_array($job) || !empty($job['finished'])) {
-            return;
-        }
-        $job['done'] = min((int) $job['total'], (int) $job['done'] + $done);
-        $job['failed'] = (int) $job['failed'] + $failed;
-        if ($empty) {
-            $job['finished'] = time();
-        }
-        update_option(self::JOB_OPTION, $job, false);
     }
 }

@@ -177,10 +177,13 @@ final class PageTier
         PageTags::begin($this->plugin->persona()->current());
         if (is_user_logged_in()) {
             PageTags::refuse('logged-in');
-        } elseif (is_preview() || is_admin() || is_robots() || is_trackback() || is_search() || is_404() || get_query_var('sitemap') !== '') {
+        } elseif (
+            is_preview() || is_admin() || is_robots() || is_trackback() || is_search() || is_404()
+            || get_query_var('sitemap') !== ''
+        ) {
             // Sitemaps list everything and carry no tags: never stored.
             PageTags::refuse('not-a-page');
-        } elseif (is_singular() && (post_password_required() || get_queried_object() instanceof \WP_Post && get_queried_object()->post_password !== '')) {
+        } elseif (is_singular() && post_password_required(get_queried_object() instanceof \WP_Post ? get_queried_object() : null)) {
             PageTags::refuse('password');
         } elseif (Content::do_not_cache()) {
             PageTags::refuse('donotcachepage');

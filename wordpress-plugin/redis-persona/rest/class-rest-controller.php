@@ -43,6 +43,32 @@ abstract class RestController extends \WP_REST_Controller
     }
 
     /**
+     * rest_pre_dispatch: a JSON body of this namespace must be an object.
+     * WordPress 6.1 iterates the parsed body when it sanitises arguments, so
+     * a scalar (`42`, `"x"`, `true`) would make it warn before any route
+     * could answer; it gets a clear 400 instead.
+     *
+     * @param mixed $result
+     * @param \WP_REST_Server $server
+     * @param WP_REST_Request $request
+     * @return mixed
+     */
+    public static function refuse_scalar_json($result, $server, $request)
+    {
+        if ($result !== null || !$request instanceof WP_REST_Request) {
+            return $result;
+        }
+        if (!str_starts_with($request->get_route(), '/' . self::NAMESPACE . '/')) {
+            return $result;
+        }
+        $json = $request->get_json_params();
+        if ($json !== null && !is_array($json)) {
+            return new WP_Error('rest_invalid_json', __('The request body must be a JSON object.', 'redis-persona'), ['status' => 400]);
+        }
+        return $result;
+    }
+
+    /**
      * Registers one route under rest_base ('' for the base itself) with this
      * controller's schema.
      *

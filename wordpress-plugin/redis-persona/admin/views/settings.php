@@ -63,7 +63,8 @@ $this->text_row('ttl', __('Cache lifetime (seconds)', 'redis-persona'), (string)
     <label><input type="checkbox" name="<?php echo esc_attr($option); ?>[page_cache]" value="1"<?php
         checked($config->page_cache());
         echo $config->is_constant('page_cache') ? ' disabled' : '';
-    ?>/> <?php esc_html_e('Serve whole persona pages from Redis before WordPress loads (anonymous visitors only).', 'redis-persona'); ?></label>
+    ?>/> <?php esc_html_e('Serve whole persona pages from Redis before WordPress loads.', 'redis-persona'); ?></label>
+    <p class="description"><?php esc_html_e('Anonymous visitors only; logged-in users always get WordPress.', 'redis-persona'); ?></p>
     <?php $this->constant_note('page_cache'); ?>
 </td></tr>
 <?php $this->text_row('page_ttl', __('Page lifetime (seconds)', 'redis-persona'), (string) $config->page_ttl(), '3600'); ?>
