@@ -29,10 +29,13 @@ const CLASS_FOLDERS = [
     'DoNotCache' => 'content',
     'Invalidation' => 'content',
     'Preload' => 'content',
-    // Booking: slot locks, one-time codes, rate limits.
+    // Booking: slot locks, one-time codes, rate limits, stored bookings.
     'Booking' => 'booking',
     'ClientAddress' => 'booking',
     'LimitExceeded' => 'booking',
+    'Bookings' => 'booking',
+    'CancelLink' => 'booking',
+    'BookingPrivacy' => 'booking',
     // REST routes under redis-persona/v1.
     'RestController' => 'rest',
     'RestHealthController' => 'rest',
@@ -41,6 +44,7 @@ const CLASS_FOLDERS = [
     'RestCacheController' => 'rest',
     'RestSlotsController' => 'rest',
     'RestOtpController' => 'rest',
+    'RestBookingsController' => 'rest',
     // Settings page, dashboard chart, Site Health.
     'Admin' => 'admin',
     'Chart' => 'admin',
@@ -75,6 +79,8 @@ const CLASS_FOLDERS = [
     'FallbackStore' => 'storage',
     'Backend' => 'storage',
     'StateTable' => 'storage',
+    'BookingTable' => 'storage',
+    'BookingStore' => 'storage',
     // `wp redis-persona …`.
     'Cli' => 'cli',
 ];

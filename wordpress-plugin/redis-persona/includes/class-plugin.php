@@ -26,6 +26,7 @@ final class Plugin
     private ?Preload $preload = null;
     private ?Invalidation $invalidation = null;
     private ?Booking $booking = null;
+    private ?Bookings $bookings = null;
 
     private function __construct()
     {
@@ -79,9 +80,16 @@ final class Plugin
         return $this->booking ??= new Booking($this->backend(), new StateTable());
     }
 
+    public function bookings(): Bookings
+    {
+        return $this->bookings ??= new Bookings($this->backend(), $this->booking(), new BookingStore());
+    }
+
     public function register_hooks(): void
     {
         add_action('plugins_loaded', [StateTable::class, 'install']);
+        add_action('plugins_loaded', [BookingTable::class, 'migrate']);
+        add_action('admin_init', [BookingTable::class, 'migrate']);
         add_action('init', [$this, 'init']);
 
         // Persona content.
@@ -106,6 +114,9 @@ final class Plugin
         add_action('redis_persona_booking_changed', $booking_changed, 10, 2);
         add_filter('heartbeat_received', $heartbeat, 10, 2);
         add_filter('heartbeat_nopriv_received', $heartbeat, 10, 2);
+        add_action('template_redirect', fn () => CancelLink::handle($this->bookings()), 1);
+        add_filter('wp_privacy_personal_data_exporters', [BookingPrivacy::class, 'exporters']);
+        add_filter('wp_privacy_personal_data_erasers', [BookingPrivacy::class, 'erasers']);
 
         add_action('rest_api_init', [$this, 'register_routes']);
 
@@ -165,6 +176,7 @@ final class Plugin
             new RestSlotsController($backend, $limits),
             new RestAvailabilityController($backend, $limits),
             new RestOtpController($backend, $limits),
+            new RestBookingsController($backend, $limits, $this->bookings()),
         ];
         foreach ($controllers as $controller) {
             $controller->register_routes();
@@ -239,6 +251,7 @@ final class Plugin
     {
         delete_option(StateTable::VERSION_OPTION);
         StateTable::install();
+        BookingTable::migrate();
         if (!wp_next_scheduled(self::PURGE_HOOK)) {
             wp_schedule_event(time() + HOUR_IN_SECONDS, 'hourly', self::PURGE_HOOK);
         }
