@@ -36,6 +36,7 @@ const CLASS_FOLDERS = [
     'Bookings' => 'booking',
     'CancelLink' => 'booking',
     'BookingPrivacy' => 'booking',
+    'BookingWidget' => 'booking',
     // REST routes under redis-persona/v1.
     'RestController' => 'rest',
     'RestHealthController' => 'rest',
@@ -45,10 +46,12 @@ const CLASS_FOLDERS = [
     'RestSlotsController' => 'rest',
     'RestOtpController' => 'rest',
     'RestBookingsController' => 'rest',
-    // Settings page, dashboard chart, Site Health.
+    // Settings page, dashboard chart, Site Health, the Bookings screen.
     'Admin' => 'admin',
     'Chart' => 'admin',
     'SiteHealth' => 'admin',
+    'BookingsPage' => 'admin',
+    'BookingsListTable' => 'admin',
     // Redis and database adapters, and the Backend that switches between them.
     'Store' => 'storage',
     'ContentStore' => 'storage',

@@ -127,6 +127,9 @@ final class Plugin
             add_action('admin_init', [$admin, 'register_settings']);
             add_action('admin_enqueue_scripts', [$admin, 'enqueue']);
             add_filter('plugin_action_links_' . plugin_basename(REDIS_PERSONA_FILE), [$admin, 'action_links']);
+            $bookings_page = new BookingsPage($this->bookings());
+            add_action('admin_menu', [$bookings_page, 'menu']);
+            add_action('wp_dashboard_setup', [$bookings_page, 'dashboard_setup']);
         }
         add_filter('site_status_tests', [SiteHealth::class, 'register']);
         if (defined('WP_CLI') && WP_CLI && class_exists(Cli::class)) {
@@ -219,22 +222,7 @@ final class Plugin
         $base = plugins_url('assets/', REDIS_PERSONA_FILE);
         wp_enqueue_style('redis-persona-booking', $base . 'booking.css', [], REDIS_PERSONA_VERSION);
         wp_enqueue_script('redis-persona-booking', $base . 'booking.js', ['heartbeat'], REDIS_PERSONA_VERSION, true);
-        $today = new \DateTimeImmutable('today', wp_timezone());
-        wp_localize_script('redis-persona-booking', 'redisPersonaBooking', [
-            'root' => esc_url_raw(rest_url('redis-persona/v1/')),
-            'today' => $today->format('Y-m-d'),
-            'lastDay' => $today->modify('+' . Policy::booking_window_days() . ' days')->format('Y-m-d'),
-            'i18n' => [
-                'held' => __('Held for you until %s. Verify your email to confirm.', 'redis-persona'),
-                'taken' => __('Sorry, someone else just took this slot.', 'redis-persona'),
-                'sent' => __('We sent a code to your email.', 'redis-persona'),
-                'verified' => __('Verified. Your booking reference is %s.', 'redis-persona'),
-                'wrong' => __('That code did not work.', 'redis-persona'),
-                'wait' => __('Too many attempts; try again in %s seconds.', 'redis-persona'),
-                'holds' => __('You already hold as many slots as you may. Confirm or release one first.', 'redis-persona'),
-                'error' => __('Something went wrong; please try again.', 'redis-persona'),
-            ],
-        ]);
+        wp_localize_script('redis-persona-booking', 'redisPersonaBooking', BookingWidget::config());
     }
 
     /**
