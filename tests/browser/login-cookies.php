@@ -1,4 +1,5 @@
 <?php
+
 // Prints an administrator's login cookies (name=value per line) for the browser test.
 $user = get_user_by('login', 'admin');
 $expiration = time() + 3600;

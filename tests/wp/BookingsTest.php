@@ -200,6 +200,23 @@ final class BookingsTest extends SiteTestCase
         $this->assertSame([], self::availability($slot, $ip)['booked']);
     }
 
+    public function testRefusedAttemptsToHoldDoNotMakeTheHoldersFenceStale(): void
+    {
+        $ip = self::ip();
+        $slot = self::slot('14:30');
+        $hold = self::hold($slot, $ip);
+        $this->assertSame(201, $hold['status'], $hold['body']);
+        $others = [];
+        for ($i = 0; $i < 8; $i++) {
+            $options = Site::rest_options('POST', $slot, ['headers' => ['X-RP-Test-IP' => self::ip()]]);
+            $others[] = [Site::rest_url('redis-persona/v1/slots/lock'), $options];
+        }
+        $this->assertSame([409], array_values(array_unique(array_column(Http::parallel($others), 'status'))));
+        $email = self::email();
+        $booked = self::confirm($slot, $hold['json']['token'], $email, self::identity_token($email), $ip);
+        $this->assertSame(201, $booked['status'], $booked['body']);
+    }
+
     public function testBadInputUnverifiedIdentitiesAndPastTimesAreRefused(): void
     {
         $ip = self::ip();

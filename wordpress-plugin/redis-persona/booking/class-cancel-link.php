@@ -49,7 +49,8 @@ final class CancelLink
             define('DONOTCACHEPAGE', true);
         }
         nocache_headers();
-        $source = $_SERVER['REQUEST_METHOD'] === 'POST' ? $_POST : $_GET;
+        $post = ($_SERVER['REQUEST_METHOD'] ?? 'GET') === 'POST';
+        $source = $post ? $_POST : $_GET;
         $token = isset($source['token']) && is_string($source['token']) ? sanitize_text_field(wp_unslash($source['token'])) : '';
         $valid = preg_match('/' . self::REFERENCE_PATTERN . '/D', $reference) === 1 && self::check($reference, $token);
         $booking = $valid ? $bookings->store()->find($reference) : null;
@@ -65,7 +66,7 @@ final class CancelLink
             $booking['date'],
             $booking['time']
         );
-        if ($_SERVER['REQUEST_METHOD'] === 'POST') {
+        if ($post) {
             $cancelled = $bookings->cancel($reference);
             $message = $cancelled || $booking['status'] === BookingStore::CANCELLED
                 ? __('Your booking is cancelled.', 'redis-persona')
