@@ -22,6 +22,7 @@ primitives=$(php_bench benches/primitives-bench.php "${args[@]}")
 # Not pinned: nginx, php-fpm, MariaDB, Redis and wrk share both cores, as on a small host.
 wordpress=$(benches/wp-bench.sh)
 freeze=$(benches/freeze-bench.sh)
+booking=$(benches/booking-bench.sh)
 {
   echo "# Benchmark results"
   echo
@@ -69,5 +70,13 @@ freeze=$(benches/freeze-bench.sh)
   echo "the circuit breaker bound a page (benches/freeze-bench.sh)."
   echo
   echo "$freeze"
+  echo
+  echo "## Bookings"
+  echo
+  echo "Over HTTP on a private site (php-fpm with 4 workers, nothing pinned; benches/booking-bench.sh): one client"
+  echo "holding then confirming distinct slots (p50 of each step), 8 clients in parallel on their own slots, and"
+  echo "16 clients racing for one slot whose winner confirms (p99 of every request of the race)."
+  echo
+  echo "$booking"
 } >benches/RESULTS.md
 cat benches/RESULTS.md
