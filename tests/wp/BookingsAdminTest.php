@@ -92,9 +92,13 @@ final class BookingsAdminTest extends SiteTestCase
             delete_option(BookingTable::DELETE_ON_UNINSTALL_OPTION);
             BookingTable::uninstall();
             $kept = $exists();
-            // The versioned migration brings the table back after an update.
-            echo wp_json_encode([$kept, (int) get_option(BookingTable::VERSION_OPTION)]);
+            update_option(BookingTable::DELETE_ON_UNINSTALL_OPTION, 1);
+            BookingTable::uninstall();
+            $deleted = !$exists() && get_option(BookingTable::VERSION_OPTION) === false;
+            // A later install (or update) migrates from scratch.
+            BookingTable::migrate();
+            echo wp_json_encode([$kept, $deleted, $exists(), (int) get_option(BookingTable::VERSION_OPTION)]);
             PHP);
-        $this->assertSame([true, 1], json_decode($choice, true), 'kept by default');
+        $this->assertSame([true, true, true, 1], json_decode($choice, true), 'kept by default, deleted when the admin chose so');
     }
 }
