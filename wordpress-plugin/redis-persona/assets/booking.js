@@ -42,6 +42,11 @@
   function format(text, value) {
     return text.replace('%s', value);
   }
+  // Now in the site's timezone: {date: YYYY-MM-DD, time: HH:MM}.
+  function siteNow() {
+    var iso = new Date(Date.now() + (config.utcOffset || 0) * 1000).toISOString();
+    return { date: iso.slice(0, 10), time: iso.slice(11, 16) };
+  }
   function field(id, label, input) {
     var wrap = el('p', { class: 'rp-field' });
     input.id = id;
@@ -54,7 +59,7 @@
     var resource = root.getAttribute('data-resource');
     var times = root.getAttribute('data-times').split(',').filter(Boolean);
     // The bookable window, in the site's timezone (Policy on the server).
-    var today = config.today || new Date().toISOString().slice(0, 10);
+    var today = config.utcOffset !== undefined ? siteNow().date : (config.today || new Date().toISOString().slice(0, 10));
     var held = null;
     var verified = null;
     var ticker = null;
@@ -80,7 +85,9 @@
     }
     function render() {
       grid.textContent = '';
+      var now = siteNow();
       times.forEach(function (time) {
+        var past = date.value < now.date || (date.value === now.date && time <= now.time);
         var mine = held && held.date === date.value && held.time === time;
         var booked = day.booked.indexOf(time) !== -1;
         var locked = day.locked.indexOf(time) !== -1 && !mine;
@@ -91,8 +98,16 @@
           label = format(i18n.heldSlot, time);
         }
         var button = el('button', { type: 'button', 'data-time': time, 'aria-pressed': mine ? 'true' : 'false' }, label);
-        button.className = booked ? 'rp-booked' : (locked ? 'rp-held' : (mine ? 'rp-selected' : 'rp-free'));
-        button.disabled = booked || locked || (verified !== null && verified.booked);
+        if (booked) {
+          button.className = 'rp-booked';
+        } else if (locked) {
+          button.className = 'rp-held';
+        } else if (mine) {
+          button.className = 'rp-selected';
+        } else {
+          button.className = past ? 'rp-past' : 'rp-free';
+        }
+        button.disabled = past || booked || locked || (verified !== null && verified.booked);
         button.addEventListener('click', function () { hold(time); });
         grid.append(button);
       });

@@ -34,6 +34,9 @@ final class BookingWidget
             'today' => $today->format('Y-m-d'),
             'lastDay' => $today->modify('+' . Policy::booking_window_days() . ' days')->format('Y-m-d'),
             'events' => is_string($events) ? esc_url_raw($events) : '',
+            // The site's offset from UTC now, so the widget greys out past
+            // times of today by the visitor's clock (right on a cached page too).
+            'utcOffset' => wp_timezone()->getOffset(new \DateTimeImmutable('now')),
             'i18n' => self::strings(),
         ];
     }
