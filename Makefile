@@ -10,7 +10,7 @@ deps:
 	@scripts/deps.sh
 
 build: deps
-	cargo build --release --locked
+	cargo build --release --locked --workspace
 
 install: build
 	scripts/install.sh

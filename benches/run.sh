@@ -24,6 +24,7 @@ pages=$(php_bench benches/page-bench.php "${args[@]}")
 wordpress=$(benches/wp-bench.sh)
 pages=$(benches/wp-page-bench.sh)
 freeze=$(benches/freeze-bench.sh)
+booking=$(benches/booking-bench.sh)
 {
   echo "# Benchmark results"
   echo
@@ -92,5 +93,13 @@ freeze=$(benches/freeze-bench.sh)
   echo "the circuit breaker bound a page (benches/freeze-bench.sh)."
   echo
   echo "$freeze"
+  echo
+  echo "## Bookings"
+  echo
+  echo "Over HTTP on a private site (php-fpm with 4 workers, nothing pinned; benches/booking-bench.sh): one client"
+  echo "holding then confirming distinct slots (p50 of each step), 8 clients in parallel on their own slots, and"
+  echo "16 clients racing for one slot whose winner confirms (p99 of every request of the race)."
+  echo
+  echo "$booking"
 } >benches/RESULTS.md
 cat benches/RESULTS.md

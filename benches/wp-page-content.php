@@ -23,13 +23,17 @@ for ($section = 1; $section <= 8; $section++) {
         $blocks[] = "<!-- wp:paragraph -->\n<p>$paragraph</p>\n<!-- /wp:paragraph -->";
     }
     if ($section % 3 === 0) {
-        $blocks[] = "<!-- wp:list -->\n<ul><li>Kayaks at the jetty</li><li>Bikes by the gate</li><li>Picnic baskets on request</li></ul>\n<!-- /wp:list -->";
-        $blocks[] = "<!-- wp:quote -->\n<blockquote class=\"wp-block-quote\"><p>The quietest week of our year.</p><cite>A guest</cite></blockquote>\n<!-- /wp:quote -->";
+        $blocks[] = "<!-- wp:list -->\n<ul><li>Kayaks at the jetty</li><li>Bikes by the gate</li>"
+            . "<li>Picnic baskets on request</li></ul>\n<!-- /wp:list -->";
+        $blocks[] = "<!-- wp:quote -->\n<blockquote class=\"wp-block-quote\"><p>The quietest week of our year.</p>"
+            . "<cite>A guest</cite></blockquote>\n<!-- /wp:quote -->";
     }
 }
-$blocks[] = "<!-- wp:shortcode -->\n[persona is=\"family\"]<p class=\"persona-family\">Families: the kids' club is open daily.</p>[/persona]"
+$blocks[] = "<!-- wp:shortcode -->\n"
+    . "[persona is=\"family\"]<p class=\"persona-family\">Families: the kids' club is open daily.</p>[/persona]"
     . "[persona is=\"solo\"]<p class=\"persona-solo\">Solo travellers: join the Tuesday lake walk.</p>[/persona]"
-    . "[persona is=\"business\"]<p class=\"persona-business\">Business guests: meeting rooms with screens.</p>[/persona]\n<!-- /wp:shortcode -->";
+    . "[persona is=\"business\"]<p class=\"persona-business\">Business guests: meeting rooms with screens.</p>[/persona]"
+    . "\n<!-- /wp:shortcode -->";
 $content = implode("\n\n", $blocks);
 
 $existing = get_page_by_path('typical-block-post', OBJECT, 'post');

@@ -40,6 +40,10 @@ echo "  Posts:     $WELCOME_URL  (switch persona with the links on the page)"
 echo "             $SLOW_URL  (a 50 ms shortcode; free on a hit)"
 echo "  Booking:   $BOOK_URL  (codes are written to $PWD/$state/mail.log)"
 echo "  REST:      $url/wp-json/redis-persona/v1/health"
+if [ -f "$state/events.pid" ]; then
+  echo "  Live:      $url/rp-events (slot-events relay, pid $(cat "$state/events.pid"); open the booking page twice)"
+fi
+echo "  Bookings:  $url/wp-admin/tools.php?page=redis-persona-bookings"
 echo
 echo "What a visitor gets from the full-page tier (X-Redis-Persona header):"
 for persona in family solo business; do page_tier "$persona" "${WELCOME_URL#"$url"}"; done

@@ -10,6 +10,7 @@ packages=(
   redis-server redis-tools
   php-redis phpunit php-codesniffer hyperfine openssl
   mariadb-server php8.2-mysql php8.2-curl nginx-light wordpress wordpress-theme-twentytwentyone wordpress-theme-twentytwentythree wrk curl
+  chromium chromium-driver python3-selenium
 )
 
 missing=()

@@ -72,7 +72,7 @@ final class FuzzTest extends SiteTestCase
         $paths = array_column(self::routes(), 'path');
         $documented = [
             'health', 'stats', 'cache/flush', 'cache/warm', 'slots', 'slots/lock', 'slots/extend', 'availability',
-            'otp/request', 'otp/verify',
+            'otp/request', 'otp/verify', 'bookings',
         ];
         foreach ($documented as $route) {
             $this->assertContains("/redis-persona/v1/$route", $paths);

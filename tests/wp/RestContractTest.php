@@ -25,6 +25,8 @@ final class RestContractTest extends SiteTestCase
         '/redis-persona/v1/availability' => 'redis-persona-availability',
         '/redis-persona/v1/otp/request' => 'redis-persona-otp',
         '/redis-persona/v1/otp/verify' => 'redis-persona-otp',
+        '/redis-persona/v1/bookings' => 'redis-persona-booking',
+        '/redis-persona/v1/bookings/(?P<reference>RP-[0-9A-Z]{10})' => 'redis-persona-booking',
     ];
 
     public function testDiscoveryShowsEverySchema(): void

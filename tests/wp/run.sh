@@ -21,6 +21,12 @@ export RP_WP_STATE=$state
 echo "== WordPress end-to-end: extension loaded ($(php -r 'echo PHP_VERSION;'), $(basename "$so"))"
 status=0
 RP_WP_MODE=redis "${phpunit[@]}" "$@" || status=$?
+if [ $# -eq 0 ]; then
+  # The real-browser test (headless Chromium through chromium-driver), once:
+  # the widget and the live slot stream are the same in both modes.
+  echo "== Booking page and admin in a real browser (headless Chromium)"
+  /usr/bin/python3 "$root/tests/browser/booking_flow.py" || status=$?
+fi
 
 echo "== WordPress end-to-end: extension not loaded (database fallback)"
 RP_EXTENSION=none "$site" php "$state"

@@ -2,8 +2,9 @@
 
 /**
  * Removes everything the plugin stored, on every blog of a network: its
- * options, its own transients (and no other plugin's), its table, and every
- * Redis key under each blog's prefix (Client::purge(): SCAN + UNLINK).
+ * options, its own transients (and no other plugin's), its state table, and
+ * every Redis key under each blog's prefix (Client::purge(): SCAN + UNLINK).
+ * The bookings table stays unless the admin opted to delete bookings.
  */
 
 declare(strict_types=1);
@@ -15,6 +16,7 @@ if (!defined('WP_UNINSTALL_PLUGIN')) {
 require_once __DIR__ . '/redis-persona.php';
 
 use RedisPersona\WordPress\Backend;
+use RedisPersona\WordPress\BookingTable;
 use RedisPersona\WordPress\Config;
 use RedisPersona\WordPress\FallbackStore;
 use RedisPersona\WordPress\Plugin;
@@ -44,6 +46,9 @@ function redis_persona_uninstall_blog(): void
         "DELETE FROM {$wpdb->options} WHERE option_name REGEXP '^_transient_(timeout_)?rp_(c[0-9]+_[0-9]+_[a-z0-9_-]+|v_[0-9a-f]{32})$'"
     );
     StateTable::uninstall();
+    // Bookings are records of the site's business: kept unless the admin
+    // chose (Settings) to delete them with the plugin.
+    BookingTable::uninstall();
     wp_clear_scheduled_hook(Plugin::PURGE_HOOK);
     wp_clear_scheduled_hook(Preload::HOOK);
     wp_clear_scheduled_hook(PagePreload::HOOK);

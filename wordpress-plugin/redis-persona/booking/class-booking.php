@@ -2,10 +2,12 @@
 
 /**
  * Booking slots on top of the store: locks, the public view of a day, and
- * availability (locked ∪ booked). Booked slots come from the site's booking
- * system through the `redis_persona_booked_slots` filter; they are cached
- * for 30 s per date and resource and dropped when the site fires
- * `do_action('redis_persona_booking_changed', $date, $resource)`.
+ * availability (locked ∪ booked). Booked slots are the plugin's own bookings
+ * (BookingStore, read live) plus those of the site's booking system, if it
+ * has one, through the `redis_persona_booked_slots` filter; the filter's
+ * answer is cached for 30 s per date and resource and dropped when the site
+ * fires `do_action('redis_persona_booking_changed', $date, $resource)`.
+ * A booked slot cannot be locked.
  *
  * Hoarding is capped: a client address (ClientAddress::limit_key) holds at
  * most Policy::max_holds() slots at once, each for at most
@@ -32,11 +34,13 @@ final class Booking
 
     private Backend $backend;
     private StateTable $table;
+    private BookingStore $bookings;
 
-    public function __construct(Backend $backend, StateTable $table)
+    public function __construct(Backend $backend, StateTable $table, ?BookingStore $bookings = null)
     {
         $this->backend = $backend;
         $this->table = $table;
+        $this->bookings = $bookings ?? new BookingStore();
     }
 
     /** Today in the site's timezone, as YYYY-MM-DD. */
@@ -122,9 +126,12 @@ final class Booking
         return is_string($resource) && preg_match('/' . self::RESOURCE_PATTERN . '/D', $resource) === 1;
     }
 
-    /** @return array{token: string, fence: int, expires_at: float}|null */
+    /** @return array{token: string, fence: int, expires_at: float}|null null when held or booked */
     public function lock(string $date, string $time, string $resource, string $owner, int $ttl, string $client_key = ''): ?array
     {
+        if ($this->bookings->is_booked($date, $time, $resource)) {
+            return null;
+        }
         $ttl = max(Policy::HOLD_MIN_TTL, min(Policy::max_hold_seconds(), $ttl));
         $lock = $this->backend->run(fn (SlotStore $s) => $s->lock($date, $time, $resource, $owner, $ttl));
         if ($lock !== null && $client_key !== '') {
@@ -167,8 +174,17 @@ final class Booking
         return $this->backend->run(fn (SlotStore $s) => $s->locked($date, $resource));
     }
 
-    /** @return list<string> booked times, cached 30 s */
+    /** @return list<string> booked times: the plugin's own bookings and the filter's (cached 30 s) */
     public function booked(string $date, string $resource): array
+    {
+        $own = $this->bookings->booked_times($date, $resource);
+        $times = array_values(array_unique(array_merge($own, $this->external_booked($date, $resource))));
+        sort($times);
+        return $times;
+    }
+
+    /** @return list<string> booked times from `redis_persona_booked_slots`, cached 30 s */
+    private function external_booked(string $date, string $resource): array
     {
         $key = self::booked_key($date, $resource);
         $cached = $this->backend->run(fn (ValueStore $s) => $s->value_get($key));

@@ -38,10 +38,14 @@ const CLASS_FOLDERS = [
     'PageTier' => 'page',
     'PagePreload' => 'page',
     'DropIn' => 'page',
-    // Booking: slot locks, one-time codes, rate limits.
+    // Booking: slot locks, one-time codes, rate limits, stored bookings.
     'Booking' => 'booking',
     'ClientAddress' => 'booking',
     'LimitExceeded' => 'booking',
+    'Bookings' => 'booking',
+    'CancelLink' => 'booking',
+    'BookingPrivacy' => 'booking',
+    'BookingWidget' => 'booking',
     // REST routes under redis-persona/v1.
     'RestController' => 'rest',
     'RestHealthController' => 'rest',
@@ -50,10 +54,13 @@ const CLASS_FOLDERS = [
     'RestCacheController' => 'rest',
     'RestSlotsController' => 'rest',
     'RestOtpController' => 'rest',
-    // Settings page, dashboard chart, Site Health.
+    'RestBookingsController' => 'rest',
+    // Settings page, dashboard chart, Site Health, the Bookings screen.
     'Admin' => 'admin',
     'Chart' => 'admin',
     'SiteHealth' => 'admin',
+    'BookingsPage' => 'admin',
+    'BookingsListTable' => 'admin',
     // Redis and database adapters, and the Backend that switches between them.
     'Store' => 'storage',
     'ContentStore' => 'storage',
@@ -84,6 +91,8 @@ const CLASS_FOLDERS = [
     'FallbackStore' => 'storage',
     'Backend' => 'storage',
     'StateTable' => 'storage',
+    'BookingTable' => 'storage',
+    'BookingStore' => 'storage',
     // `wp redis-persona …`.
     'Cli' => 'cli',
 ];

@@ -28,6 +28,7 @@ final class Plugin
     private ?Booking $booking = null;
     private ?PageTier $page = null;
     private ?PagePreload $page_preload = null;
+    private ?Bookings $bookings = null;
 
     private function __construct()
     {
@@ -91,9 +92,16 @@ final class Plugin
         return $this->page_preload ??= new PagePreload($this);
     }
 
+    public function bookings(): Bookings
+    {
+        return $this->bookings ??= new Bookings($this->backend(), $this->booking(), new BookingStore());
+    }
+
     public function register_hooks(): void
     {
         add_action('plugins_loaded', [StateTable::class, 'install']);
+        add_action('plugins_loaded', [BookingTable::class, 'migrate']);
+        add_action('admin_init', [BookingTable::class, 'migrate']);
         add_action('init', [$this, 'init']);
 
         // Persona content.
@@ -164,6 +172,9 @@ final class Plugin
         add_action('redis_persona_booking_changed', $booking_changed, 10, 2);
         add_filter('heartbeat_received', $heartbeat, 10, 2);
         add_filter('heartbeat_nopriv_received', $heartbeat, 10, 2);
+        add_action('template_redirect', fn () => CancelLink::handle($this->bookings()), 1);
+        add_filter('wp_privacy_personal_data_exporters', [BookingPrivacy::class, 'exporters']);
+        add_filter('wp_privacy_personal_data_erasers', [BookingPrivacy::class, 'erasers']);
 
         add_action('rest_api_init', [$this, 'register_routes']);
         add_filter('rest_pre_dispatch', [RestController::class, 'refuse_scalar_json'], 10, 3);
@@ -177,6 +188,9 @@ final class Plugin
             add_filter('plugin_action_links_' . plugin_basename(REDIS_PERSONA_FILE), [$admin, 'action_links']);
             add_action('admin_init', $this->safely(fn () => $this->page()->sync_settings()));
             add_action('admin_notices', [$admin, 'page_notice']);
+            $bookings_page = new BookingsPage($this->bookings());
+            add_action('admin_menu', [$bookings_page, 'menu']);
+            add_action('wp_dashboard_setup', [$bookings_page, 'dashboard_setup']);
         }
         add_filter('site_status_tests', [SiteHealth::class, 'register']);
         if (defined('WP_CLI') && WP_CLI && class_exists(Cli::class)) {
@@ -237,6 +251,7 @@ final class Plugin
             new RestSlotsController($backend, $limits),
             new RestAvailabilityController($backend, $limits),
             new RestOtpController($backend, $limits),
+            new RestBookingsController($backend, $limits, $this->bookings()),
         ];
         foreach ($controllers as $controller) {
             $controller->register_routes();
@@ -279,22 +294,7 @@ final class Plugin
         $base = plugins_url('assets/', REDIS_PERSONA_FILE);
         wp_enqueue_style('redis-persona-booking', $base . 'booking.css', [], REDIS_PERSONA_VERSION);
         wp_enqueue_script('redis-persona-booking', $base . 'booking.js', ['heartbeat'], REDIS_PERSONA_VERSION, true);
-        $today = new \DateTimeImmutable('today', wp_timezone());
-        wp_localize_script('redis-persona-booking', 'redisPersonaBooking', [
-            'root' => esc_url_raw(rest_url('redis-persona/v1/')),
-            'today' => $today->format('Y-m-d'),
-            'lastDay' => $today->modify('+' . Policy::booking_window_days() . ' days')->format('Y-m-d'),
-            'i18n' => [
-                'held' => __('Held for you until %s. Verify your email to confirm.', 'redis-persona'),
-                'taken' => __('Sorry, someone else just took this slot.', 'redis-persona'),
-                'sent' => __('We sent a code to your email.', 'redis-persona'),
-                'verified' => __('Verified. Your booking reference is %s.', 'redis-persona'),
-                'wrong' => __('That code did not work.', 'redis-persona'),
-                'wait' => __('Too many attempts; try again in %s seconds.', 'redis-persona'),
-                'holds' => __('You already hold as many slots as you may. Confirm or release one first.', 'redis-persona'),
-                'error' => __('Something went wrong; please try again.', 'redis-persona'),
-            ],
-        ]);
+        wp_localize_script('redis-persona-booking', 'redisPersonaBooking', BookingWidget::config());
     }
 
     /**
@@ -311,6 +311,7 @@ final class Plugin
     {
         delete_option(StateTable::VERSION_OPTION);
         StateTable::install();
+        BookingTable::migrate();
         if (!wp_next_scheduled(self::PURGE_HOOK)) {
             wp_schedule_event(time() + HOUR_IN_SECONDS, 'hourly', self::PURGE_HOOK);
         }

@@ -63,6 +63,8 @@ final class Policy
         'heartbeat' => [120, 60],
         'otp-request-ip' => [10, 3600],
         'otp-verify-ip' => [30, 600],
+        'booking-confirm' => [30, 600],
+        'booking-cancel' => [30, 600],
     ];
 
     /** Rate limiting keys IPv6 clients by their /64 (one host usually owns a whole /64). */

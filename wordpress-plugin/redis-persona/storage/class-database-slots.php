@@ -5,7 +5,9 @@
  * name (StoreRules), so exactly one concurrent caller wins, with an expiry.
  * Fences: one row per slot keeps the highest fence issued there, and a new
  * fence is max(that + 1, the clock in ms), the extension's rule too, so a
- * slot's fences only go up across both adapters and a Redis data loss.
+ * slot's fences only go up across both adapters and a Redis data loss. The
+ * fence is drawn after the lock row was won, so the fence row never lies
+ * above the live holder's fence (BookingStore refuses writes below it).
  */
 
 declare(strict_types=1);
@@ -30,11 +32,14 @@ final class DatabaseSlots implements SlotStore
         $name = StoreRules::lock_name($date, $resource, $time);
         $token = StoreRules::fallback_token();
         $expires = StateTable::now_ms() + $ttl * 1000;
-        $fence = $this->table->next_fence($name, $expires);
         $data = (string) wp_json_encode(['owner' => $owner]);
-        if (!$this->table->insert($name, $token, $fence, $expires, $data)) {
+        if (!$this->table->insert($name, $token, 0, $expires, $data)) {
             return null;
         }
+        // Only the winner draws a fence: a refused attempt must not raise
+        // the slot's fence row above the holder's (a booking write compares them).
+        $fence = $this->table->next_fence($name, $expires);
+        $this->table->set_counter_if($name, $token, $fence);
         return ['token' => $token, 'fence' => $fence, 'expires_at' => $expires / 1000];
     }
 

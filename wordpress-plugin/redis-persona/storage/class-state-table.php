@@ -140,6 +140,20 @@ final class StateTable
         return $wpdb->rows_affected === 1;
     }
 
+    /** Sets a live row's counter if its value still matches (a fence drawn after the row was won). */
+    public function set_counter_if(string $name, string $value, int $counter): bool
+    {
+        global $wpdb;
+        $table = self::name();
+        $wpdb->query($wpdb->prepare(
+            "UPDATE `$table` SET counter = %d WHERE name = %s AND value = %s",
+            $counter,
+            $name,
+            $value
+        ));
+        return $wpdb->rows_affected === 1;
+    }
+
     /** Deletes a live row if its value matches; true for exactly one caller. */
     public function delete_if(string $name, string $value): bool
     {
