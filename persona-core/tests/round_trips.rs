@@ -1,0 +1,130 @@
+//! One round trip per booking operation, the function library reloaded
+//! when the server lost it, and the rate limiter's stored form.
+
+mod support;
+
+use std::sync::Arc;
+
+use persona_core::{Identity, Name, Otp, OtpConfig, RateLimiter, SlotLock};
+use support::{client, RedisServer, SLOT};
+
+/// Top-level commands the server ran since the last `CONFIG RESETSTAT`
+/// (commands run inside functions are counted too, under their own names).
+fn commands_run(server: &RedisServer) -> Vec<(String, u64)> {
+    let stats: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query(&mut server.admin())
+        .unwrap();
+    stats
+        .lines()
+        .filter_map(|line| {
+            let (name, rest) = line.strip_prefix("cmdstat_")?.split_once(":calls=")?;
+            Some((name.to_owned(), rest.split(',').next()?.parse().ok()?))
+        })
+        .filter(|(name, _)| name != "info" && name != "config|resetstat")
+        .collect()
+}
+
+fn reset_stats(server: &RedisServer) {
+    redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .query::<()>(&mut server.admin())
+        .unwrap();
+}
+
+#[test]
+fn verify_issue_attempt_and_lock_steps_are_one_round_trip_each() {
+    let server = RedisServer::start();
+    let c = client(&server, "rt");
+    let otp = Otp::new(
+        Arc::clone(&c),
+        b"0123456789abcdef-secret",
+        OtpConfig::build(&[]).unwrap(),
+    )
+    .unwrap();
+    let zoe = Identity::parse("identity", b"zoe@example.org").unwrap();
+    let code = otp.issue(&zoe).unwrap();
+    reset_stats(&server);
+    assert!(otp.verify(&zoe, code.as_bytes()).unwrap());
+    let run = commands_run(&server);
+    assert!(run.contains(&("fcall".to_owned(), 1)), "{run:?}");
+    assert!(
+        !run.iter().any(|(name, _)| name.starts_with("eval")),
+        "{run:?}"
+    );
+
+    let limiter =
+        RateLimiter::new(Arc::clone(&c), &Name::parse("name", b"rt").unwrap(), 5, 60).unwrap();
+    let locks = SlotLock::new(Arc::clone(&c), 600);
+    reset_stats(&server);
+    assert!(limiter.attempt(b"k").unwrap().allowed);
+    let a = locks.acquire(&SLOT, "guest", 60, 0).unwrap().expect("free");
+    assert!(locks.release(&SLOT, &a.token).unwrap());
+    let run = commands_run(&server);
+    assert!(run.contains(&("fcall".to_owned(), 3)), "{run:?}");
+    // No TIME in the rate limiter: PTTL gives tat - now.
+    assert!(run.contains(&("time".to_owned(), 1)), "{run:?}");
+}
+
+#[test]
+fn a_server_that_lost_the_functions_gets_them_again() {
+    let server = RedisServer::start();
+    let c = client(&server, "fl");
+    let limiter =
+        RateLimiter::new(Arc::clone(&c), &Name::parse("name", b"fl").unwrap(), 2, 60).unwrap();
+    assert_eq!(limiter.attempt(b"k").unwrap().remaining, 1);
+    redis::cmd("FUNCTION")
+        .arg("FLUSH")
+        .query::<()>(&mut server.admin())
+        .unwrap();
+    assert_eq!(
+        limiter.attempt(b"k").unwrap().remaining,
+        0,
+        "state kept, library reloaded"
+    );
+    assert!(!limiter.attempt(b"k").unwrap().allowed);
+}
+
+#[test]
+fn rate_limit_state_of_another_format_counts_as_none() {
+    let server = RedisServer::start();
+    let c = client(&server, "of");
+    let limiter =
+        RateLimiter::new(Arc::clone(&c), &Name::parse("name", b"of").unwrap(), 3, 60).unwrap();
+    assert_eq!(limiter.attempt(b"k").unwrap().remaining, 2);
+    let mut admin = server.admin();
+    let (_, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+        .arg(0)
+        .arg("MATCH")
+        .arg("of:rl:*")
+        .arg("COUNT")
+        .arg(1000)
+        .query(&mut admin)
+        .unwrap();
+    assert_eq!(keys.len(), 1);
+    // The former "tat ms:ticks" text, and a sorted set from older versions.
+    redis::cmd("SET")
+        .arg(&keys[0])
+        .arg("1795991589347:12")
+        .arg("PX")
+        .arg(60_000)
+        .query::<()>(&mut admin)
+        .unwrap();
+    assert_eq!(limiter.attempt(b"k").unwrap().remaining, 2);
+    redis::cmd("DEL")
+        .arg(&keys[0])
+        .query::<()>(&mut admin)
+        .unwrap();
+    redis::cmd("ZADD")
+        .arg(&keys[0])
+        .arg(1)
+        .arg("a")
+        .query::<()>(&mut admin)
+        .unwrap();
+    redis::cmd("PEXPIRE")
+        .arg(&keys[0])
+        .arg(60_000)
+        .query::<()>(&mut admin)
+        .unwrap();
+    assert_eq!(limiter.attempt(b"k").unwrap().remaining, 2);
+}
