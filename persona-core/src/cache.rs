@@ -99,6 +99,7 @@ pub struct PersonaCache {
 
 impl PersonaCache {
     pub fn new(client: Arc<Client>, config: CacheConfig) -> PersonaCache {
+        let config = config.for_server(client.config().info.addr());
         let keys = Keys::new(client.prefix());
         let namespace = client.namespace().to_owned();
         PersonaCache {
@@ -192,10 +193,11 @@ impl PersonaCache {
     }
 
     /// Decodes a variant if it is stamped with the current generation and
-    /// post version (both present) and is not past its stale window.
-    fn usable(&self, slot: &Slot, now: u64) -> Option<(Meta, Freshness, Vec<u8>)> {
-        let bytes = slot.value.as_deref()?;
-        let meta = entry::meta(bytes)?;
+    /// post version (both present) and is not past its stale window. Takes
+    /// the value out of the slot: a plain value becomes the HTML in place.
+    fn usable(&self, slot: &mut Slot, now: u64) -> Option<(Meta, Freshness, Vec<u8>)> {
+        let bytes = slot.value.take()?;
+        let meta = entry::meta(&bytes)?;
         let current = slot.fence.generation != 0 && slot.fence.version != 0;
         if !current
             || meta.generation != slot.fence.generation
@@ -207,7 +209,7 @@ impl PersonaCache {
         if freshness == Freshness::Expired {
             return None;
         }
-        let html = entry::html(bytes, MAX_MAX_BYTES as usize)?;
+        let html = entry::into_html(bytes, MAX_MAX_BYTES as usize)?;
         Some((meta, freshness, html))
     }
 
@@ -215,8 +217,8 @@ impl PersonaCache {
     pub fn get(&self, post: PostId, persona: &Persona) -> Result<Option<Vec<u8>>> {
         self.clear_error();
         let (post, persona) = (post.get(), persona.as_str());
-        let slot = self.read(post, Some(persona), false)?;
-        match self.usable(&slot, now_ms()) {
+        let mut slot = self.read(post, Some(persona), false)?;
+        match self.usable(&mut slot, now_ms()) {
             Some((_, Freshness::Fresh, html)) => {
                 counters::record(&self.client, Event::Hit);
                 Ok(Some(html))

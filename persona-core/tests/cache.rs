@@ -35,7 +35,7 @@ type Render = Result<Vec<u8>, String>;
 fn values_round_trip_binary_safe_and_compressed() {
     let server = RedisServer::start();
     let c = client(&server, "t1");
-    let pc = cache(&c, &[]);
+    let pc = cache(&c, &[("compression", OptionValue::Str(b"lz4".to_vec()))]);
     let binary = b"<p>\0\xff\xfe caf\xc3\xa9</p>".to_vec();
     assert_eq!(pc.get(pid(5), &persona("family")).unwrap(), None);
     assert!(pc.set(pid(5), &persona("family"), &binary, 60).unwrap());
