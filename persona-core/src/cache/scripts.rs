@@ -37,7 +37,8 @@ use redis::Script;
 /// KEYS: generation, version, index, lock, then one variant key per variant.
 /// ARGV: fence generation or "", fence version or "", ttl ms, lock token or
 /// "", "fresh_until_ms:stale_until_ms", then (persona, encoded body) per
-/// variant. Returns 1 stored, 0 flushed meanwhile, -1 invalidated meanwhile.
+/// variant. Returns {1, generation, version} stored, {0} flushed meanwhile,
+/// {-1} invalidated meanwhile.
 pub static STORE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"#!lua
@@ -50,6 +51,7 @@ local function moved(value, seen)
   return not (seen == '0' and value and (tonumber(value) or 1) % 2 == 0)
 end
 local status = 1
+local g, v
 if ARGV[1] ~= '' then
   if moved(gen, ARGV[1]) then
     status = 0
@@ -59,7 +61,7 @@ if ARGV[1] ~= '' then
 end
 if status == 1 then
   local ttl = ARGV[3]
-  local g, v = tonumber(gen), tonumber(ver)
+  g, v = tonumber(gen), tonumber(ver)
   if g then redis.call('PEXPIRE', KEYS[1], ttl, 'GT') end
   if v then redis.call('PEXPIRE', KEYS[2], ttl, 'GT') end
   if not (g and v) then
@@ -93,7 +95,8 @@ end
 if ARGV[4] ~= '' and redis.call('GET', KEYS[4]) == ARGV[4] then
   redis.call('DEL', KEYS[4])
 end
-return status
+if status == 1 then return {1, g, v} end
+return {status}
 ",
     )
 });
