@@ -186,13 +186,11 @@ impl PersonaCache {
         };
         let version = number(reply.pop().flatten());
         let generation = number(reply.pop().flatten());
-        let fence = Fence {
-            generation,
-            version,
-        };
-        self.remember_known(post, fence);
         Ok(Slot {
-            fence,
+            fence: Fence {
+                generation,
+                version,
+            },
             value,
             lock_held,
         })
@@ -231,6 +229,7 @@ impl PersonaCache {
             }
             _ => {
                 counters::record(&self.client, Event::Miss);
+                self.remember_known(post, slot.fence);
                 fences::record_variant(&self.namespace, post, persona, slot.fence);
                 fences::record_post(&self.namespace, post, slot.fence, false);
                 Ok(None)
@@ -245,6 +244,7 @@ impl PersonaCache {
         self.clear_error();
         let post = post.get();
         let slot = self.read(post, None, false)?;
+        self.remember_known(post, slot.fence);
         fences::record_post(&self.namespace, post, slot.fence, true);
         Ok(slot.fence.token(post))
     }

@@ -128,3 +128,55 @@ fn rate_limit_state_of_another_format_counts_as_none() {
         .unwrap();
     assert_eq!(limiter.attempt(b"k").unwrap().remaining, 2);
 }
+
+#[test]
+fn a_lock_taken_by_an_older_version_bare_token_is_released_with_its_holder() {
+    let server = RedisServer::start();
+    let c = client(&server, "ol");
+    let locks = SlotLock::new(Arc::clone(&c), 600);
+    let mut admin = server.admin();
+    let token = "0123456789abcdef0123456789abcdef";
+    let holder = r#"{"owner":"old","fence":7,"expires_at_ms":9}"#;
+    redis::cmd("SET")
+        .arg("ol:lk:{2026-12-24:room-1}:l:10:30")
+        .arg(token)
+        .arg("PX")
+        .arg(60_000)
+        .query::<()>(&mut admin)
+        .unwrap();
+    redis::cmd("HSET")
+        .arg("ol:lk:{2026-12-24:room-1}:idx")
+        .arg("10:30")
+        .arg(holder)
+        .query::<()>(&mut admin)
+        .unwrap();
+    let mut sub = server.admin();
+    let mut pubsub = sub.as_pubsub();
+    pubsub
+        .subscribe("ol:lk:{2026-12-24:room-1}:events")
+        .unwrap();
+    pubsub
+        .set_read_timeout(Some(std::time::Duration::from_secs(2)))
+        .unwrap();
+    assert!(
+        locks.acquire(&SLOT, "new", 60, 0).unwrap().is_none(),
+        "held"
+    );
+    assert_eq!(locks.holder(&SLOT).unwrap().expect("listed").owner, "old");
+    assert!(locks.extend(&SLOT, token, 120).unwrap().is_some());
+    assert!(locks.release(&SLOT, token).unwrap());
+    let mut events = Vec::new();
+    for _ in 0..2 {
+        let payload: String = pubsub.get_message().unwrap().get_payload().unwrap();
+        events.push(serde_json::from_str::<serde_json::Value>(&payload).unwrap());
+    }
+    assert_eq!(events[0]["event"], "extended");
+    assert_eq!(events[1]["event"], "released");
+    assert_eq!(events[1]["owner"], "old");
+    assert_eq!(events[1]["fence"], 7);
+    assert_eq!(events[1]["time"], "10:30");
+    assert!(
+        locks.acquire(&SLOT, "new", 60, 0).unwrap().is_some(),
+        "free again"
+    );
+}

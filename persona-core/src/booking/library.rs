@@ -44,10 +44,6 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
-local function expire_at_least(key, ttl)
-  if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
-end
-
 -- GCRA in ticks of 1/limit ms (see ratelimit.rs). The key expires at the
 -- theoretical arrival time rounded up to the ms; its value is how many
 -- ticks that rounding added. So its PTTL gives tat - now without a TIME
@@ -98,22 +94,43 @@ redis.register_function('{p}otp_verify', function(keys, args)
   return 1
 end)
 
+-- The lock key holds "<token> <holder JSON>", so release and extend find
+-- the holder without reading the index. (A bare token, from an older
+-- version, still matches; its holder is read from the index.)
+-- Returns the holder JSON if `value` belongs to `token`, true for a bare
+-- token, else nil.
+local function held_by(value, token)
+  if not value then return nil end
+  if value == token then return true end
+  if string.sub(value, 1, #token + 1) == token .. ' ' then return string.sub(value, #token + 2) end
+  return nil
+end
+
+-- At least `ttl` ms: set when the key has no TTL (a new index), else
+-- extended when shorter.
+local function expire_at_least(key, ttl)
+  if redis.call('PEXPIRE', key, ttl, 'NX') == 0 then redis.call('PEXPIRE', key, ttl, 'GT') end
+end
+
 -- KEYS: lock, index, fence. ARGV: time, token, channel, ttl ms, owner as a
 -- JSON string, caller's clock ms, min fence, event head. Returns {fence,
--- expires_at_ms} or false when held.
+-- expires_at_ms} or false when held. The fence is computed first (reads
+-- only) and stored only once the lock is taken.
 redis.register_function('{p}lock_acquire', function(keys, args)
   local ttl = tonumber(args[4])
-  if not redis.call('SET', keys[1], args[2], 'NX', 'PX', args[4]) then return false end
   local now = now_ms()
-  local previous = redis.call('HGET', keys[2], args[1])
-  if previous then publish(args[3], 'expired', args[8], previous) end
   local fence = math.max(now, tonumber(args[6]), tonumber(args[7]))
   local last = tonumber(redis.call('GET', keys[3]))
   if last and last + 1 > fence then fence = last + 1 end
+  local holder = string.format('{"owner":%s,"fence":%d,"expires_at_ms":%d}', args[5], fence, now + ttl)
+  if not redis.call('SET', keys[1], args[2] .. ' ' .. holder, 'NX', 'PX', args[4]) then return false end
   redis.call('SET', keys[3], string.format('%d', fence), 'PX',
     string.format('%d', math.min(fence - now + 1, 2592000000)))
-  local holder = string.format('{"owner":%s,"fence":%d,"expires_at_ms":%d}', args[5], fence, now + ttl)
-  redis.call('HSET', keys[2], args[1], holder)
+  if redis.call('HSETNX', keys[2], args[1], holder) == 0 then
+    -- An entry left by a lock that expired unobserved.
+    publish(args[3], 'expired', args[8], redis.call('HGET', keys[2], args[1]))
+    redis.call('HSET', keys[2], args[1], holder)
+  end
   expire_at_least(keys[2], ttl)
   publish(args[3], 'acquired', args[8], holder)
   return {fence, now + ttl}
@@ -122,10 +139,11 @@ end)
 -- KEYS: lock, index. ARGV: time, token, channel, event head.
 redis.register_function{function_name = '{p}lock_release', flags = {'allow-oom'},
   callback = function(keys, args)
-    if redis.call('GET', keys[1]) ~= args[2] then return 0 end
+    local holder = held_by(redis.call('GET', keys[1]), args[2])
+    if not holder then return 0 end
     redis.call('DEL', keys[1])
-    local holder = redis.call('HGET', keys[2], args[1])
-    if holder then redis.call('HDEL', keys[2], args[1]) end
+    if holder == true then holder = redis.call('HGET', keys[2], args[1]) or nil end
+    redis.call('HDEL', keys[2], args[1])
     publish(args[3], 'released', args[4], holder)
     return 1
   end}
@@ -133,14 +151,15 @@ redis.register_function{function_name = '{p}lock_release', flags = {'allow-oom'}
 -- KEYS: lock, index. ARGV: time, token, channel, event head, ttl ms.
 -- Returns the new expiry (ms) or false.
 redis.register_function('{p}lock_extend', function(keys, args)
-  if redis.call('GET', keys[1]) ~= args[2] then return false end
+  local raw = held_by(redis.call('GET', keys[1]), args[2])
+  if not raw then return false end
+  if raw == true then raw = redis.call('HGET', keys[2], args[1]) end
   local ttl = tonumber(args[5])
-  redis.call('PEXPIRE', keys[1], ttl)
   local now = now_ms()
-  local raw = redis.call('HGET', keys[2], args[1])
   local holder = raw and cjson.decode(raw) or {}
   holder.expires_at_ms = now + ttl
   local encoded = cjson.encode(holder)
+  redis.call('SET', keys[1], args[2] .. ' ' .. encoded, 'PX', args[5])
   redis.call('HSET', keys[2], args[1], encoded)
   expire_at_least(keys[2], ttl)
   publish(args[3], 'extended', args[4], encoded)

@@ -6,6 +6,13 @@
 //! `{date:resource}` hash tag, so it is atomic and works on Redis Cluster.
 //! Lock lifetimes use Redis's clock (`TIME`).
 //!
+//! Keys of a day and resource: the lock of each time (`…:l:HH:MM`, value
+//! `"<token> <holder JSON>"`, so release and extend need not read the
+//! index), the index hash (time → holder JSON, for `locked()`), and the
+//! last fence of each time while it is ahead of the clock (`…:f:HH:MM`).
+//! Acquire is 7 commands inside the function and release 4 (they were 9
+//! and 5): on a host where PHP and Redis share a CPU each costs 1-2 µs.
+//!
 //! Fences are a hybrid logical clock in milliseconds, so that one sequence
 //! per slot keeps increasing across Redis mode, the plugin's database
 //! fallback (which issues max(last database fence + 1, its clock in ms)) and

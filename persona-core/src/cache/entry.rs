@@ -135,11 +135,14 @@ pub fn stamp(generation: u64, version: u64) -> String {
 }
 
 fn decimal_at(bytes: &[u8], at: usize) -> Option<u64> {
+    // On every lookup, twice: a plain loop, no UTF-8 check or str parse.
     let digits = bytes.get(at..at + 20)?;
-    if !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    std::str::from_utf8(digits).ok()?.parse().ok()
+    digits.iter().try_fold(0u64, |n, &b| {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+    })
 }
 
 /// The header of a stored value, or None when it is not one of ours.
