@@ -86,47 +86,49 @@ fn a_server_that_lost_the_functions_gets_them_again() {
 }
 
 #[test]
-fn rate_limit_state_of_another_format_counts_as_none() {
+fn an_older_rate_limit_key_carries_over_by_its_ttl() {
     let server = RedisServer::start();
     let c = client(&server, "of");
-    let limiter =
-        RateLimiter::new(Arc::clone(&c), &Name::parse("name", b"of").unwrap(), 3, 60).unwrap();
-    assert_eq!(limiter.attempt(b"k").unwrap().remaining, 2);
-    let mut admin = server.admin();
-    let (_, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-        .arg(0)
-        .arg("MATCH")
-        .arg("of:rl:*")
-        .arg("COUNT")
-        .arg(1000)
-        .query(&mut admin)
+    // 3 per minute (T = 20 s, whole ms) and 7 per second (T = 142.86 ms).
+    for (limit, window) in [(3, 60), (7, 1)] {
+        let name = format!("of{limit}");
+        let limiter = RateLimiter::new(
+            Arc::clone(&c),
+            &Name::parse("name", name.as_bytes()).unwrap(),
+            limit,
+            window,
+        )
         .unwrap();
-    assert_eq!(keys.len(), 1);
-    // The former "tat ms:ticks" text, and a sorted set from older versions.
-    redis::cmd("SET")
-        .arg(&keys[0])
-        .arg("1795991589347:12")
-        .arg("PX")
-        .arg(60_000)
-        .query::<()>(&mut admin)
-        .unwrap();
-    assert_eq!(limiter.attempt(b"k").unwrap().remaining, 2);
-    redis::cmd("DEL")
-        .arg(&keys[0])
-        .query::<()>(&mut admin)
-        .unwrap();
-    redis::cmd("ZADD")
-        .arg(&keys[0])
-        .arg(1)
-        .arg("a")
-        .query::<()>(&mut admin)
-        .unwrap();
-    redis::cmd("PEXPIRE")
-        .arg(&keys[0])
-        .arg(60_000)
-        .query::<()>(&mut admin)
-        .unwrap();
-    assert_eq!(limiter.attempt(b"k").unwrap().remaining, 2);
+        assert_eq!(limiter.attempt(b"k").unwrap().remaining, limit as u64 - 1);
+        let mut admin = server.admin();
+        let (_, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(0)
+            .arg("MATCH")
+            .arg(format!("of:rl:{name}:*"))
+            .arg("COUNT")
+            .arg(1000)
+            .query(&mut admin)
+            .unwrap();
+        assert_eq!(keys.len(), 1);
+        // The former "tat ms:ticks" text, its TTL tat - now: a full bucket.
+        redis::cmd("SET")
+            .arg(&keys[0])
+            .arg("1795991589347:12")
+            .arg("PX")
+            .arg(window * 1000)
+            .query::<()>(&mut admin)
+            .unwrap();
+        let refused = limiter.attempt(b"k").unwrap();
+        assert!(!refused.allowed, "{limit}/{window}s");
+        // Once the key expired, a full burst again.
+        redis::cmd("PEXPIRE")
+            .arg(&keys[0])
+            .arg(1)
+            .query::<()>(&mut admin)
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        assert_eq!(limiter.attempt(b"k").unwrap().remaining, limit as u64 - 1);
+    }
 }
 
 #[test]

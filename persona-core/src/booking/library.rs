@@ -48,14 +48,18 @@ end
 -- theoretical arrival time rounded up to the ms; its value is how many
 -- ticks that rounding added. So its PTTL gives tat - now without a TIME
 -- call, exactly. Returns the remaining burst (>= 0) when allowed, else
--- -1 - (seconds until an attempt is allowed). A value that is not a
--- number (an older version's state) counts as no state.
+-- -1 - (seconds until an attempt is allowed). An older version's key (its
+-- TTL was tat - now too) carries over; an unreadable remainder counts as 0.
 local function gcra(key, limit, window)
   local lead = 0
   local left = redis.call('PTTL', key)
   if left > 0 then
-    local back = tonumber(redis.pcall('GET', key))
-    if back then lead = left * limit - back end
+    -- When T is a whole number of ms (window % limit == 0, as in 5 per
+    -- hour or 10 per second) tat never falls between two ms: no rounding
+    -- to read back.
+    local back = 0
+    if window % limit ~= 0 then back = tonumber(redis.pcall('GET', key)) or 0 end
+    lead = left * limit - back
   end
   local capacity = window * limit
   if lead < 0 then lead = 0 elseif lead > capacity then lead = capacity end
