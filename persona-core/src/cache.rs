@@ -97,7 +97,7 @@ pub struct PersonaCache {
     /// What the last get/set/warm/observe/remember swallowed.
     last_error: Mutex<Option<Error>>,
     /// The generation and version last seen per post (store.rs).
-    known: Mutex<std::collections::HashMap<u64, Fence>>,
+    known: Mutex<std::collections::HashMap<u64, store::Known>>,
 }
 
 impl PersonaCache {

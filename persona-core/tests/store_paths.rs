@@ -103,3 +103,37 @@ fn a_fenced_store_after_an_invalidation_is_refused_on_the_pipeline_too() {
         Some(b"<p>new</p>".to_vec())
     );
 }
+
+#[test]
+fn the_pipeline_extends_the_post_keys_once_per_eighth_of_the_ttl() {
+    let server = RedisServer::start();
+    let c = client(&server, "sp3");
+    let pc = cache(&c);
+    let family = persona("family");
+    assert!(pc.set(pid(9), &family, b"<p>1</p>", 3600).unwrap()); // script
+    assert!(pc.set(pid(9), &family, b"<p>2</p>", 3600).unwrap()); // extends
+    reset(&server);
+    assert!(pc.set(pid(9), &family, b"<p>3</p>", 3600).unwrap());
+    let stats = commands(&server);
+    assert!(
+        stats.contains("cmdstat_pexpire:calls=1,"),
+        "NX only: {stats}"
+    );
+    let keys = Keys::new("sp3");
+    let mut admin = server.admin();
+    let pttl = |key: String, admin: &mut redis::Connection| -> i64 {
+        redis::cmd("PTTL").arg(key).query(admin).unwrap()
+    };
+    let variant = pttl(keys.cache_variant(9, "family"), &mut admin);
+    for key in [
+        keys.cache_version(9),
+        keys.cache_index(9),
+        keys.cache_generation(Keys::bucket(9)),
+    ] {
+        let left = pttl(key.clone(), &mut admin);
+        assert!(
+            left >= variant,
+            "{key} lives {left} ms, the variant {variant} ms"
+        );
+    }
+}
