@@ -115,5 +115,7 @@ foreach ([10, 1000, 3000] as $upTo) {
             $redis->expire('glue:rlm:198.51.100.7', 3600);
         }
     }
-    printf("| %d | %d | %d |\n", $upTo, $redis->rawCommand('MEMORY', 'USAGE', $key), $redis->rawCommand('MEMORY', 'USAGE', 'glue:rlm:198.51.100.7'));
+    $ours = $redis->rawCommand('MEMORY', 'USAGE', $key);
+    $theirs = $redis->rawCommand('MEMORY', 'USAGE', 'glue:rlm:198.51.100.7');
+    printf("| %d | %d | %d |\n", $upTo, $ours, $theirs);
 }
