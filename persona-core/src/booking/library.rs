@@ -16,7 +16,10 @@
 //!
 //! Out of memory: a function without flags is refused as a whole before it
 //! runs (never half-applied); the ones that only free memory (release)
-//! carry `allow-oom`.
+//! carry `allow-oom`. Functions are kept in RDB and AOF files, so a server that
+//! restarts with its data (and so possibly full) has them; one that lost
+//! them lost its data too, and has room for the `FUNCTION LOAD` (which
+//! Redis refuses when out of memory, unlike `SCRIPT LOAD`).
 //!
 //! Events (lock, release, extend, expiry) are JSON objects built by string
 //! concatenation instead of `cjson.encode`: Rust passes the slot's fields
