@@ -11,6 +11,7 @@ $port = (int) $port;
 $client = new RedisPersona\Client("redis://127.0.0.1:$port", ['prefix' => 'bench']);
 $cache = new RedisPersona\PersonaCache($client, ['beta' => 0]);
 $plain = new RedisPersona\PersonaCache($client, ['beta' => 0, 'compression' => 'none']);
+$lz4 = new RedisPersona\PersonaCache($client, ['beta' => 0, 'compression' => 'lz4']);
 $invalidator = new RedisPersona\Invalidator($client);
 $redis = new Redis();
 $redis->pconnect('127.0.0.1', $port);
@@ -26,6 +27,7 @@ $ttl = 3600;
 $cache->set(1, 'family', $page2k, $ttl);
 $cache->set(2, 'family', $page50k, $ttl);
 $plain->set(2, 'plain', $page50k, $ttl);
+$lz4->set(2, 'lz4', $page50k, $ttl);
 $redis->setex('glue:post:1:family', $ttl, $page2k);
 $redis->setex('glue:post:2:family', $ttl, $page50k);
 
@@ -53,8 +55,12 @@ $cases = [
         fn () => $cache->get(1, 'family'),
         fn () => $redis->get('glue:post:1:family'),
     ],
-    'get() hit, 50 KB page (LZ4-compressed by us)' => [
+    "get() hit, 50 KB page (default 'auto': plain on the loopback)" => [
         fn () => $cache->get(2, 'family'),
+        fn () => $redis->get('glue:post:2:family'),
+    ],
+    "get() hit, 50 KB page, compression 'lz4'" => [
+        fn () => $lz4->get(2, 'lz4'),
         fn () => $redis->get('glue:post:2:family'),
     ],
     "get() hit, 50 KB page, compression 'none'" => [

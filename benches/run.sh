@@ -56,11 +56,15 @@ booking=$(benches/booking-bench.sh)
   echo
   echo "## SlotLock, Otp and RateLimiter"
   echo
-  echo "phpredis side: SET NX EX + EVALSHA compare-and-delete; SETEX + GET + DEL of a plain code;"
-  echo "INCR then EXPIRE, two calls (fixed window). Ours also keep clock-floored fences, the per-day index and"
-  echo "events; store only HMACs and count attempts; and rate-limit by GCRA (one key per client, constant memory)."
+  echo "Two phpredis peers each. EVALSHA peer: SET NX EX + EVALSHA compare-and-delete; SETEX + GET + DEL of a"
+  echo "plain code; INCR then EXPIRE, two calls. Issue 15 peer (exactly as the issue describes it): SET NX EX + EVAL"
+  echo "compare-and-delete; SETEX / GET / DEL plus an INCR attempt limit; a bare INCR with EXPIRE only on the first"
+  echo "hit of a window. Ours also keep clock-floored fences, the per-day index and events; store only HMACs and"
+  echo "count attempts; and rate-limit by GCRA (one key per client, constant memory: second table)."
   echo
   echo "$primitives"
+  echo
+  cat benches/issue15.md
   echo
   echo "## WordPress page throughput"
   echo

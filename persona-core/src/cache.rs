@@ -12,9 +12,11 @@
 //! recreates it from the server clock, never with a value used before.
 //!
 //! Writes are fenced. A writer passes the generation and post version it saw
-//! before rendering; the store script refuses the write if either moved (a
-//! flush or `invalidatePost` happened meanwhile), so a render that started
-//! before an invalidation can never put stale content back. `get` records
+//! before rendering; the store refuses the write if either moved (a flush or
+//! `invalidatePost` happened meanwhile), so a render that started before an
+//! invalidation can never put stale content back: the store script checks
+//! atomically, and the pipeline used when both values are known stamps the
+//! value with them, so a reader never serves it once they moved (store.rs). `get` records
 //! what a miss saw and `observe` what a preload is about to render from, so
 //! "get, miss, render, set" and "observe, render, warm" are fenced too (for
 //! [`FENCE_WINDOW`]; see fences.rs).
@@ -34,6 +36,7 @@ mod fences;
 pub mod invalidate;
 mod scripts;
 mod single_flight;
+mod store;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,14 +47,12 @@ pub use self::config::CacheConfig;
 use self::counters::Event;
 use self::entry::{Freshness, Meta};
 pub use self::fences::{forget_renders, Fence};
-use self::scripts::STORE;
 pub use self::single_flight::{RememberError, Served};
 use crate::client::Client;
 use crate::clock::now_ms;
 use crate::error::{Error, Result};
 use crate::ids::{Persona, PostId};
 use crate::keys::Keys;
-use crate::kv::MAX_TTL_SECS;
 use crate::pool::Retry;
 
 pub const OPTION_NAMES: &[&str] = &[
@@ -95,10 +96,13 @@ pub struct PersonaCache {
     config: CacheConfig,
     /// What the last get/set/warm/observe/remember swallowed.
     last_error: Mutex<Option<Error>>,
+    /// The generation and version last seen per post (store.rs).
+    known: Mutex<std::collections::HashMap<u64, store::Known>>,
 }
 
 impl PersonaCache {
     pub fn new(client: Arc<Client>, config: CacheConfig) -> PersonaCache {
+        let config = config.for_server(client.config().info.addr());
         let keys = Keys::new(client.prefix());
         let namespace = client.namespace().to_owned();
         PersonaCache {
@@ -107,6 +111,7 @@ impl PersonaCache {
             namespace,
             config,
             last_error: Mutex::new(None),
+            known: Mutex::new(std::collections::HashMap::new()),
         }
     }
 
@@ -192,10 +197,11 @@ impl PersonaCache {
     }
 
     /// Decodes a variant if it is stamped with the current generation and
-    /// post version (both present) and is not past its stale window.
-    fn usable(&self, slot: &Slot, now: u64) -> Option<(Meta, Freshness, Vec<u8>)> {
-        let bytes = slot.value.as_deref()?;
-        let meta = entry::meta(bytes)?;
+    /// post version (both present) and is not past its stale window. Takes
+    /// the value out of the slot: a plain value becomes the HTML in place.
+    fn usable(&self, slot: &mut Slot, now: u64) -> Option<(Meta, Freshness, Vec<u8>)> {
+        let bytes = slot.value.take()?;
+        let meta = entry::meta(&bytes)?;
         let current = slot.fence.generation != 0 && slot.fence.version != 0;
         if !current
             || meta.generation != slot.fence.generation
@@ -207,7 +213,7 @@ impl PersonaCache {
         if freshness == Freshness::Expired {
             return None;
         }
-        let html = entry::html(bytes, MAX_MAX_BYTES as usize)?;
+        let html = entry::into_html(bytes, MAX_MAX_BYTES as usize)?;
         Some((meta, freshness, html))
     }
 
@@ -215,14 +221,15 @@ impl PersonaCache {
     pub fn get(&self, post: PostId, persona: &Persona) -> Result<Option<Vec<u8>>> {
         self.clear_error();
         let (post, persona) = (post.get(), persona.as_str());
-        let slot = self.read(post, Some(persona), false)?;
-        match self.usable(&slot, now_ms()) {
+        let mut slot = self.read(post, Some(persona), false)?;
+        match self.usable(&mut slot, now_ms()) {
             Some((_, Freshness::Fresh, html)) => {
                 counters::record(&self.client, Event::Hit);
                 Ok(Some(html))
             }
             _ => {
                 counters::record(&self.client, Event::Miss);
+                self.remember_known(post, slot.fence);
                 fences::record_variant(&self.namespace, post, persona, slot.fence);
                 fences::record_post(&self.namespace, post, slot.fence, false);
                 Ok(None)
@@ -237,6 +244,7 @@ impl PersonaCache {
         self.clear_error();
         let post = post.get();
         let slot = self.read(post, None, false)?;
+        self.remember_known(post, slot.fence);
         fences::record_post(&self.namespace, post, slot.fence, true);
         Ok(slot.fence.token(post))
     }
@@ -295,78 +303,6 @@ impl PersonaCache {
         match self.store(post, &variants, ttl_secs, 0, explicit.or(recorded), None)? {
             Stored::Yes => Ok(variants.len()),
             _ => Ok(0),
-        }
-    }
-
-    /// Runs the store script: one round trip, whatever the number of
-    /// variants. Without a fence the values join the current generation and
-    /// version.
-    fn store(
-        &self,
-        post: u64,
-        variants: &[(&str, &[u8])],
-        ttl_secs: u64,
-        render_ms: u32,
-        fence: Option<Fence>,
-        lock_token: Option<&str>,
-    ) -> Result<Stored> {
-        let stale_secs = self
-            .config
-            .stale_ttl_secs
-            .min((MAX_TTL_SECS as u64).saturating_sub(ttl_secs));
-        let now = now_ms();
-        let times = entry::Times {
-            fresh_until_ms: now + ttl_secs * 1000,
-            stale_until_ms: now + (ttl_secs + stale_secs) * 1000,
-            render_ms,
-        };
-        let encoded: Vec<(&str, entry::Encoded)> = variants
-            .iter()
-            .map(|(persona, html)| {
-                (
-                    *persona,
-                    entry::encode(html, &times, self.config.compress_min_bytes),
-                )
-            })
-            .collect();
-        let mut invocation = STORE.prepare_invoke();
-        invocation
-            .key(self.keys.cache_generation(Keys::bucket(post)))
-            .key(self.keys.cache_version(post))
-            .key(self.keys.cache_index(post))
-            // Without a token the script never touches the lock key; any
-            // key of the post's slot will do.
-            .key(match (lock_token, variants.first()) {
-                (Some(_), Some((persona, _))) => self.keys.cache_lock(post, persona),
-                _ => self.keys.cache_lock(post, "-"),
-            })
-            .arg(fence.map_or(String::new(), |f| f.generation.to_string()))
-            .arg(fence.map_or(String::new(), |f| f.version.to_string()))
-            .arg((ttl_secs + stale_secs) * 1000)
-            .arg(lock_token.unwrap_or(""))
-            .arg(format!("{}:{}", times.fresh_until_ms, times.stale_until_ms));
-        for (persona, e) in &encoded {
-            invocation
-                .key(self.keys.cache_variant(post, persona))
-                .arg(*persona)
-                .arg(e.bytes.as_slice());
-        }
-        let status: i64 = self.client.run(Retry::Once, |con| invocation.invoke(con))?;
-        match status {
-            1 => {
-                for (_, e) in &encoded {
-                    counters::record(
-                        &self.client,
-                        Event::Stored {
-                            raw_bytes: e.raw_len,
-                            stored_bytes: e.bytes.len() + entry::STAMP_LEN,
-                        },
-                    );
-                }
-                Ok(Stored::Yes)
-            }
-            0 => Ok(Stored::Flushed),
-            _ => Ok(Stored::Invalidated),
         }
     }
 

@@ -42,7 +42,7 @@
 //! {prefix}:otp:{h}:n               GCRA state of the issue limit ("tat ms:ticks")
 //!
 //! rate limits (RateLimiter); {h} = SHA-256 of the caller's key
-//! {prefix}:rl:{name}:{h}           GCRA state: "tat ms:remainder ticks" (ratelimit.rs)
+//! {prefix}:rl:{name}:{h}           GCRA state: TTL = tat - now, value = rounding ticks (ratelimit.rs)
 //!
 //! statistics (never flushed with the cache)
 //! {prefix}:st:d:{YYYY-MM-DD}       hash hits, misses, sets, raw_bytes, stored_bytes

@@ -35,7 +35,7 @@ type Render = Result<Vec<u8>, String>;
 fn values_round_trip_binary_safe_and_compressed() {
     let server = RedisServer::start();
     let c = client(&server, "t1");
-    let pc = cache(&c, &[]);
+    let pc = cache(&c, &[("compression", OptionValue::Str(b"lz4".to_vec()))]);
     let binary = b"<p>\0\xff\xfe caf\xc3\xa9</p>".to_vec();
     assert_eq!(pc.get(pid(5), &persona("family")).unwrap(), None);
     assert!(pc.set(pid(5), &persona("family"), &binary, 60).unwrap());
@@ -91,12 +91,16 @@ fn warm_writes_all_variants_in_one_round_trip_and_indexes_them() {
         .query::<()>(&mut admin)
         .unwrap();
     assert_eq!(pc.warm(pid(9), &variants(&list), 60, None).unwrap(), 8);
-    // One script call for all eight variants and the index.
+    // One pipeline for all eight variants and the index (the generation
+    // and version are known from the first warm): no script, one MGET,
+    // one HSET.
     let stats: String = redis::cmd("INFO")
         .arg("commandstats")
         .query(&mut admin)
         .unwrap();
-    assert!(stats.contains("cmdstat_evalsha:calls=1,"), "{stats}");
+    assert!(!stats.contains("cmdstat_evalsha"), "{stats}");
+    assert!(stats.contains("cmdstat_mget:calls=1,"), "{stats}");
+    assert!(stats.contains("cmdstat_hset:calls=1,"), "{stats}");
     assert!(stats.contains("cmdstat_set:calls=8,"), "{stats}");
     assert_eq!(
         pc.cached_personas(pid(9)).unwrap(),

@@ -13,7 +13,9 @@ namespace RedisPersona;
  * Codes are uniformly distributed digits from the OS CSPRNG. Redis stores
  * only an HMAC-SHA256 of the code (keyed by `$secret`) under a key named by
  * an HMAC of the identity: neither the code nor the identity is stored.
- * verify() compares in constant time and consumes the code atomically, so a
+ * verify() is one round trip: one atomic Redis function counts the attempt,
+ * compares HMACs (the code and the secret never reach Redis, so comparing
+ * HMACs leaks nothing about the code) and consumes the code on a match, so a
  * code works once, also when two verifications race. Every verification
  * counts as an attempt; after `max_attempts` the code is burnt, even if the
  * right code comes next. A new issue() replaces the previous code.

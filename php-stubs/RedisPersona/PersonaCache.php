@@ -12,8 +12,9 @@ namespace RedisPersona;
  *
  * A lookup is one Redis round trip. Hits and misses are counted in the
  * process and written at the end of the request, so counting costs no round
- * trip. Values are binary-safe; values of `compress_min_bytes` or more are
- * stored LZ4-compressed and decompressed transparently.
+ * trip. Values are binary-safe; with compression on, values of
+ * `compress_min_bytes` or more are stored LZ4-compressed and decompressed
+ * transparently.
  *
  * Every variant has a fresh TTL (`ttl`) and then a stale window
  * (`stale_ttl`): remember() serves a stale variant to everyone while one
@@ -34,13 +35,15 @@ final class PersonaCache
      * No I/O happens here.
      *
      * @param array{ttl?: int, stale_ttl?: int, max_bytes?: int, compress_min_bytes?: int,
-     *              compression?: 'lz4'|'none', beta?: float, lock_ttl_ms?: int,
+     *              compression?: 'auto'|'lz4'|'none', beta?: float, lock_ttl_ms?: int,
      *              lock_wait_ms?: int} $options
      *        `ttl` fresh lifetime in seconds (default 604800, one week);
      *        `stale_ttl` seconds a variant is still served while being refreshed (default 86400);
      *        `max_bytes` largest HTML accepted (default 1 MiB, at most 64 MiB);
      *        `compress_min_bytes` compress values at least this long (default 4096);
-     *        `compression` 'lz4' (default) or 'none';
+     *        `compression` 'auto' (default: LZ4 only when Redis is on another host;
+     *        on the loopback or a Unix socket a plain hit measured faster at every
+     *        size), 'lz4' or 'none';
      *        `beta` XFetch early-refresh factor (default 1.0; 0 disables early refresh);
      *        `lock_ttl_ms` lifetime of the single-flight render lock (default 5000);
      *        `lock_wait_ms` how long a caller waits for another's render (default lock_ttl_ms + 1000).

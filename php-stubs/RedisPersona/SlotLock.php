@@ -22,8 +22,11 @@ namespace RedisPersona;
  *
  * Each acquire, release, extend and observed expiry publishes JSON on the
  * channel `{prefix}:lk:{DATE:RESOURCE}:events`:
+ * one JSON object per event,
  * `{"event": "acquired|released|extended|expired", "date", "resource", "time",
- * "owner", "fence", "expires_at_ms"}`.
+ * "owner", "fence", "expires_at_ms"}` (`fence` and `expires_at_ms` integers,
+ * the other fields strings; the holder's three fields are absent when the
+ * holder is unknown). Parse it as JSON: the order of the fields is not fixed.
  *
  * Arguments: `$date` a real `YYYY-MM-DD`; `$time` `HH:MM` from 00:00 to 23:59;
  * `$resource` 1–64 characters of `A-Z a-z 0-9 _ . -`; `$owner` 1–200 bytes of

@@ -5,29 +5,35 @@
 //! - Redis holds only `HMAC-SHA256(secret, identity-hash ‖ code)` and an
 //!   attempt counter, under a key named by `HMAC-SHA256(secret, identity)`:
 //!   neither the code nor the identity (an email address) appears anywhere.
-//! - `verify` counts the attempt and fetches the stored HMAC atomically
-//!   (one script); the comparison happens here in constant time; on a match
-//!   a compare-and-delete script consumes the code, so of two racing
-//!   verifies with the right code exactly one succeeds. An attempt is
-//!   reserved before the comparison, so parallel guesses cannot get more
-//!   than `max_attempts` comparisons; past that the code is burnt: every
-//!   later verify fails, the right code included, until a new `issue`.
-//!   The burnt code is not deleted at once: deleting it while a right
-//!   guess that reserved an earlier attempt is still comparing would make
-//!   that legitimate verify fail (16 racing verifies could all lose).
+//! - `verify` is one round trip, one atomic function (library.rs): reserve
+//!   an attempt, compare the stored HMAC with the HMAC of the typed code
+//!   (computed here, with the secret Redis never sees), delete the code on
+//!   a match. Of two racing verifies with the right code exactly one
+//!   succeeds; parallel guesses cannot get more than `max_attempts`
+//!   comparisons; past that the code is burnt: every later verify fails,
+//!   the right code included, until a new `issue`. (Before, the HMAC was
+//!   fetched, compared here, and consumed by a second script: two round
+//!   trips.)
+//! - Why comparing in Lua is safe although Lua's string equality is not
+//!   constant-time (Lua interns strings, so equality is a pointer compare,
+//!   but interning the second string may `memcmp` it against the first):
+//!   both sides are `HMAC-SHA256(secret, identity-hash ‖ code)`. A timing
+//!   difference could at most tell how many leading bytes of the guess's
+//!   HMAC match the stored one; without the secret a guesser can neither
+//!   choose HMACs nor map a matching prefix back to a code, so learning it
+//!   says nothing about the code, and each guess costs an attempt anyway.
+//!   What must not leak (the code, the secret) never reaches Redis.
 //! - `issue` is limited to `issue_limit` per `issue_window` per identity
 //!   with the rate limiter's GCRA (a burst of `issue_limit`, then one every
 //!   `issue_window / issue_limit`), in the same script that stores the code;
 //!   a new code replaces the previous one.
 
-use std::sync::{Arc, LazyLock};
-use std::time::Duration;
+use std::sync::Arc;
 
 use hmac::{Hmac, Mac};
-use redis::Script;
 use sha2::Sha256;
-use subtle::ConstantTimeEq;
 
+use super::library::{fcall, Function};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::ids::Identity;
@@ -45,47 +51,6 @@ pub const OPTION_NAMES: &[&str] = &[
     "issue_window",
 ];
 pub use crate::policy::otp::{MAX_CODE_BYTES, MAX_IDENTITY_BYTES, MIN_SECRET_BYTES};
-
-/// KEYS: code, issue limiter state. ARGV: code HMAC, ttl ms, issue limit,
-/// window ms. Returns {1, 0} issued or {0, seconds until an issue is allowed}.
-static ISSUE: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(&format!(
-        "{}{}",
-        crate::ratelimit::GCRA_LUA,
-        r"
-local verdict = gcra(KEYS[2], tonumber(ARGV[3]), tonumber(ARGV[4]))
-if verdict[1] == 0 then return {0, verdict[3]} end
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'h', ARGV[1], 'a', 0)
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return {1, 0}
-"
-    ))
-});
-
-/// KEYS: code. ARGV: max attempts. Reserves an attempt; returns the stored
-/// HMAC, or false when there is no code or its attempts are used up (it
-/// stays refused until it expires or a new code replaces it).
-static ATTEMPT: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-local h = redis.call('HGET', KEYS[1], 'h')
-if not h then return false end
-if redis.call('HINCRBY', KEYS[1], 'a', 1) > tonumber(ARGV[1]) then return false end
-return h
-",
-    )
-});
-
-/// KEYS: code. ARGV: HMAC. Deletes the code if it is still that one.
-static CONSUME: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-if redis.call('HGET', KEYS[1], 'h') == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-",
-    )
-});
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OtpConfig {
@@ -192,17 +157,16 @@ impl Otp {
         let id = self.identity_hash(identity.as_bytes());
         let code = random_code(self.config.digits)?;
         let code_mac = self.mac(&[b"code", id.as_bytes(), code.as_bytes()]);
-        let mut call = ISSUE.prepare_invoke();
-        call.key(self.keys.otp_code(&id))
-            .key(self.keys.otp_issued(&id))
-            .arg(&code_mac)
+        let (code_key, issued_key) = (self.keys.otp_code(&id), self.keys.otp_issued(&id));
+        let mut call = Function::OtpIssue.call(&[&code_key, &issued_key]);
+        call.arg(&code_mac)
             .arg(self.config.ttl_secs * 1000)
             .arg(self.config.issue_limit)
             .arg(self.config.issue_window_secs * 1000);
-        let (issued, wait_secs): (i64, u64) =
-            self.client.run(Retry::Once, |con| call.invoke(con))?;
-        if issued != 1 {
-            let retry_after = Duration::from_secs(wait_secs);
+        let verdict: i64 = self.client.run(Retry::Once, |con| fcall(con, &call))?;
+        let decision = crate::ratelimit::decision(verdict);
+        if !decision.allowed {
+            let retry_after = decision.retry_after;
             return Err(Error::RateLimited {
                 retry_after,
                 message: format!(
@@ -228,27 +192,18 @@ impl Otp {
             ));
         }
         let id = self.identity_hash(identity.as_bytes());
-        let key = self.keys.otp_code(&id);
-        let stored: Option<String> = self.client.run(Retry::Once, |con| {
-            ATTEMPT.key(&key).arg(self.config.max_attempts).invoke(con)
-        })?;
-        let Some(stored) = stored else {
-            return Ok(false);
-        };
         // Users paste codes with spaces; the code itself is only digits.
         let typed: Vec<u8> = code
             .iter()
             .copied()
             .filter(|b| !b.is_ascii_whitespace())
             .collect();
-        let expected = self.mac(&[b"code", id.as_bytes(), &typed]);
-        if !bool::from(expected.as_bytes().ct_eq(stored.as_bytes())) {
-            return Ok(false);
-        }
-        let consumed: i64 = self.client.run(Retry::Once, |con| {
-            CONSUME.key(&key).arg(&stored).invoke(con)
-        })?;
-        Ok(consumed == 1)
+        let candidate = self.mac(&[b"code", id.as_bytes(), &typed]);
+        let key = self.keys.otp_code(&id);
+        let mut call = Function::OtpVerify.call(&[&key]);
+        call.arg(&candidate).arg(self.config.max_attempts);
+        let verified: i64 = self.client.run(Retry::Once, |con| fcall(con, &call))?;
+        Ok(verified == 1)
     }
 
     pub fn config(&self) -> &OtpConfig {

@@ -16,18 +16,27 @@
 //! Exact integer maths: times are counted in ticks of 1/limit ms, so T is
 //! exactly `window_ms` ticks. Lua numbers are doubles, exact up to 2^53; only
 //! differences from now are multiplied by `limit` (at most 30 days × 100 000
-//! ≈ 2.6e14 ticks), never absolute times. The stored value is
-//! `"<tat whole ms>:<remainder ticks>"`.
+//! ≈ 2.6e14 ticks), never absolute times.
+//!
+//! Stored form (one short string per key, whatever the limit): the key
+//! expires at tat rounded up to the ms, and its value is the number of ticks
+//! that rounding added (0 to limit - 1). So `PTTL` reads tat - now exactly,
+//! and the function needs no `TIME` call and no parsing: `PTTL`, `GET`, `SET
+//! PX` (library.rs; 3.9 µs of server time against 6.8 µs for the former
+//! `"tat ms:ticks"` script with `TIME`). When T is a whole number of ms
+//! (5 per hour, 10 per second) the value is always 0 and is not even read.
+//! The TTL is the state: an older version's key (whose TTL was also
+//! tat - now) carries over; an unreadable value counts as no remainder.
 //!
 //! The caller's key (an IP, an email) is hashed (SHA-256) into the key name,
 //! so no personal data appears in Redis and any string is a valid key.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 use std::time::Duration;
 
-use redis::Script;
 use sha2::{Digest, Sha256};
 
+use super::library::{fcall, Function};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::ids::Name;
@@ -37,42 +46,6 @@ use crate::pool::Retry;
 use crate::token;
 
 pub use crate::policy::rate_limit::{MAX_KEY_BYTES, MAX_LIMIT, MAX_WINDOW_SECS};
-
-/// Lua: `gcra(key, limit, window_ms)` returns {allowed 0/1, remaining,
-/// retry after in whole seconds}, storing the new tat only when allowed.
-/// Shared with the OTP issue limit. A value of another type or format (an
-/// older version's sorted set or counter) counts as no state.
-pub const GCRA_LUA: &str = r"
-local function gcra(key, limit, window)
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  local capacity = window * limit
-  local lead = 0
-  local stored = redis.pcall('GET', key)
-  if type(stored) == 'string' then
-    local ms, frac = string.match(stored, '^(%d+):(%d+)$')
-    if ms then lead = (tonumber(ms) - now) * limit + tonumber(frac) end
-  end
-  if lead < 0 then lead = 0 end
-  if lead > capacity then lead = capacity end
-  local new_lead = lead + window
-  if new_lead > capacity then
-    return {0, 0, math.ceil((new_lead - capacity) / (limit * 1000))}
-  end
-  local whole = math.floor(new_lead / limit)
-  local value = string.format('%d:%d', now + whole, new_lead - whole * limit)
-  redis.call('SET', key, value, 'PX', math.ceil(new_lead / limit))
-  return {1, math.floor((capacity - new_lead) / window), 0}
-end
-";
-
-/// KEYS: state. ARGV: limit, window ms.
-/// Returns {allowed 0/1, remaining, retry after s}.
-static ATTEMPT: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(&format!(
-        "{GCRA_LUA}return gcra(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))"
-    ))
-});
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Decision {
@@ -122,17 +95,10 @@ impl RateLimiter {
     /// Records an attempt if the limit allows it.
     pub fn attempt(&self, key: &[u8]) -> Result<Decision> {
         let key = self.key(key)?;
-        let mut call = ATTEMPT.prepare_invoke();
-        call.key(&key)
-            .arg(self.limit)
-            .arg(self.window.as_millis() as u64);
-        let (allowed, remaining, wait_secs): (i64, u64, u64) =
-            self.client.run(Retry::Once, |con| call.invoke(con))?;
-        Ok(Decision {
-            allowed: allowed == 1,
-            remaining,
-            retry_after: Duration::from_secs(wait_secs),
-        })
+        let mut call = Function::Rate.call(&[&key]);
+        call.arg(self.limit).arg(self.window.as_millis() as u64);
+        let verdict: i64 = self.client.run(Retry::Once, |con| fcall(con, &call))?;
+        Ok(decision(verdict))
     }
 
     /// Forgets the state of `key`: it gets a full burst again.
@@ -141,5 +107,23 @@ impl RateLimiter {
         self.client.run(Retry::Idempotent, |con| {
             redis::cmd("DEL").arg(&key).query::<()>(con)
         })
+    }
+}
+
+/// What the `gcra` Lua function returns: the remaining burst (>= 0) when
+/// allowed, else -1 - seconds to wait.
+pub(crate) fn decision(verdict: i64) -> Decision {
+    if verdict >= 0 {
+        Decision {
+            allowed: true,
+            remaining: verdict as u64,
+            retry_after: Duration::ZERO,
+        }
+    } else {
+        Decision {
+            allowed: false,
+            remaining: 0,
+            retry_after: Duration::from_secs(verdict.unsigned_abs() - 1),
+        }
     }
 }

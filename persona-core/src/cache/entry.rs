@@ -135,11 +135,14 @@ pub fn stamp(generation: u64, version: u64) -> String {
 }
 
 fn decimal_at(bytes: &[u8], at: usize) -> Option<u64> {
+    // On every lookup, twice: a plain loop, no UTF-8 check or str parse.
     let digits = bytes.get(at..at + 20)?;
-    if !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    std::str::from_utf8(digits).ok()?.parse().ok()
+    digits.iter().try_fold(0u64, |n, &b| {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+    })
 }
 
 /// The header of a stored value, or None when it is not one of ours.
@@ -161,17 +164,26 @@ pub fn meta(bytes: &[u8]) -> Option<Meta> {
 /// a declared length above `max_len`, so a corrupt value cannot make us
 /// allocate more than the cache would ever store.
 pub fn html(bytes: &[u8], max_len: usize) -> Option<Vec<u8>> {
-    meta(bytes)?;
-    let raw_len = u32_at(bytes, STAMP_LEN + 23)? as usize;
+    into_html(bytes.to_vec(), max_len)
+}
+
+/// [`html`] on a value the caller owns: a plain value becomes the HTML in
+/// its own buffer (the header is cut off, nothing is allocated), a
+/// compressed one is decompressed into one buffer of the declared size.
+pub fn into_html(mut bytes: Vec<u8>, max_len: usize) -> Option<Vec<u8>> {
+    meta(&bytes)?;
+    let raw_len = u32_at(&bytes, STAMP_LEN + 23)? as usize;
     if raw_len > max_len {
         return None;
     }
-    let payload = &bytes[HEADER_LEN..];
     if bytes[STAMP_LEN + 2] & FLAG_LZ4 != 0 {
-        let html = lz4_flex::block::decompress(payload, raw_len).ok()?;
+        let html = lz4_flex::block::decompress(&bytes[HEADER_LEN..], raw_len).ok()?;
         (html.len() == raw_len).then_some(html)
+    } else if bytes.len() - HEADER_LEN == raw_len {
+        bytes.drain(..HEADER_LEN);
+        Some(bytes)
     } else {
-        (payload.len() == raw_len).then(|| payload.to_vec())
+        None
     }
 }
 

@@ -79,12 +79,12 @@ impl PersonaCache {
         let started = Instant::now();
         let mut pause = Duration::from_millis(2);
         loop {
-            let slot = match self.read(post, Some(persona), true) {
+            let mut slot = match self.read(post, Some(persona), true) {
                 Ok(slot) => slot,
                 Err(e) => return self.bypass(e, &mut render),
             };
             let now = now_ms();
-            let current = self.usable(&slot, now);
+            let current = self.usable(&mut slot, now);
             let wants_refresh = match &current {
                 Some((meta, Freshness::Fresh, _)) => {
                     meta.refresh_early(now, self.config.beta, 1.0 - fastrand::f64())
