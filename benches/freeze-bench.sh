@@ -33,7 +33,8 @@ trap 'exit 143' TERM HUP
 
 export RP_DISABLE_CRON=1 RP_FPM_CHILDREN=${BENCH_FPM_CHILDREN:-4}
 RP_EXTENSION=$so "$site" start "$state" >/dev/null
-"$site" wp "$state" tests/wp/site/content.php >"$state/content.env"
+# The page tier stays off: these measure the fragment tier and the fallback.
+RP_PAGE_CACHE=off "$site" wp "$state" tests/wp/site/content.php >"$state/content.env"
 page=$(grep '^WELCOME_URL=' "$state/content.env" | cut -d= -f2)
 redis_pid=$(cat "$state/redis/redis.pid")
 

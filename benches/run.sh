@@ -22,7 +22,7 @@ primitives=$(php_bench benches/primitives-bench.php "${args[@]}")
 pages=$(php_bench benches/page-bench.php "${args[@]}")
 # Not pinned: nginx, php-fpm, MariaDB, Redis and wrk share both cores, as on a small host.
 wordpress=$(benches/wp-bench.sh)
-pages=$(benches/wp-page-bench.sh)
+page_tier=$(benches/wp-page-bench.sh)
 freeze=$(benches/freeze-bench.sh)
 booking=$(benches/booking-bench.sh)
 {
@@ -79,14 +79,15 @@ booking=$(benches/booking-bench.sh)
   echo "## Full-page tier on a typical block-theme page"
   echo
   echo "wrk -t2 -c${BENCH_WRK_CONNECTIONS:-8} -d${BENCH_WRK_SECONDS:-10}s --latency against one ~1 200-word post (headings, paragraphs, a list, a quote,"
-  echo "persona parts; no slow shortcode) of the block theme Twenty Twenty-Three, persona cookie set, no"
-  echo "Accept-Encoding (so every page hit is decoded from the stored gzip), php-fpm with 4 workers and opcache, nothing"
+  echo "persona parts; no slow shortcode) of the block theme Twenty Twenty-Three, persona cookie set,"
+  echo "Accept-Encoding: identity (so every page hit is decoded from the stored gzip) except in the row that says gzip,"
+  echo "php-fpm with 4 workers and opcache (revalidating every 2 s, Debian's default), nothing"
   echo "pinned. The floor is a one-line PHP script readfile()-ing the same bytes through the same nginx and"
   echo "php-fpm; each row's share of its throughput is in \"of the floor\". TTFB: median of 20 sequential requests"
   echo "(benches/wp-page-bench.sh). Targets: page hits at >= 55 % of the floor, TTFB <= 1.2 ms; with Redis"
   echo "stopped, within 10 % of the same site with the page tier off."
   echo
-  echo "$pages"
+  echo "$page_tier"
   echo
   echo "## WordPress while Redis is frozen"
   echo

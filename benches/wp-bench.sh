@@ -15,7 +15,8 @@ samples=${BENCH_TTFB_SAMPLES:-50}
 trap '"$site" stop "$state" >/dev/null' EXIT
 export RP_DISABLE_CRON=1 RP_FPM_CHILDREN=${BENCH_FPM_CHILDREN:-4}
 url=$(RP_EXTENSION=$so "$site" start "$state")
-"$site" wp "$state" tests/wp/site/content.php >"$state/content.env"
+# The page tier stays off: these measure the fragment tier and the fallback.
+RP_PAGE_CACHE=off "$site" wp "$state" tests/wp/site/content.php >"$state/content.env"
 page=$(grep '^SLOW_URL=' "$state/content.env" | cut -d= -f2)
 
 plugin() { # plugin activate|deactivate
