@@ -3,20 +3,7 @@
 // Runs due WP-Cron events once inside WordPress (tests/wp/site.sh wp DIR
 // this-file), as Site::run_cron() does for the PHP tests: the test site has
 // WP-Cron disabled, so the browser test drives "Warm all" through this.
-define('DOING_CRON', true);
-$ran = 0;
-foreach (wp_get_ready_cron_jobs() as $timestamp => $hooks) {
-    foreach ($hooks as $hook => $events) {
-        foreach ($events as $event) {
-            if ($event['schedule'] !== false) {
-                wp_reschedule_event($timestamp, $event['schedule'], $hook, $event['args']);
-            }
-            wp_unschedule_event($timestamp, $hook, $event['args']);
-            do_action_ref_array($hook, $event['args']);
-            $ran++;
-        }
-    }
-}
+$ran = (int) require dirname(__DIR__) . '/wp/site/run-due-cron.php';
 // While a preload job runs, its next batch runs now, scheduled or not: the
 // test does not wait the minute WP-Cron would after a page that defined
 // DONOTCACHEPAGE, and an admin page view racing this process on the `cron`

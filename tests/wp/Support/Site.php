@@ -218,23 +218,7 @@ final class Site
         // One process per round, as WP-Cron runs one request after another
         // (a page that defined DONOTCACHEPAGE ends its round's preload).
         for ($round = 0; $round < 100; $round++) {
-            $ran = (int) self::wp(<<<'PHP'
-                define('DOING_CRON', true);
-                $ran = 0;
-                foreach (wp_get_ready_cron_jobs() as $timestamp => $hooks) {
-                    foreach ($hooks as $hook => $events) {
-                        foreach ($events as $event) {
-                            if ($event['schedule'] !== false) {
-                                wp_reschedule_event($timestamp, $event['schedule'], $hook, $event['args']);
-                            }
-                            wp_unschedule_event($timestamp, $hook, $event['args']);
-                            do_action_ref_array($hook, $event['args']);
-                            $ran++;
-                        }
-                    }
-                }
-                echo $ran;
-                PHP);
+            $ran = (int) self::wp(sprintf('echo (int) require %s;', var_export(dirname(__DIR__) . '/site/run-due-cron.php', true)));
             if ($ran === 0) {
                 return;
             }
