@@ -8,11 +8,15 @@
 //! out, one thread pings; an open page costs one socket and a few hundred
 //! bytes here, never a thread, and the number of pages is capped
 //! (`--max-clients`; the next one gets 503 and the widget falls back to the
-//! heartbeat). nginx proxies `/rp-events` to it (tests/wp/site.sh).
+//! heartbeat), and so is the number per client address (`--max-per-ip`, 429
+//! beyond it). nginx proxies `/rp-events` to it (tests/wp/site.sh) and
+//! passes the browser's address in `X-Real-IP`, which the relay believes
+//! only from a loopback peer.
 //!
 //! Usage: `slot-events --listen 127.0.0.1:PORT --redis redis://HOST:PORT
-//! --prefix PREFIX [--max-clients N]`. Events carry only the event name and
-//! the time of day: never the owner, fence or token of a lock.
+//! --prefix PREFIX [--max-clients N] [--max-per-ip N]`. Events carry only
+//! the event name and the time of day: never the owner, fence or token of a
+//! lock.
 
 mod event;
 mod http;
@@ -27,6 +31,7 @@ struct Options {
     redis: String,
     prefix: String,
     max_clients: usize,
+    max_per_ip: usize,
 }
 
 fn options() -> Result<Options, String> {
@@ -35,6 +40,7 @@ fn options() -> Result<Options, String> {
         redis: String::new(),
         prefix: String::new(),
         max_clients: 1000,
+        max_per_ip: 32,
     };
     let mut args = std::env::args().skip(1);
     while let Some(name) = args.next() {
@@ -47,6 +53,11 @@ fn options() -> Result<Options, String> {
                 options.max_clients = value
                     .parse()
                     .map_err(|_| format!("--max-clients: not a number: {value}"))?
+            }
+            "--max-per-ip" => {
+                options.max_per_ip = value
+                    .parse()
+                    .map_err(|_| format!("--max-per-ip: not a number: {value}"))?
             }
             _ => return Err(format!("unknown option {name}")),
         }
@@ -75,7 +86,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let clients = Arc::new(relay::Clients::new(options.max_clients));
+    let clients = Arc::new(relay::Clients::new(options.max_clients, options.max_per_ip));
     relay::spawn_subscriber(options.redis, options.prefix, Arc::clone(&clients));
     relay::spawn_pinger(Arc::clone(&clients));
     eprintln!("slot-events: listening on {}", options.listen);

@@ -236,7 +236,8 @@ final class BookingsTest extends SiteTestCase
         $headers = ['headers' => ['X-RP-Test-IP' => $ip]];
         $this->assertSame(400, Site::rest('POST', self::ROUTE, $slot + ['token' => $token], $headers)['status']);
         $this->assertSame(400, self::confirm(['time' => '25:00'] + $slot, $token, $email, self::identity_token($email), $ip)['status']);
-        $past = ['date' => gmdate('Y-m-d'), 'time' => '00:00'] + $slot;
+        // Today is the site's (its timezone), not UTC's: 00:00 of it has always passed.
+        $past = ['date' => Site::wp("echo wp_date('Y-m-d');"), 'time' => '00:00'] + $slot;
         $this->assertSame(400, self::confirm($past, $token, $email, self::identity_token($email), $ip)['status']);
         $this->assertSame(401, Site::rest('DELETE', self::ROUTE . '/RP-0000000000', null, $headers)['status'], 'no token, no manager');
     }

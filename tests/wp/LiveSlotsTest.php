@@ -9,20 +9,29 @@ use RedisPersona\WpTests\Support\SiteTestCase;
 
 /**
  * The live slot stream (/rp-events, the slot-events relay behind nginx):
- * a page watching a day hears a hold, a release and a booking within a
- * second, and learns nothing but the event and the time.
+ * a page watching a day hears a hold, a release, a booking and a
+ * cancellation within a second, and learns nothing but the event and the
+ * time.
  */
 final class LiveSlotsTest extends SiteTestCase
 {
-    /** Reads the stream until $count slot events arrived or the deadline passed; returns them. */
+    /**
+     * Reads the stream until $count slot events arrived or the deadline
+     * passed; returns them. `changed` (sent to every page whenever the relay
+     * subscribes again, e.g. after another test's outage) is left out.
+     */
     private static function events($multi, string &$buffer, int $count, float $deadline): array
     {
         do {
             curl_multi_exec($multi, $running);
             curl_multi_select($multi, 0.05);
             preg_match_all('/^event: slot\ndata: (.+)$/m', $buffer, $m);
-        } while (count($m[1]) < $count && microtime(true) < $deadline && $running);
-        return array_map(static fn (string $json): array => json_decode($json, true), $m[1]);
+            $events = array_values(array_filter(
+                array_map(static fn (string $json): array => json_decode($json, true), $m[1]),
+                static fn (array $event): bool => $event['event'] !== 'changed'
+            ));
+        } while (count($events) < $count && microtime(true) < $deadline && $running);
+        return $events;
     }
 
     public function testAWatchingPageHearsHoldsReleasesAndBookingsAtOnce(): void
@@ -67,9 +76,18 @@ final class LiveSlotsTest extends SiteTestCase
                 var_export($email, true)
             ));
             $body = $slot + ['token' => $hold['json']['token'], 'identity' => $email, 'identity_token' => $identity_token];
-            $this->assertSame(201, Site::rest('POST', 'redis-persona/v1/bookings', $body, $ip)['status']);
+            $booked = Site::rest('POST', 'redis-persona/v1/bookings', $body, $ip);
+            $this->assertSame(201, $booked['status']);
             $events = self::events($multi, $buffer, 2, microtime(true) + 2);
             $this->assertSame(['event' => 'released', 'time' => '10:00'], $events[1] ?? null, 'the booking released the hold');
+
+            // A cancellation has no hold to release: it is announced on the day's channel.
+            $cancelled = Site::rest('DELETE', 'redis-persona/v1/bookings/' . $booked['json']['reference'], null, ['auth' => Site::admin()]);
+            $this->assertSame(200, $cancelled['status'], $cancelled['body']);
+            $started = microtime(true);
+            $events = self::events($multi, $buffer, 3, $started + 2);
+            $this->assertSame('10:00', $events[2]['time'] ?? null, 'the cancellation was heard: ' . $buffer);
+            $this->assertLessThan(1.0, microtime(true) - $started, 'heard within a second');
             $this->assertStringNotContainsString('Ada', $buffer, 'owners never leave the site');
             $this->assertStringNotContainsString((string) $hold['json']['fence'], $buffer);
         } finally {

@@ -25,7 +25,7 @@ final class RestContractTest extends SiteTestCase
         '/redis-persona/v1/availability' => 'redis-persona-availability',
         '/redis-persona/v1/otp/request' => 'redis-persona-otp',
         '/redis-persona/v1/otp/verify' => 'redis-persona-otp',
-        '/redis-persona/v1/bookings' => 'redis-persona-booking',
+        '/redis-persona/v1/bookings' => 'redis-persona-bookings',
         '/redis-persona/v1/bookings/(?P<reference>RP-[0-9A-Z]{10})' => 'redis-persona-booking',
     ];
 
@@ -43,6 +43,11 @@ final class RestContractTest extends SiteTestCase
             $this->assertNotEmpty($schema['properties'], $route);
         }
         $this->assertArrayHasKey('date', $routes['/redis-persona/v1/availability']['endpoints'][0]['args'], 'arguments are listed too');
+        // GET /bookings answers {bookings, total}, and its schema says so.
+        $list = $routes['/redis-persona/v1/bookings']['schema']['properties'];
+        $this->assertSame('array', $list['bookings']['type'] ?? null);
+        $this->assertArrayHasKey('reference', $list['bookings']['items']['properties']);
+        $this->assertSame('integer', $list['total']['type'] ?? null);
     }
 
     public function testOptionsOnARouteAnswersItsSchema(): void

@@ -15,7 +15,7 @@ export RP_DISABLE_CRON=1
 RP_EXTENSION=$so "$site" start "$state" >/dev/null
 RP_PAGE_CACHE=off "$site" wp "$state" "$root/tests/wp/site/content.php" >"$state/content.env"
 : >"$state/wp-debug.log"
-rm -f "$state/mail.log" "$state/slow.log"
+rm -f "$state/mail.log" "$state/slow.log" "$state/actions.log"
 export RP_WP_STATE=$state
 
 echo "== WordPress end-to-end: extension loaded ($(php -r 'echo PHP_VERSION;'), $(basename "$so"))"

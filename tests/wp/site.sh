@@ -186,7 +186,11 @@ user root;
 worker_processes 2;
 pid $dir/nginx/nginx.pid;
 error_log $dir/nginx/error.log;
-events { worker_connections 1024; }
+# An open booking page holds two connections here (browser and relay), all
+# in one worker at worst: room for the relay's --max-clients streams plus
+# ordinary traffic.
+worker_rlimit_nofile 8192;
+events { worker_connections $((events_max_clients * 2 + 1024)); }
 http {
   include /etc/nginx/mime.types;
   access_log $dir/nginx/access.log;
@@ -206,6 +210,8 @@ http {
       proxy_pass http://127.0.0.1:$events_port;
       proxy_http_version 1.1;
       proxy_set_header Connection '';
+      # The relay caps streams per client address; it believes this header from loopback only.
+      proxy_set_header X-Real-IP \$remote_addr;
       proxy_buffering off;
       proxy_cache off;
       proxy_read_timeout 1h;
@@ -233,6 +239,7 @@ CONF
 }
 
 events_bin=${RP_SLOT_EVENTS:-$root/target/release/slot-events}
+events_max_clients=1000
 events_port() {
   local port
   port=$(cat "$dir/events.port" 2>/dev/null || true)
@@ -246,7 +253,7 @@ start_events() {
   stop_pid "$dir/events.pid"
   prefix=$(wp_run "$here/site/print-prefix.php")
   setsid "$events_bin" --listen "127.0.0.1:$(cat "$dir/events.port")" --redis "redis://127.0.0.1:$redis_port" \
-    --prefix "$prefix" </dev/null >>"$dir/events.log" 2>&1 &
+    --prefix "$prefix" --max-clients "$events_max_clients" </dev/null >>"$dir/events.log" 2>&1 &
   echo $! >"$dir/events.pid"
 }
 

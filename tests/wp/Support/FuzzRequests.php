@@ -24,14 +24,14 @@ final class FuzzRequests
         '2031-02-30', '2031-13-01', "2031-05-05\n", '24:00', '9:00', 'room 1', 'a@b', '12345a', 'default',
     ];
 
+    /** Far over nginx's request-line buffers (8 KB): still a 414, never a reset connection. */
+    private const MAX_URL_BYTES = 100000;
+
     /**
      * Draws from mt_rand: the caller seeds it (mt_srand) once for the run.
      *
      * @param array<string, mixed> $route {path, endpoints: list<{methods, args}>}
      */
-    /** Far over nginx's request-line buffers (8 KB): still a 414, never a reset connection. */
-    private const MAX_URL_BYTES = 100000;
-
     public function __construct(private array $route)
     {
     }

@@ -122,6 +122,25 @@ final class Site
         return is_file($file) ? count(file($file) ?: []) : 0;
     }
 
+    /**
+     * What the sandbox logged of a plugin action (redis_persona_booking_created,
+     * redis_persona_booking_cancelled, redis_persona_error) since $since (a microtime).
+     *
+     * @return list<array<string, mixed>> each action's argument
+     */
+    public static function actions(string $hook, float $since = 0.0): array
+    {
+        $file = self::dir() . '/actions.log';
+        $found = [];
+        foreach (is_file($file) ? (file($file, FILE_IGNORE_NEW_LINES) ?: []) : [] as $line) {
+            $action = json_decode($line, true);
+            if (is_array($action) && $action['hook'] === $hook && $action['at'] >= $since) {
+                $found[] = $action['args'];
+            }
+        }
+        return $found;
+    }
+
     /** @return list<array{to: string, subject: string, message: string}> */
     public static function mails(): array
     {

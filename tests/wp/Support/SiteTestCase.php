@@ -24,6 +24,15 @@ abstract class SiteTestCase extends TestCase
         $this->assertSame([], Site::log_problems($this->log_offset), 'the site logged problems during the test');
     }
 
+    /**
+     * For a test that makes the database fail on purpose: what the site
+     * logged so far (wpdb's own "WordPress database error" lines) is expected.
+     */
+    protected function expectLoggedDatabaseErrors(): void
+    {
+        $this->log_offset = Site::log_size();
+    }
+
     /** A client address of its own for each test, so rate limits do not leak between tests. */
     protected static function ip(): string
     {

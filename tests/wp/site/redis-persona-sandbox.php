@@ -164,3 +164,55 @@ add_shortcode('rp_private', static function (): string {
     }
     return '<p>private response</p>';
 });
+
+// What the plugin announced, as JSON lines the tests read (Site::actions):
+// bookings created and cancelled, and every reported error.
+foreach (['redis_persona_booking_created', 'redis_persona_booking_cancelled'] as $rp_sandbox_hook) {
+    add_action($rp_sandbox_hook, static function ($booking) use ($rp_sandbox_hook): void {
+        $line = wp_json_encode(['hook' => $rp_sandbox_hook, 'args' => $booking, 'at' => microtime(true)]);
+        file_put_contents(REDIS_PERSONA_SANDBOX_DIR . '/actions.log', $line . "\n", FILE_APPEND | LOCK_EX);
+    });
+}
+add_action('redis_persona_error', static function ($error): void {
+    $args = $error instanceof Throwable ? ['class' => get_class($error), 'message' => $error->getMessage()] : [];
+    $line = wp_json_encode(['hook' => 'redis_persona_error', 'args' => $args, 'at' => microtime(true)]);
+    file_put_contents(REDIS_PERSONA_SANDBOX_DIR . '/actions.log', $line . "\n", FILE_APPEND | LOCK_EX);
+});
+
+// A booking written while a lock of its slot is being taken (option
+// rp_sandbox_book_during_lock: [lock name, date, time, resource]), in the
+// instant between Booking::lock()'s first look at the bookings and the lock
+// row's insert: the race the second look must catch.
+add_filter('query', static function ($query) {
+    static $busy = false;
+    $lock_row = is_string($query) && str_starts_with(ltrim($query), 'INSERT IGNORE INTO') && str_contains($query, 'redis_persona_state');
+    if ($busy || !$lock_row) {
+        return $query;
+    }
+    $busy = true;
+    try {
+        $race = get_option('rp_sandbox_book_during_lock');
+        if (is_array($race) && count($race) === 4 && str_contains($query, "'" . $race[0] . "'")) {
+            delete_option('rp_sandbox_book_during_lock');
+            [, $date, $time, $resource] = array_map('strval', $race);
+            $GLOBALS['wpdb']->insert(RedisPersona\WordPress\BookingTable::name(), [
+                'reference' => RedisPersona\WordPress\BookingStore::new_reference(),
+                'resource' => $resource,
+                'slot_date' => $date,
+                'slot_time' => $time,
+                'seat' => 1,
+                'active_slot' => RedisPersona\WordPress\BookingStore::active_slot($date, $time, $resource),
+                'status' => RedisPersona\WordPress\BookingStore::CONFIRMED,
+                'fence' => 0,
+                'mode' => 'sandbox',
+                'hold_hash' => hash('sha256', 'sandbox'),
+                'identity_hash' => hash('sha256', 'sandbox'),
+                'email' => '',
+                'created_at' => gmdate('Y-m-d H:i:s'),
+            ]);
+        }
+    } finally {
+        $busy = false;
+    }
+    return $query;
+});

@@ -72,7 +72,12 @@ final class BookingsPage
                 ? sanitize_text_field(wp_unslash($_GET['reference']))
                 : '';
             check_admin_referer('rp-cancel-' . $reference);
-            $done = $this->bookings->cancel($reference) ? 'cancelled' : 'not-cancelled';
+            try {
+                $done = $this->bookings->cancel($reference) ? 'cancelled' : 'not-cancelled';
+            } catch (BookingStorageError $e) {
+                $this->bookings->report($e);
+                $done = 'storage-error';
+            }
             wp_safe_redirect(add_query_arg(['done' => $done], self::url()));
             exit;
         }
@@ -128,11 +133,13 @@ final class BookingsPage
         $notices = [
             'cancelled' => __('The booking was cancelled.', 'redis-persona'),
             'not-cancelled' => __('That booking was not active.', 'redis-persona'),
+            'storage-error' => __('The database refused the cancellation; nothing was changed. Try again later.', 'redis-persona'),
             'saved' => __('Saved.', 'redis-persona'),
         ];
         echo '<div class="wrap"><h1>' . esc_html__('Bookings', 'redis-persona') . '</h1>';
         if (isset($notices[$done])) {
-            printf('<div class="notice notice-success is-dismissible"><p>%s</p></div>', esc_html($notices[$done]));
+            $kind = $done === 'storage-error' ? 'error' : 'success';
+            printf('<div class="notice notice-%s is-dismissible"><p>%s</p></div>', esc_attr($kind), esc_html($notices[$done]));
         }
         echo '<form method="get" class="rp-bookings-filter"><input type="hidden" name="page" value="' . esc_attr(self::PAGE) . '">';
         printf(

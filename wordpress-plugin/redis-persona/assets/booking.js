@@ -8,6 +8,12 @@
  * has one (config.events, Server-Sent Events), else through the WordPress
  * heartbeat (the only use of jQuery here). Every string comes translated
  * from the server (config.i18n); messages go to a polite live region.
+ *
+ * Rebuilding the time buttons keeps keyboard focus on the same time. An
+ * availability answer other than 200 (rate-limited, an outage) keeps the
+ * day as last known instead of showing every slot free. An event makes
+ * the page refetch after a random 0-300 ms, so the pages watching a day do
+ * not all ask in the same instant.
  */
 (function () {
   'use strict';
@@ -63,7 +69,8 @@
     var held = null;
     var verified = null;
     var ticker = null;
-    var day = { locked: [], booked: [] };
+    var day = { date: '', locked: [], booked: [] };
+    var pending = null;
 
     var date = el('input', { type: 'date', value: today, min: today, max: config.lastDay || '' });
     var grid = el('div', { class: 'rp-times', role: 'group', 'aria-label': i18n.times });
@@ -84,6 +91,8 @@
       status.textContent = text;
     }
     function render() {
+      var active = document.activeElement;
+      var focused = active && grid.contains(active) ? active.getAttribute('data-time') : null;
       grid.textContent = '';
       var now = siteNow();
       times.forEach(function (time) {
@@ -111,6 +120,18 @@
         button.addEventListener('click', function () { hold(time); });
         grid.append(button);
       });
+      if (focused) {
+        restoreFocus(focused);
+      }
+    }
+    // The same time when it can still take focus, else the next one that can, else the day.
+    function restoreFocus(time) {
+      var buttons = Array.prototype.slice.call(grid.querySelectorAll('button'));
+      var at = times.indexOf(time);
+      var target = buttons.filter(function (button) {
+        return !button.disabled && times.indexOf(button.getAttribute('data-time')) >= at;
+      })[0] || buttons.filter(function (button) { return !button.disabled; }).pop();
+      (target || date).focus();
     }
     function refresh() {
       var shown = date.value;
@@ -118,7 +139,13 @@
         if (shown !== date.value) {
           return;
         }
-        day = r.status === 200 ? { locked: r.data.locked || [], booked: r.data.booked || [] } : { locked: [], booked: [] };
+        if (r.status === 200) {
+          day = { date: shown, locked: r.data.locked || [], booked: r.data.booked || [] };
+        } else if (day.date !== shown) {
+          // Nothing known about this day: say so rather than show it all free.
+          day = { date: shown, locked: [], booked: [] };
+          say(r.status === 429 ? format(i18n.wait, r.retry || '60') : i18n.error);
+        }
         if (held && held.date === shown && day.booked.indexOf(held.time) !== -1 && !(verified && verified.booked)) {
           lost(i18n.taken);
         }
@@ -262,6 +289,16 @@
 
     // Live updates: the event stream when there is one, else the heartbeat.
     var source = null;
+    // One refetch per burst of events, after a random 0-300 ms.
+    function refreshSoon() {
+      if (pending) {
+        return;
+      }
+      pending = setTimeout(function () {
+        pending = null;
+        refresh();
+      }, Math.floor(Math.random() * 300));
+    }
     function watch() {
       if (!config.events || !window.EventSource) {
         return;
@@ -271,7 +308,7 @@
       }
       var url = config.events + '?date=' + encodeURIComponent(date.value) + '&resource=' + encodeURIComponent(resource);
       source = new EventSource(url);
-      source.addEventListener('slot', function () { refresh(); });
+      source.addEventListener('slot', refreshSoon);
       source.onopen = function () { root.setAttribute('data-live', 'stream'); };
       source.onerror = function () {
         if (source.readyState === EventSource.CLOSED) {

@@ -3,9 +3,10 @@
 /**
  * Bookings in WordPress's personal-data tools (Tools → Export/Erase Personal
  * Data). Bookings are found by the identity's keyed hash, so they are found
- * even when the site chose not to keep email addresses. Erasing removes the
- * address and the hash; the booking stays as anonymous occupancy of its slot
- * (a slot someone booked stays booked).
+ * even when the site chose not to keep email addresses, and by the stored
+ * address, so they are still found after the salt behind the hash was
+ * rotated. Erasing removes the address and the hash; the booking stays as
+ * anonymous occupancy of its slot (a slot someone booked stays booked).
  */
 
 declare(strict_types=1);
@@ -53,7 +54,7 @@ final class BookingPrivacy
     {
         $store = new BookingStore();
         $offset = (max(1, $page) - 1) * self::PAGE_SIZE;
-        $rows = $store->search(['identity_hash' => Bookings::identity_hash($email)], self::PAGE_SIZE, $offset);
+        $rows = $store->search(['person' => self::person($email)], self::PAGE_SIZE, $offset);
         $data = [];
         foreach ($rows as $row) {
             $fields = [
@@ -82,10 +83,18 @@ final class BookingPrivacy
         return ['data' => $data, 'done' => count($rows) < self::PAGE_SIZE];
     }
 
+    /** @return array{0: string, 1: string} the identity hash and the address as bookings store it */
+    private static function person(string $email): array
+    {
+        $address = strtolower(trim($email));
+        return [Bookings::identity_hash($address), $address];
+    }
+
     /** @return array{items_removed: bool, items_retained: bool, messages: list<string>, done: bool} */
     public static function erase(string $email, int $page = 1): array
     {
-        $erased = (new BookingStore())->erase_identity(Bookings::identity_hash($email));
+        [$identity_hash, $address] = self::person($email);
+        $erased = (new BookingStore())->erase_person($identity_hash, $address);
         return [
             'items_removed' => $erased > 0,
             'items_retained' => false,

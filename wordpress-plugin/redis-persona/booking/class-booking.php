@@ -7,7 +7,10 @@
  * has one, through the `redis_persona_booked_slots` filter; the filter's
  * answer is cached for 30 s per date and resource and dropped when the site
  * fires `do_action('redis_persona_booking_changed', $date, $resource)`.
- * A booked slot cannot be locked.
+ * A booked slot cannot be locked: the booking is looked up before the lock
+ * is taken (cheap refusal) and again once it is held, since a booking can be
+ * written between the two (its hold was released at that moment); a lock
+ * won on a slot booked meanwhile is given back at once.
  *
  * Hoarding is capped: a client address (ClientAddress::limit_key) holds at
  * most Policy::max_holds() slots at once, each for at most
@@ -134,6 +137,9 @@ final class Booking
         }
         $ttl = max(Policy::HOLD_MIN_TTL, min(Policy::max_hold_seconds(), $ttl));
         $lock = $this->backend->run(fn (SlotStore $s) => $s->lock($date, $time, $resource, $owner, $ttl));
+        if ($lock !== null && $this->booked_meanwhile($date, $time, $resource, $lock['token'])) {
+            return null;
+        }
         if ($lock !== null && $client_key !== '') {
             $hold = self::hold_name($client_key, $date, $time, $resource);
             $this->table->put($hold, $lock['token'], 0, (int) ceil($lock['expires_at'] * 1000));
@@ -143,6 +149,31 @@ final class Booking
             do_action('redis_persona_slot_locked', $date, $time, $resource, $owner);
         }
         return $lock;
+    }
+
+    /** Whether the slot was booked while its lock was being taken; if so the lock is given back. */
+    private function booked_meanwhile(string $date, string $time, string $resource, string $token): bool
+    {
+        try {
+            $booked = $this->bookings->is_booked($date, $time, $resource);
+        } catch (\Throwable $e) {
+            $this->backend->run(fn (SlotStore $s) => $s->unlock($date, $time, $resource, $token));
+            throw $e;
+        }
+        if ($booked) {
+            $this->backend->run(fn (SlotStore $s) => $s->unlock($date, $time, $resource, $token));
+        }
+        return $booked;
+    }
+
+    /**
+     * Tells the pages watching a day that one of its slots changed (a
+     * booking created without a lock event, or cancelled): in Redis mode a
+     * lock event on the day's channel, which the live relay forwards.
+     */
+    public function announce(string $date, string $time, string $resource): void
+    {
+        $this->backend->run(fn (SlotStore $s) => $s->announce($date, $time, $resource));
     }
 
     public function unlock(string $date, string $time, string $resource, string $token, string $client_key = ''): bool

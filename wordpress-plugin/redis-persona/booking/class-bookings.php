@@ -8,9 +8,11 @@
  *
  * After a booking is written its hold is released (the booking now keeps the
  * slot), cached availability of the day is dropped, and
- * `redis_persona_booking_created` fires with the booking. Releasing the
+ * `redis_persona_booking_created` fires with the booking. Releasing a Redis
  * hold publishes the lock's `released` event, so open booking pages refetch
- * the day and see the slot booked.
+ * the day and see the slot booked; when the release published nothing (a
+ * hold taken in fallback mode, or already gone) and whenever a booking is
+ * cancelled, Booking::announce() publishes the change instead.
  */
 
 declare(strict_types=1);
@@ -71,14 +73,19 @@ final class Bookings
             return $outcome;
         }
         $booking = $outcome['booking'];
+        $published = false;
         try {
             // The booking keeps the slot now; a failed release only leaves a
             // hold that expires on its own.
-            $this->booking->unlock($date, $time, $resource, $token, $client_key);
+            $released = $this->booking->unlock($date, $time, $resource, $token, $client_key);
+            $published = $released && !StoreRules::is_fallback_token($token) && $this->backend->mode() === 'redis';
         } catch (\Throwable $e) {
             $this->backend->report($e);
         }
         $this->booking->booking_changed($date, $resource);
+        if (!$published) {
+            $this->announce($date, $time, $resource);
+        }
         $this->mail_after_response($identity, $booking);
         /**
          * Fires after the plugin stored a booking (not for external ones).
@@ -97,6 +104,7 @@ final class Bookings
             return false;
         }
         $this->booking->booking_changed($booking['date'], $booking['resource']);
+        $this->announce($booking['date'], $booking['time'], $booking['resource']);
         /**
          * Fires after a booking of the plugin was cancelled.
          *
@@ -104,6 +112,22 @@ final class Bookings
          */
         do_action('redis_persona_booking_cancelled', self::public_fields($booking));
         return true;
+    }
+
+    /** Reports a failure (`redis_persona_error`) as the backend does. */
+    public function report(\Throwable $error): void
+    {
+        $this->backend->report($error);
+    }
+
+    /** Live pages hear of the change; a failure to tell them never undoes the booking's change. */
+    private function announce(string $date, string $time, string $resource): void
+    {
+        try {
+            $this->booking->announce($date, $time, $resource);
+        } catch (\Throwable $e) {
+            $this->backend->report($e);
+        }
     }
 
     /**

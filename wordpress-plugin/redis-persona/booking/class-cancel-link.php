@@ -8,6 +8,10 @@
  * the booking and a button: mail scanners that prefetch links cancel
  * nothing. The button POSTs the token back, and only that cancels. The page
  * is never cached (DONOTCACHEPAGE, no-cache headers).
+ *
+ * Once the slot's time has passed (in the site's timezone) the link cancels
+ * nothing: a visitor cannot free a slot that was already used or missed.
+ * The site's managers still can (Bookings screen, REST).
  */
 
 declare(strict_types=1);
@@ -66,8 +70,21 @@ final class CancelLink
             $booking['date'],
             $booking['time']
         );
+        $confirmed = $booking['status'] === BookingStore::CONFIRMED;
+        if ($confirmed && Booking::is_past($booking['date'], $booking['time'])) {
+            $result = '<p class="rp-cancel-result">'
+                . esc_html__('The time of this booking has passed: it can no longer be cancelled here.', 'redis-persona') . '</p>';
+            self::page(__('Cancel a booking', 'redis-persona'), '<p>' . esc_html($summary) . '</p>' . $result, $post ? 409 : 200);
+        }
         if ($post) {
-            $cancelled = $bookings->cancel($reference);
+            try {
+                $cancelled = $bookings->cancel($reference);
+            } catch (BookingStorageError $e) {
+                $bookings->report($e);
+                $failed = '<p role="status" class="rp-cancel-result">'
+                    . esc_html__('Your booking could not be cancelled right now; please try again later.', 'redis-persona') . '</p>';
+                self::page(__('Cancel a booking', 'redis-persona'), '<p>' . esc_html($summary) . '</p>' . $failed, 500);
+            }
             $message = $cancelled || $booking['status'] === BookingStore::CANCELLED
                 ? __('Your booking is cancelled.', 'redis-persona')
                 : __('This booking could not be cancelled.', 'redis-persona');

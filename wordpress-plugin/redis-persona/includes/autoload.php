@@ -93,6 +93,7 @@ const CLASS_FOLDERS = [
     'StateTable' => 'storage',
     'BookingTable' => 'storage',
     'BookingStore' => 'storage',
+    'BookingStorageError' => 'storage',
     // `wp redis-persona …`.
     'Cli' => 'cli',
 ];

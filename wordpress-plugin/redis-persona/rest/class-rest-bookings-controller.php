@@ -2,7 +2,8 @@
 
 /**
  * Bookings: POST /bookings (confirm a hold for a verified identity),
- * DELETE /bookings/{reference} (with the mailed cancel token, or a manager),
+ * DELETE /bookings/{reference} (with the mailed cancel token until the
+ * slot's time, or a manager at any time),
  * GET /bookings (managers: a day's or a resource's bookings).
  *
  * POST answers 201 with the new booking; 200 with the same booking when the
@@ -87,7 +88,7 @@ final class RestBookingsController extends RestController
                     'page' => ['description' => __('Page, from 1.', 'redis-persona'), 'type' => 'integer', 'minimum' => 1, 'default' => 1],
                 ],
             ],
-        ]);
+        ], [$this, 'get_collection_body_schema']);
         $this->route('/(?P<reference>RP-[0-9A-Z]{10})', [
             [
                 'methods' => WP_REST_Server::DELETABLE,
@@ -199,6 +200,11 @@ final class RestBookingsController extends RestController
             if ($booking === null) {
                 return new WP_Error('rp_booking_not_found', __('No such booking.', 'redis-persona'), ['status' => 404]);
             }
+            $active = $booking['status'] === BookingStore::CONFIRMED;
+            if ($active && !$this->is_manager() && Booking::is_past($booking['date'], $booking['time'])) {
+                $message = __('The time of this booking has passed: it can no longer be cancelled with its link.', 'redis-persona');
+                return new WP_Error('rp_booking_past', $message, ['status' => 409]);
+            }
             if (!$this->bookings->cancel($reference)) {
                 return new WP_Error('rp_booking_cancelled', __('This booking is already cancelled.', 'redis-persona'), ['status' => 409]);
             }
@@ -213,6 +219,33 @@ final class RestBookingsController extends RestController
     public function prepare_item_for_response($item, $request): \WP_REST_Response
     {
         return new \WP_REST_Response(Bookings::public_fields($item), 200);
+    }
+
+    /**
+     * The base route's bodies. WordPress shows one schema per route, and
+     * this route answers two shapes: GET a page of bookings
+     * `{bookings, total}`, POST one booking (the properties of
+     * `redis-persona-booking`, also listed here).
+     *
+     * @return array<string, mixed>
+     */
+    public function get_collection_body_schema(): array
+    {
+        $booking = $this->get_item_schema()['properties'];
+        $listed = $booking + ['email' => ['description' => __('The stored email address, or empty.', 'redis-persona'), 'type' => 'string']];
+        return [
+            '$schema' => 'http://json-schema.org/draft-04/schema#',
+            'title' => 'redis-persona-bookings',
+            'type' => 'object',
+            'properties' => [
+                'bookings' => [
+                    'description' => __('GET: the bookings of this page, by slot.', 'redis-persona'),
+                    'type' => 'array',
+                    'items' => ['type' => 'object', 'properties' => $listed],
+                ],
+                'total' => ['description' => __('GET: how many bookings match the filters.', 'redis-persona'), 'type' => 'integer'],
+            ] + $booking,
+        ];
     }
 
     /** @return array<string, mixed> a booking */

@@ -70,13 +70,14 @@ abstract class RestController extends \WP_REST_Controller
 
     /**
      * Registers one route under rest_base ('' for the base itself) with this
-     * controller's schema.
+     * controller's item schema, or the schema $schema returns.
      *
      * @param list<array<string, mixed>> $endpoints
+     * @param (callable(): array<string, mixed>)|null $schema
      */
-    protected function route(string $path, array $endpoints): void
+    protected function route(string $path, array $endpoints, ?callable $schema = null): void
     {
-        $endpoints['schema'] = [$this, 'get_public_item_schema'];
+        $endpoints['schema'] = $schema ?? [$this, 'get_public_item_schema'];
         register_rest_route($this->namespace, '/' . $this->rest_base . $path, $endpoints);
     }
 
@@ -195,7 +196,9 @@ abstract class RestController extends \WP_REST_Controller
 
     /**
      * Runs a route's work; a bad argument that got past the schema is a 400,
-     * any other failure a 503 (and `redis_persona_error`), never a fatal error.
+     * a statement the database refused for a booking a 500
+     * (`rp_booking_storage`), any other failure a 503; failures are reported
+     * (`redis_persona_error`), never a fatal error.
      *
      * @param callable(): (WP_REST_Response|WP_Error) $work
      */
@@ -207,6 +210,13 @@ abstract class RestController extends \WP_REST_Controller
             return new WP_Error('rest_invalid_param', $e->getMessage(), ['status' => 400]);
         } catch (LimitExceeded $e) {
             return self::too_many($e->retry_after());
+        } catch (BookingStorageError $e) {
+            $this->backend->report($e);
+            return new WP_Error(
+                'rp_booking_storage',
+                __('The booking could not be stored or read. Nothing was changed; try again later.', 'redis-persona'),
+                ['status' => 500]
+            );
         } catch (\Throwable $e) {
             $this->backend->report($e);
             return new WP_Error(

@@ -14,6 +14,10 @@
  * slot whatever the locks said. When nothing was written, reads tell why:
  * the same hold already booked (a repeated confirmation: its booking),
  * another booking, a stale fence, or a lost hold.
+ *
+ * A statement the database refused (a missing table, a deadlock) throws
+ * BookingStorageError: "nothing written" must mean a business answer, never
+ * an SQL failure read as a stale fence or an already cancelled booking.
  */
 
 declare(strict_types=1);
@@ -30,6 +34,8 @@ final class BookingStore
     public const CANCELLED = 'cancelled';
     /** A booked slot's fence is remembered this long after the slot's day. */
     private const FENCE_MEMORY_DAYS = 2;
+    /** A person's bookings: by identity hash, or by the stored address (never by an empty one). */
+    private const PERSON = "(identity_hash = %s OR (email <> '' AND email = %s))";
     private const COLUMNS = 'id, reference, resource, slot_date, slot_time, seat, status, fence, mode, identity_hash, email,'
         . ' created_at, cancelled_at';
 
@@ -94,6 +100,7 @@ final class BookingStore
             $now,
             'fence:' . $lock
         ));
+        self::check('book');
         if ($wpdb->rows_affected === 1) {
             $booking = $this->find($reference);
             if ($booking !== null) {
@@ -104,6 +111,7 @@ final class BookingStore
             return ['result' => 'created', 'booking' => $booking];
         }
         $active = $this->active($date, $time, $resource);
+        self::check('book');
         if ($active !== null) {
             $same = hash_equals($active['hold_hash'], self::hold_hash($token))
                 && hash_equals($active['identity_hash'], $who['identity_hash']);
@@ -148,6 +156,7 @@ final class BookingStore
             $reference,
             self::CONFIRMED
         ));
+        self::check('cancel');
         return $wpdb->rows_affected === 1;
     }
 
@@ -161,6 +170,7 @@ final class BookingStore
             $date,
             $resource
         ));
+        self::check('booked_times');
         return array_values(array_map('strval', is_array($times) ? $times : []));
     }
 
@@ -168,16 +178,31 @@ final class BookingStore
     {
         global $wpdb;
         $table = BookingTable::name();
-        return (bool) $wpdb->get_var($wpdb->prepare(
+        $booked = (bool) $wpdb->get_var($wpdb->prepare(
             "SELECT 1 FROM `$table` WHERE active_slot = %s",
             self::active_slot($date, $time, $resource)
         ));
+        // A failed read must not pass for a free slot.
+        self::check('is_booked');
+        return $booked;
+    }
+
+    /** Throws when the database refused the last statement (wpdb resets last_error before each). */
+    private static function check(string $what): void
+    {
+        global $wpdb;
+        if ((string) $wpdb->last_error !== '') {
+            throw new BookingStorageError("BookingStore::$what: the database refused the statement: " . $wpdb->last_error);
+        }
     }
 
     /**
      * Bookings matching the filters, newest slot first.
      *
-     * @param array{date?: string, from?: string, resource?: string, status?: string, identity_hash?: string} $filters
+     * `person` is [identity hash, email]: bookings with that hash or that
+     * stored address (a rotated salt changes the hash, not the address).
+     *
+     * @param array{date?: string, from?: string, resource?: string, status?: string, person?: array{0: string, 1: string}} $filters
      * @return list<array<string, mixed>>
      */
     public function search(array $filters, int $limit = 100, int $offset = 0, string $order = 'DESC'): array
@@ -196,7 +221,7 @@ final class BookingStore
         return array_map([self::class, 'typed'], is_array($rows) ? $rows : []);
     }
 
-    /** @param array{date?: string, from?: string, resource?: string, status?: string, identity_hash?: string} $filters */
+    /** @param array{date?: string, from?: string, resource?: string, status?: string, person?: array{0: string, 1: string}} $filters */
     public function count(array $filters): int
     {
         global $wpdb;
@@ -207,7 +232,7 @@ final class BookingStore
     }
 
     /**
-     * @param array<string, string> $filters
+     * @param array<string, mixed> $filters
      * @return array{0: string, 1: list<string>}
      */
     private static function where(array $filters): array
@@ -219,7 +244,6 @@ final class BookingStore
             'from' => 'slot_date >= %s',
             'resource' => 'resource = %s',
             'status' => 'status = %s',
-            'identity_hash' => 'identity_hash = %s',
         ];
         foreach ($columns as $name => $clause) {
             if (isset($filters[$name]) && $filters[$name] !== '') {
@@ -227,18 +251,28 @@ final class BookingStore
                 $args[] = (string) $filters[$name];
             }
         }
+        if (isset($filters['person']) && is_array($filters['person'])) {
+            [$identity_hash, $email] = array_map('strval', $filters['person']);
+            $where[] = self::PERSON;
+            array_push($args, $identity_hash, $email);
+        }
         return [implode(' AND ', $where), $args];
     }
 
-    /** Removes the personal data of an identity's bookings (they stay as anonymous occupancy); how many. */
-    public function erase_identity(string $identity_hash): int
+    /**
+     * Removes the personal data of a person's bookings, found by identity
+     * hash or stored address (they stay as anonymous occupancy); how many.
+     */
+    public function erase_person(string $identity_hash, string $email): int
     {
         global $wpdb;
         $table = BookingTable::name();
         $wpdb->query($wpdb->prepare(
-            "UPDATE `$table` SET email = '', identity_hash = SHA2(CONCAT('erased:', reference), 256) WHERE identity_hash = %s",
-            $identity_hash
+            "UPDATE `$table` SET email = '', identity_hash = SHA2(CONCAT('erased:', reference), 256) WHERE " . self::PERSON,
+            $identity_hash,
+            $email
         ));
+        self::check('erase_person');
         return (int) $wpdb->rows_affected;
     }
 

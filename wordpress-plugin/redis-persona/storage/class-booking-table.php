@@ -8,7 +8,9 @@
  * The schema is versioned: BookingTable::migrate() runs on `plugins_loaded`
  * and `admin_init` (one autoloaded option read when nothing changed) and
  * applies every step above the stored version, so an update of the plugin
- * migrates without a reactivation.
+ * migrates without a reactivation. A step's version is recorded only once
+ * the step took effect (the table exists): a failed CREATE is retried on the
+ * next request instead of being remembered as done.
  *
  * - Binary collation: `Room-1` and `room-1` are two resources, as in the
  *   lock names.
@@ -50,17 +52,26 @@ final class BookingTable
         }
         foreach (self::steps() as $version => $step) {
             if ($version > $installed) {
-                $step();
+                if (!$step()) {
+                    return;
+                }
                 update_option(self::VERSION_OPTION, $version, true);
             }
         }
     }
 
-    /** @return array<int, callable(): void> schema steps by the version they lead to */
+    public static function exists(): bool
+    {
+        global $wpdb;
+        $table = self::name();
+        return $wpdb->get_var($wpdb->prepare('SHOW TABLES LIKE %s', $wpdb->esc_like($table))) === $table;
+    }
+
+    /** @return array<int, callable(): bool> schema steps by the version they lead to; each says whether it took effect */
     private static function steps(): array
     {
         return [
-            1 => static function (): void {
+            1 => static function (): bool {
                 global $wpdb;
                 $table = self::name();
                 $wpdb->query(
@@ -87,6 +98,7 @@ final class BookingTable
                         KEY identity_hash (identity_hash)
                     ) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
                 );
+                return self::exists();
             },
         ];
     }

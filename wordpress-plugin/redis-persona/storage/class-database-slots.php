@@ -58,4 +58,9 @@ final class DatabaseSlots implements SlotStore
     {
         return StoreRules::locks_in($this->table, $date, $resource);
     }
+
+    /** Nothing to publish on: the live relay listens to Redis, and pages fall back to the heartbeat. */
+    public function announce(string $date, string $time, string $resource): void
+    {
+    }
 }

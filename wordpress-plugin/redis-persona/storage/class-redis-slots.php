@@ -23,6 +23,9 @@ if (!defined('ABSPATH')) {
 
 final class RedisSlots implements SlotStore
 {
+    /** The owner of an announcing lock (RedisSlots::announce). */
+    private const ANNOUNCER = 'redis-persona:announce';
+
     private Client $client;
     private StateTable $table;
     private ?SlotLock $slots = null;
@@ -82,6 +85,24 @@ final class RedisSlots implements SlotStore
         }
         $this->table->extend_if($name, $token, $expires);
         return true;
+    }
+
+    /**
+     * The extension publishes only lock events and PHP has no PUBLISH, so a
+     * change without one (a cancelled booking) is announced by a momentary
+     * lock of the slot: acquired and released at once, which publishes
+     * `acquired` and `released` on the day's channel. Costs two round trips;
+     * a hold attempted within that instant is refused like any held slot.
+     * When someone holds the slot nothing is published (and nothing needs
+     * to be: the page already shows it held). Not mirrored in the database:
+     * the lock lives for at most a second if the release fails.
+     */
+    public function announce(string $date, string $time, string $resource): void
+    {
+        $lock = $this->slots()->acquire($date, $time, $resource, self::ANNOUNCER, 1);
+        if ($lock !== null) {
+            $this->slots()->release($date, $time, $resource, $lock['token']);
+        }
     }
 
     public function locked(string $date, string $resource): array

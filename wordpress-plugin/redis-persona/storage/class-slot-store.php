@@ -24,4 +24,7 @@ interface SlotStore
 
     /** @return array<string, array{time: string, owner: string, fence: int, expires_at: float}> by time */
     public function locked(string $date, string $resource): array;
+
+    /** Publishes a change of the slot to the pages watching its day, where the adapter can (no-op otherwise). */
+    public function announce(string $date, string $time, string $resource): void;
 }

@@ -104,6 +104,11 @@ abstract class StoreAdapters implements Store
         return $this->slots()->locked($date, $resource);
     }
 
+    public function announce(string $date, string $time, string $resource): void
+    {
+        $this->slots()->announce($date, $time, $resource);
+    }
+
     public function otp_issue(string $identity): string
     {
         return $this->codes()->otp_issue($identity);
