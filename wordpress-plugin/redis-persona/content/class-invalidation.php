@@ -62,7 +62,7 @@ final class Invalidation
     {
         $ids = $this->plugin->backend()->invalidate_tag('term-' . $term_id);
         $this->plugin->preload()->enqueue($ids);
-        $this->plugin->page()->term_edited($term_id);
+        $this->plugin->page_invalidation()->term_edited($term_id);
     }
 
     /** switch_theme, admin "flush": everything, O(1). */

@@ -36,6 +36,7 @@ const CLASS_FOLDERS = [
     'PageServer' => 'page',
     'PageTags' => 'page',
     'PageTier' => 'page',
+    'PageInvalidation' => 'page',
     'PagePreload' => 'page',
     'DropIn' => 'page',
     // Booking: slot locks, one-time codes, rate limits, stored bookings.

@@ -27,6 +27,7 @@ final class Plugin
     private ?Invalidation $invalidation = null;
     private ?Booking $booking = null;
     private ?PageTier $page = null;
+    private ?PageInvalidation $page_invalidation = null;
     private ?PagePreload $page_preload = null;
     private ?Bookings $bookings = null;
 
@@ -87,6 +88,11 @@ final class Plugin
         return $this->page ??= new PageTier($this);
     }
 
+    public function page_invalidation(): PageInvalidation
+    {
+        return $this->page_invalidation ??= new PageInvalidation($this);
+    }
+
     public function page_preload(): PagePreload
     {
         return $this->page_preload ??= new PagePreload($this);
@@ -121,25 +127,26 @@ final class Plugin
 
         // Full-page tier (the drop-in answers hits before WordPress loads; this is the rest).
         add_action('init', $this->safely(fn () => $this->page_front_end()), 0);
-        add_action('transition_post_status', $this->safely(fn ($new, $old, $post) => $this->page()->transition($new, $old, $post)), 10, 3);
-        add_action('save_post', $this->safely(fn ($id) => $this->page()->note_pages((int) $id)), 9);
+        $transition = fn ($new, $old, $post) => $this->page_invalidation()->transition($new, $old, $post);
+        add_action('transition_post_status', $this->safely($transition), 10, 3);
+        add_action('save_post', $this->safely(fn ($id) => $this->page_invalidation()->note_pages((int) $id)), 9);
         $post_changed = $this->safely(function ($id): void {
             $post = get_post((int) $id);
             if ($post instanceof \WP_Post) {
-                $this->page()->post_changed($post);
+                $this->page_invalidation()->post_changed($post);
             }
         });
         add_action('wp_after_insert_post', $post_changed);
-        add_action('wp_trash_post', $this->safely(fn ($id) => $this->page()->note_pages((int) $id)));
+        add_action('wp_trash_post', $this->safely(fn ($id) => $this->page_invalidation()->note_pages((int) $id)));
         add_action('trashed_post', $post_changed);
-        add_action('before_delete_post', $this->safely(fn ($id) => $this->page()->deleting((int) $id)));
-        add_action('deleted_post', $this->safely(fn ($id) => $this->page()->deleted((int) $id)), 20);
+        add_action('before_delete_post', $this->safely(fn ($id) => $this->page_invalidation()->deleting((int) $id)));
+        add_action('deleted_post', $this->safely(fn ($id) => $this->page_invalidation()->deleted((int) $id)), 20);
         add_action('delete_term', $this->safely(fn ($term_id) => $this->invalidation()->term_edited((int) $term_id)));
         // Comments: one approved at insertion, any change to or from approved, an edit.
         $comment_changed = $this->safely(function ($comment): void {
             $comment = get_comment($comment);
             if ($comment instanceof \WP_Comment) {
-                $this->page()->comment_changed((int) $comment->comment_post_ID);
+                $this->page_invalidation()->comment_changed((int) $comment->comment_post_ID);
             }
         });
         add_action(
@@ -155,10 +162,10 @@ final class Plugin
             3
         );
         add_action('edit_comment', $comment_changed);
-        $flush_pages = $this->safely(fn () => $this->page()->flush());
+        $flush_pages = $this->safely(fn () => $this->page_invalidation()->flush());
         add_action('wp_update_nav_menu', $flush_pages);
         add_action('customize_save_after', $flush_pages);
-        add_action('updated_option', $this->safely(fn ($option) => $this->page()->option_updated((string) $option)));
+        add_action('updated_option', $this->safely(fn ($option) => $this->page_invalidation()->option_updated((string) $option)));
         add_action(PagePreload::HOOK, $this->safely(fn () => $this->page_preload()->run()));
         $settings_saved = $this->safely(fn () => $this->page()->install());
         add_action('update_option_' . Config::OPTION, $settings_saved);
