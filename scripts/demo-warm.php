@@ -27,9 +27,6 @@ printf(
     $health['mode'] === 'redis' ? ' (Redis ' . ($health['redis']['server_version'] ?? '?') . ')' : ' (' . $health['reason'] . ')'
 );
 
-// The page tier: its state, then empty, so the demo's summary shows a miss and a hit.
+// The page tier's state (the summary then shows a miss and a hit of some pages).
 $page = RedisPersona\WordPress\DropIn::status($plugin->config());
 printf("Page tier: %s (%s)%s\n", $page['state'], $page['why'], $page['fix'] !== '' ? ' ' . $page['fix'] : '');
-if ($page['state'] === 'on') {
-    $plugin->backend()->flush_pages();
-}

@@ -21,15 +21,20 @@ source "$state/content.env"
 show() { # show PERSONA PATH
   curl -s -o /dev/null -D - -b "rp_persona=$1" "$url$2" | tr -d '\r' | grep -i '^x-redis-persona:' | sed "s|^|  $2 as $1 -> |"
 }
-ttfb_ms() { # ttfb_ms PERSONA PATH: time to first byte of one request
-  curl -s -o /dev/null -b "rp_persona=$1" -w '%{time_starttransfer}' "$url$2" | awk '{ printf "%.1f", $1 * 1000 }'
+page_tier() { # page_tier PERSONA PATH: the page dropped, then a miss (rendered and stored) and a hit
+  "$site" wp "$state" scripts/demo-purge.php "$url$2" >/dev/null
+  local first second
+  first=$(timed "$1" "$2")
+  second=$(timed "$1" "$2")
+  printf '  %s as %-8s -> %-26s first byte %6s ms, then %-24s %5s ms\n' \
+    "$2" "$1" "${first% *}" "${first##* }" "${second% *}" "${second##* }"
 }
-page_tier() { # page_tier PERSONA PATH: a miss (rendered and stored), then a hit
-  local miss hit header
-  miss=$(ttfb_ms "$1" "$2")
-  hit=$(ttfb_ms "$1" "$2")
-  header=$(curl -s -o /dev/null -D - -b "rp_persona=$1" "$url$2" | tr -d '\r' | grep -i '^x-redis-persona:' | cut -d' ' -f2-)
-  printf '  %s as %-8s -> %-24s first byte: %6s ms on the miss, %5s ms on the hit\n' "$2" "$1" "$header" "$miss" "$hit"
+timed() { # timed PERSONA PATH: "<X-Redis-Persona or the page tier's answer> <ms to first byte>"
+  curl -s -o /dev/null -D - -b "rp_persona=$1" -w 'TTFB %{time_starttransfer}\n' "$url$2" | tr -d '\r' | awk '
+    tolower($1) == "x-redis-persona:" { served = $2 " " $3 }
+    tolower($1) == "x-redis-persona-page:" { tier = $2 }
+    $1 == "TTFB" { ms = sprintf("%.1f", $2 * 1000) }
+    END { if (served !~ /page-/) served = "page " tier " (" served ")"; print served, ms }'
 }
 echo
 echo "Redis Persona demo is running at $url"
