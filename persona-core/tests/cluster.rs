@@ -77,7 +77,7 @@ fn every_feature_works_and_multi_slot_work_is_one_pipeline_per_master() {
     let masters = cluster.masters();
     assert_eq!(masters.len(), 3);
     invalidator.flush().unwrap(); // loads the scripts on every master
-    // What measuring costs (INFO on fresh admin connections), to subtract.
+                                  // What measuring costs (INFO on fresh admin connections), to subtract.
     let start = reads(&cluster, &masters);
     let idle = reads(&cluster, &masters) - start;
     let before = reads(&cluster, &masters);
