@@ -13,7 +13,7 @@
 // Everything shares one CPU, so a call's wall time is about the CPU it costs
 // the PHP process plus the CPU it costs every Redis process (master, its
 // replica applying the replication stream, nodes woken by the cluster bus):
-// a third table splits each case that way (CPU time, so other load on the
+// the last two tables split each case that way (CPU time, so other load on the
 // machine hardly moves it).
 // Prints four Markdown tables: the two timings, then their CPU splits.
 //   php cluster-bench.php SINGLE_PORT ROUNDS ITERATIONS PORT,PORT,... (cluster)
