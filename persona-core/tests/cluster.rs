@@ -11,7 +11,7 @@ use persona_core::{
     CacheConfig, Client, ClientConfig, Defaults, Identity, Invalidator, Name, OptionValue, Otp,
     OtpConfig, PersonaCache, RateLimiter, SlotLock,
 };
-use support::cluster::RedisCluster;
+use support::topologies::RedisCluster;
 use support::{persona, pid, SLOT};
 
 fn cluster_client(

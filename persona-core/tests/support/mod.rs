@@ -223,4 +223,4 @@ pub fn forget_breaker_state(port: u16) {
     }
 }
 
-pub mod cluster;
+pub mod topologies;

@@ -1,4 +1,5 @@
-//! Test helper: a real 3-master / 3-replica Redis Cluster on loopback, started
+//! Test helpers: a real 3-master / 3-replica Redis Cluster and a Sentinel
+//! setup on loopback. The cluster is started
 //! by `scripts/redis-cluster.sh` (ports with a free cluster-bus port, <= 55535)
 //! and stopped by pid when the handle drops. Nothing is mocked.
 
@@ -123,6 +124,56 @@ impl RedisCluster {
 impl Drop for RedisCluster {
     fn drop(&mut self) {
         let _ = Command::new(script()).arg("stop").arg(&self.dir).status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A Sentinel setup: one master, two replicas, three sentinels watching
+/// service `rp-master` (scripts/redis-sentinel.sh), stopped by pid on drop.
+pub struct RedisSentinel {
+    pub dir: PathBuf,
+    /// master, replica, replica, sentinel, sentinel, sentinel.
+    pub ports: Vec<u16>,
+}
+
+impl RedisSentinel {
+    pub fn start(name: &str) -> RedisSentinel {
+        let dir = std::env::temp_dir().join(format!("rp-sentinel-{}-{name}", std::process::id()));
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/redis-sentinel.sh");
+        let out = Command::new(&script)
+            .arg("start")
+            .arg(&dir)
+            .output()
+            .expect("scripts/redis-sentinel.sh");
+        assert!(
+            out.status.success(),
+            "sentinels did not start: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let ports: Vec<u16> = String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .map(|p| p.parse().expect("a port"))
+            .collect();
+        assert_eq!(ports.len(), 6);
+        for port in &ports {
+            super::forget_breaker_state(*port);
+        }
+        RedisSentinel { dir, ports }
+    }
+
+    pub fn pid_of(&self, port: u16) -> i32 {
+        std::fs::read_to_string(self.dir.join(format!("node-{port}.pid")))
+            .expect("pidfile")
+            .trim()
+            .parse()
+            .expect("pid")
+    }
+}
+
+impl Drop for RedisSentinel {
+    fn drop(&mut self) {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/redis-sentinel.sh");
+        let _ = Command::new(script).arg("stop").arg(&self.dir).status();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
