@@ -120,6 +120,7 @@ $glueKeys = function () use ($redis, $personas): array {
 $invalidateName = 'invalidatePost(): 8 personas + 10 dependents × 8, vs SMEMBERS + DEL per key';
 $variadicName = 'invalidatePost(), vs SMEMBERS + one DEL of all 88 keys (phpredis splits it by slot)';
 $flushName = 'Invalidator::flush(), vs INCR of 16 bucket generations one by one';
+$flushLoopName = 'Invalidator::flush() with 88 variants cached, vs SCAN + DEL per key on every master';
 $vsRedisCluster = [
     'Client::get() 2 KB hit, vs GET' => [
         $cluster['client get'],
@@ -171,8 +172,28 @@ $vsRedisCluster = [
             }
         },
     ],
+    // The per-key loop the issue names: a cache without generations flushes
+    // by finding and deleting its keys, node by node.
+    $flushLoopName => [
+        'setup' => [$cluster['warm'], $warmGlue],
+        'run' => [
+            $cluster['flush'],
+            function () use ($redis) {
+                foreach ($redis->_masters() as $node) {
+                    $it = null;
+                    do {
+                        $keys = $redis->scan($it, $node, 'glue:post:*', 1000);
+                        foreach ($keys ?: [] as $key) {
+                            $redis->del($key);
+                        }
+                    } while ($it > 0);
+                }
+            },
+        ],
+    ],
 ];
 $slowCases = [
+    $flushLoopName => max(20, intdiv($iterations, 20)),
     $invalidateName => max(20, intdiv($iterations, 20)),
     $variadicName => max(20, intdiv($iterations, 20)),
     $flushName => max(20, intdiv($iterations, 5)),
