@@ -14,7 +14,7 @@ final class ArgumentTest extends RedisTestCase
 {
     public function testCoerciveModeConvertsScalarsAndStringables(): void
     {
-        $client = new Client(self::$redis->url());
+        $client = self::$redis->client();
         $this->assertTrue($client->set(123, 456));
         $this->assertSame('456', $client->get('123'));
         $client->set('f', 1.5, '60');
@@ -33,7 +33,7 @@ final class ArgumentTest extends RedisTestCase
 
     public function testStrictTypesRejectsWhatCoerciveModeAccepts(): void
     {
-        $result = PhpProcess::run(__DIR__ . '/fixtures/strict-calls.php', [self::$redis->url()]);
+        $result = PhpProcess::run(__DIR__ . '/fixtures/strict-calls.php', [self::$redis->target()], self::$redis->childIni());
         $this->assertSame(0, $result['exit'], $result['stderr']);
         $this->assertSame('', $result['stderr']);
         $this->assertSame(
@@ -99,7 +99,7 @@ final class ArgumentTest extends RedisTestCase
     public function testBadInputIsAClearException(callable $call, string $class, string $message): void
     {
         $before = (int) self::$redis->admin()->command('DBSIZE');
-        $client = new Client(self::$redis->url(), ['prefix' => 'bad']);
+        $client = self::$redis->client(['prefix' => 'bad']);
         try {
             $call($client);
             $this->fail('no exception');
@@ -117,7 +117,7 @@ final class ArgumentTest extends RedisTestCase
      */
     public function testTypeErrorsNameTheMethodArgumentAndTypesEverywhere(): void
     {
-        $client = new Client(self::$redis->url(), ['prefix' => 'types']);
+        $client = self::$redis->client(['prefix' => 'types']);
         $valid = [
             'string' => 'x',
             '?string' => null,

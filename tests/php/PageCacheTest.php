@@ -20,7 +20,7 @@ final class PageCacheTest extends RedisTestCase
 
     private function pages(string $prefix, array $options = []): PageCache
     {
-        return new PageCache(new Client(self::$redis->url(), ['prefix' => $prefix]), $options + ['wait_ms' => 50]);
+        return new PageCache(self::$redis->client(['prefix' => $prefix]), $options + ['wait_ms' => 50]);
     }
 
     /** fetch (must take the lease), then store; returns store()'s answer. */
@@ -256,7 +256,7 @@ final class PageCacheTest extends RedisTestCase
 
     public function testFlushIsThePageTierOnly(): void
     {
-        $client = new Client(self::$redis->url(), ['prefix' => 'pg9']);
+        $client = self::$redis->client(['prefix' => 'pg9']);
         $pages = new PageCache($client);
         $content = new \RedisPersona\PersonaCache($client);
         $content->set(1, 'family', '<p>content</p>');
@@ -334,8 +334,8 @@ final class PageCacheTest extends RedisTestCase
             'bad tag' => [fn (PageCache $p) => $p->store($ok, 'family', $fence, 200, [], 'x', [], ['a:b']), 'tags[0]: '],
             'many tags' => [fn (PageCache $p) => $p->pagesFor([], array_fill(0, 201, 'home')), 'tags: has 201'],
             'zero ttl' => [fn (PageCache $p) => $p->store($ok, 'family', $fence, 200, [], 'x', [], [], 0), 'ttl: '],
-            'unknown option' => [fn () => new PageCache(new Client(self::$redis->url()), ['nope' => 1]), "options['nope']: unknown"],
-            'bad lease' => [fn () => new PageCache(new Client(self::$redis->url()), ['lease_ms' => 'soon']), "options['lease_ms']: "],
+            'unknown option' => [fn () => new PageCache(self::$redis->client(), ['nope' => 1]), "options['nope']: unknown"],
+            'bad lease' => [fn () => new PageCache(self::$redis->client(), ['lease_ms' => 'soon']), "options['lease_ms']: "],
         ];
     }
 
@@ -355,6 +355,11 @@ final class PageCacheTest extends RedisTestCase
         $this->assertSame($before, (int) self::$redis->admin()->command('DBSIZE'), 'bad input wrote a key');
     }
 
+    /**
+     * Talks to a port with no server, then fills its own server to maxmemory.
+     *
+     * @group single-server
+     */
     public function testRedisDownIsAFastConnectionExceptionAndFullRefusesStoresOnly(): void
     {
         $port = RedisServer::freePort();

@@ -1,0 +1,296 @@
+<?php
+
+namespace RedisPersona\Tests\Support;
+
+use RedisPersona\Client;
+
+/**
+ * A private 3-master / 3-replica Redis Cluster on loopback, started with
+ * scripts/redis-cluster.sh and stopped by pid (the script's pidfiles, never
+ * by name) when the run ends, even when it ends on a failure or a fatal
+ * error. The suite's cluster pass shares one (shared()); tests that kill or
+ * pause nodes start their own, so they never disturb the others.
+ */
+final class RedisCluster implements Topology
+{
+    private const SCRIPT = __DIR__ . '/../../../scripts/redis-cluster.sh';
+
+    private static ?self $shared = null;
+
+    /** @var list<int> the six ports, masters first as created */
+    public array $ports;
+    private string $dir;
+    private int $owner;
+    private bool $running = false;
+
+    public function __construct(?string $dir = null)
+    {
+        $this->owner = getmypid();
+        $this->dir = $dir ?? sys_get_temp_dir() . '/rp-php-cluster-' . getmypid() . '-' . bin2hex(random_bytes(3));
+        $output = self::script('start', $this->dir);
+        $ports = array_map('intval', preg_split('/\s+/', trim($output)) ?: []);
+        if (count($ports) !== 6) {
+            throw new \RuntimeException("redis-cluster.sh printed no six ports: $output");
+        }
+        $this->ports = $ports;
+        $this->running = true;
+        foreach ($ports as $port) {
+            self::forgetBreakerState($port);
+        }
+        register_shutdown_function([$this, 'stop']);
+    }
+
+    /**
+     * The cluster the suite's cluster pass runs on: started on first use,
+     * in RP_CLUSTER_DIR when the Makefile names it (so it can stop a cluster
+     * a killed run left behind), stopped when PHPUnit exits.
+     */
+    public static function shared(): self
+    {
+        $dir = getenv('RP_CLUSTER_DIR');
+        return self::$shared ??= new self($dir === false || $dir === '' ? null : $dir);
+    }
+
+    public static function selected(): bool
+    {
+        return getenv('RP_TEST_TOPOLOGY') === 'cluster';
+    }
+
+    public function name(): string
+    {
+        return 'cluster';
+    }
+
+    public function mode(): string
+    {
+        return 'cluster';
+    }
+
+    /** @return list<string> every node as a seed URL */
+    public function seeds(): array
+    {
+        return array_map(fn (int $port) => "redis://127.0.0.1:$port", $this->ports);
+    }
+
+    public function client(array $options = [], int $db = 0): Client
+    {
+        return new Client(null, $options + ['cluster' => $this->seeds()]);
+    }
+
+    public function admin(int $db = 0): ClusterAdmin
+    {
+        return new ClusterAdmin($this->ports);
+    }
+
+    public function masterAdmins(): array
+    {
+        return array_map(fn (int $port) => new Resp($port), $this->masters());
+    }
+
+    public function target(int $db = 0): string
+    {
+        return '';
+    }
+
+    public function childIni(): array
+    {
+        return ['redis_persona.cluster' => implode(',', $this->seeds())];
+    }
+
+    public function iniDefaults(int $db = 0): array
+    {
+        return $this->childIni();
+    }
+
+    public function flush(): void
+    {
+        foreach ($this->masterAdmins() as $admin) {
+            $admin->command('FLUSHALL');
+        }
+    }
+
+    public function release(): void
+    {
+        // Shared by the whole pass; the next class flushes it.
+    }
+
+    /** @return list<array{id: string, port: int, role: string, master: string, failed: bool, slots: list<string>}> */
+    public function nodes(): array
+    {
+        $text = null;
+        foreach ($this->ports as $port) {
+            try {
+                $text = (string) (new Resp($port, 1.0))->command('CLUSTER', 'NODES');
+                break;
+            } catch (\RuntimeException $e) {
+                continue; // a killed or paused node: ask the next
+            }
+        }
+        if ($text === null) {
+            throw new \RuntimeException('no cluster node answers');
+        }
+        $nodes = [];
+        foreach (array_filter(explode("\n", trim($text))) as $line) {
+            $f = explode(' ', trim($line));
+            $flags = explode(',', $f[2]);
+            $nodes[] = [
+                'id' => $f[0],
+                'port' => preg_match('/:(\d+)@/', $f[1], $m) === 1 ? (int) $m[1] : 0,
+                'role' => in_array('master', $flags, true) ? 'master' : 'replica',
+                'master' => $f[3],
+                'failed' => in_array('fail', $flags, true) || in_array('fail?', $flags, true),
+                'slots' => array_values(array_filter(array_slice($f, 8), fn ($s) => $s[0] !== '[')),
+            ];
+        }
+        return $nodes;
+    }
+
+    /** @return list<int> ports of the masters serving slots, lowest slot first */
+    public function masters(): array
+    {
+        $masters = [];
+        foreach ($this->nodes() as $node) {
+            if ($node['role'] === 'master' && !$node['failed'] && $node['slots'] !== []) {
+                $masters[(int) $node['slots'][0]] = $node['port'];
+            }
+        }
+        ksort($masters);
+        return array_values($masters);
+    }
+
+    /** The port of the master serving $key's slot, as the cluster says. */
+    public function masterOf(string $key): int
+    {
+        $slot = HashSlot::of($key);
+        foreach ($this->nodes() as $node) {
+            if ($node['role'] !== 'master' || $node['failed']) {
+                continue;
+            }
+            foreach ($node['slots'] as $range) {
+                [$from, $to] = array_map('intval', explode('-', $range) + [1 => $range]);
+                if ($slot >= $from && $slot <= $to) {
+                    return $node['port'];
+                }
+            }
+        }
+        throw new \RuntimeException("no master serves slot $slot");
+    }
+
+    /** The port of a replica of the master on $masterPort. */
+    public function replicaOf(int $masterPort): int
+    {
+        $nodes = $this->nodes();
+        $id = array_column($nodes, 'id', 'port')[$masterPort] ?? '';
+        foreach ($nodes as $node) {
+            if ($node['role'] === 'replica' && $node['master'] === $id && !$node['failed']) {
+                return $node['port'];
+            }
+        }
+        throw new \RuntimeException("the master on $masterPort has no replica");
+    }
+
+    public function pid(int $port): int
+    {
+        return (int) @file_get_contents("{$this->dir}/node-$port.pid");
+    }
+
+    public function pause(int $port): void
+    {
+        posix_kill($this->pid($port), SIGSTOP);
+    }
+
+    public function resume(int $port): void
+    {
+        posix_kill($this->pid($port), SIGCONT);
+    }
+
+    public function kill(int $port): void
+    {
+        $pid = $this->pid($port);
+        posix_kill($pid, SIGCONT);
+        posix_kill($pid, SIGKILL);
+        for ($i = 0; $i < 200 && posix_kill($pid, 0); $i++) {
+            usleep(10000);
+        }
+    }
+
+    /** Starts a killed node again (its nodes.conf makes it rejoin). */
+    public function restartNode(int $port): void
+    {
+        self::script('restart-node', $this->dir, (string) $port);
+    }
+
+    /**
+     * Waits until every slot is served by a live master and every node
+     * agrees the cluster is ok; returns the seconds it took.
+     */
+    public function waitHealthy(float $timeout = 20.0): float
+    {
+        $start = microtime(true);
+        while (microtime(true) - $start < $timeout) {
+            try {
+                $ok = true;
+                foreach ($this->ports as $port) {
+                    if (!posix_kill($this->pid($port), 0)) {
+                        continue;
+                    }
+                    $info = (string) (new Resp($port, 1.0))->command('CLUSTER', 'INFO');
+                    $ok = $ok && str_contains($info, 'cluster_state:ok');
+                }
+                if ($ok && count($this->masters()) === 3) {
+                    return microtime(true) - $start;
+                }
+            } catch (\RuntimeException $e) {
+                // a node still starting or paused: ask again
+            }
+            usleep(100000);
+        }
+        throw new \RuntimeException("the cluster did not become healthy within $timeout s");
+    }
+
+    public function stop(): void
+    {
+        if (!$this->running || getmypid() !== $this->owner) {
+            return;
+        }
+        $this->running = false;
+        self::script('stop', $this->dir);
+        foreach ($this->ports as $port) {
+            self::forgetBreakerState($port);
+        }
+        array_map('unlink', glob($this->dir . '/*') ?: []);
+        @rmdir($this->dir);
+    }
+
+    public function __destruct()
+    {
+        $this->stop();
+    }
+
+    private static function script(string ...$args): string
+    {
+        $process = proc_open(
+            [self::SCRIPT, ...$args],
+            [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']],
+            $pipes
+        );
+        if (!is_resource($process)) {
+            throw new \RuntimeException('cannot run redis-cluster.sh');
+        }
+        $out = (string) stream_get_contents($pipes[1]);
+        $err = (string) stream_get_contents($pipes[2]);
+        fclose($pipes[1]);
+        fclose($pipes[2]);
+        if (proc_close($process) !== 0) {
+            throw new \RuntimeException('redis-cluster.sh ' . implode(' ', $args) . " failed: $err");
+        }
+        return $out;
+    }
+
+    /** The extension's per-node breaker files (see RedisServer). */
+    public static function forgetBreakerState(int $port): void
+    {
+        $uid = function_exists('posix_geteuid') ? posix_geteuid() : 0;
+        array_map('unlink', glob("/dev/shm/redis-persona-$uid-Tcp-127.0.0.1-$port-*") ?: []);
+    }
+}
