@@ -15,5 +15,7 @@ require __DIR__ . '/Support/RedisCluster.php';
 require __DIR__ . '/Support/RedisServer.php';
 require __DIR__ . '/Support/RedisTestCase.php';
 require __DIR__ . '/Support/PhpProcess.php';
+require __DIR__ . '/Support/TopologyLoad.php';
+require __DIR__ . '/Support/RedisSentinel.php';
 require __DIR__ . '/Support/FastCgi.php';
 require_once __DIR__ . '/Support/FuzzContext.php';

@@ -24,6 +24,8 @@ final class ClusterAdmin implements Admin
     /** @var list<array{0: int, 1: int, 2: int}> slot ranges and their master's port */
     private array $slots = [];
     private ?Resp $subscribed = null;
+    /** @var array<int, int> slots a MOVED reply moved since the slot map was read */
+    private array $movedTo = [];
 
     /** @param list<int> $ports any nodes of the cluster */
     public function __construct(private array $ports)
@@ -105,8 +107,11 @@ final class ClusterAdmin implements Admin
                     $target->command('ASKING');
                     return $target->command(...$args);
                 }
-                if (str_starts_with($message, 'Redis error: MOVED')) {
-                    $this->refresh();
+                if (preg_match('/^Redis error: MOVED \d+ [^:]+:(\d+)/', $message, $m) === 1) {
+                    // The node that answers knows best; a slot map read
+                    // from another node may not have caught up yet.
+                    $this->movedTo[$slot] = (int) $m[1];
+                    usleep($attempt < 3 ? 0 : 50000); // nodes that disagree for a moment
                     continue;
                 }
                 if (str_starts_with($message, 'Redis error: TRYAGAIN') || str_starts_with($message, 'Redis error: CLUSTERDOWN')) {
@@ -215,6 +220,9 @@ final class ClusterAdmin implements Admin
 
     private function ownerOf(int $slot): int
     {
+        if (isset($this->movedTo[$slot])) {
+            return $this->movedTo[$slot];
+        }
         foreach ($this->slots as [$from, $to, $port]) {
             if ($slot >= $from && $slot <= $to) {
                 return $port;
@@ -250,6 +258,7 @@ final class ClusterAdmin implements Admin
             if ($slots !== []) {
                 usort($slots, fn ($a, $b) => $a[0] <=> $b[0]);
                 $this->slots = $slots;
+                $this->movedTo = [];
                 return;
             }
         }

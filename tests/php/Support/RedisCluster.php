@@ -161,7 +161,11 @@ final class RedisCluster implements Topology
     /** The port of the master serving $key's slot, as the cluster says. */
     public function masterOf(string $key): int
     {
-        $slot = HashSlot::of($key);
+        return $this->masterOfSlot(HashSlot::of($key));
+    }
+
+    public function masterOfSlot(int $slot): int
+    {
         foreach ($this->nodes() as $node) {
             if ($node['role'] !== 'master' || $node['failed']) {
                 continue;
@@ -174,6 +178,87 @@ final class RedisCluster implements Topology
             }
         }
         throw new \RuntimeException("no master serves slot $slot");
+    }
+
+    /**
+     * Moves one slot to the master on $to the way redis-cli --cluster
+     * reshard does: IMPORTING on the target, MIGRATING on the source, MIGRATE
+     * the keys in batches (clients meanwhile get ASK for keys already moved),
+     * then SETSLOT NODE on the target, the source and the other masters
+     * (clients then get MOVED). Returns the number of keys moved.
+     */
+    public function migrateSlot(int $slot, int $to): int
+    {
+        $from = $this->masterOfSlot($slot);
+        if ($from === $to) {
+            return 0;
+        }
+        $ids = array_column($this->nodes(), 'id', 'port');
+        $source = new Resp($from);
+        $target = new Resp($to);
+        $target->command('CLUSTER', 'SETSLOT', (string) $slot, 'IMPORTING', $ids[$from]);
+        $source->command('CLUSTER', 'SETSLOT', (string) $slot, 'MIGRATING', $ids[$to]);
+        $moved = 0;
+        while (($keys = $source->command('CLUSTER', 'GETKEYSINSLOT', (string) $slot, '50')) !== []) {
+            $source->command('MIGRATE', '127.0.0.1', (string) $to, '', '0', '5000', 'KEYS', ...$keys);
+            $moved += count($keys);
+        }
+        $target->command('CLUSTER', 'SETSLOT', (string) $slot, 'NODE', $ids[$to]);
+        $source->command('CLUSTER', 'SETSLOT', (string) $slot, 'NODE', $ids[$to]);
+        foreach ($this->masters() as $port) {
+            if ($port !== $to && $port !== $from) {
+                (new Resp($port))->command('CLUSTER', 'SETSLOT', (string) $slot, 'NODE', $ids[$to]);
+            }
+        }
+        return $moved;
+    }
+
+    /**
+     * Moves each slot to its master (slot => port) with migrateSlot(), then
+     * waits until every node's CLUSTER SLOTS agrees (the replicas learn by
+     * gossip; a slot moved again before that can be claimed twice).
+     * Returns the number of keys moved.
+     *
+     * @param array<int, int> $targets
+     */
+    public function migrateSlots(array $targets, float $timeout = 10.0): int
+    {
+        $moved = 0;
+        foreach ($targets as $slot => $to) {
+            $moved += $this->migrateSlot($slot, $to);
+            $this->awaitOwners([$slot => $to], $timeout);
+        }
+        return $moved;
+    }
+
+    /**
+     * Waits until every node's CLUSTER SLOTS names the given owners.
+     *
+     * @param array<int, int> $targets slot => port
+     */
+    private function awaitOwners(array $targets, float $timeout): void
+    {
+        $deadline = microtime(true) + $timeout;
+        do {
+            $agreed = true;
+            foreach ($this->ports as $port) {
+                $map = (new Resp($port))->command('CLUSTER', 'SLOTS');
+                foreach ($targets as $slot => $to) {
+                    $owner = null;
+                    foreach ($map as $range) {
+                        if ($slot >= $range[0] && $slot <= $range[1]) {
+                            $owner = (int) $range[2][1];
+                        }
+                    }
+                    $agreed = $agreed && $owner === $to;
+                }
+            }
+            if ($agreed) {
+                return;
+            }
+            usleep(10000);
+        } while (microtime(true) < $deadline);
+        throw new \RuntimeException("the nodes did not agree on the moved slots within $timeout s");
     }
 
     /** The port of a replica of the master on $masterPort. */
