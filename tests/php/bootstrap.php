@@ -10,6 +10,7 @@ require __DIR__ . '/Support/Admin.php';
 require __DIR__ . '/Support/Topology.php';
 require __DIR__ . '/Support/HashSlot.php';
 require __DIR__ . '/Support/Resp.php';
+require __DIR__ . '/Support/TopologyScript.php';
 require __DIR__ . '/Support/ClusterAdmin.php';
 require __DIR__ . '/Support/RedisCluster.php';
 require __DIR__ . '/Support/RedisServer.php';

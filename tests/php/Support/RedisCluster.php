@@ -13,7 +13,6 @@ use RedisPersona\Client;
  */
 final class RedisCluster implements Topology
 {
-    private const SCRIPT = __DIR__ . '/../../../scripts/redis-cluster.sh';
 
     private static ?self $shared = null;
 
@@ -27,7 +26,7 @@ final class RedisCluster implements Topology
     {
         $this->owner = getmypid();
         $this->dir = $dir ?? sys_get_temp_dir() . '/rp-php-cluster-' . getmypid() . '-' . bin2hex(random_bytes(3));
-        $output = self::script('start', $this->dir);
+        $output = TopologyScript::run('redis-cluster.sh', 'start', $this->dir);
         $ports = array_map('intval', preg_split('/\s+/', trim($output)) ?: []);
         if (count($ports) !== 6) {
             throw new \RuntimeException("redis-cluster.sh printed no six ports: $output");
@@ -302,7 +301,7 @@ final class RedisCluster implements Topology
     /** Starts a killed node again (its nodes.conf makes it rejoin). */
     public function restartNode(int $port): void
     {
-        self::script('restart-node', $this->dir, (string) $port);
+        TopologyScript::run('redis-cluster.sh', 'restart-node', $this->dir, (string) $port);
     }
 
     /**
@@ -339,7 +338,7 @@ final class RedisCluster implements Topology
             return;
         }
         $this->running = false;
-        self::script('stop', $this->dir);
+        TopologyScript::run('redis-cluster.sh', 'stop', $this->dir);
         foreach ($this->ports as $port) {
             self::forgetBreakerState($port);
         }
@@ -352,25 +351,6 @@ final class RedisCluster implements Topology
         $this->stop();
     }
 
-    private static function script(string ...$args): string
-    {
-        $process = proc_open(
-            [self::SCRIPT, ...$args],
-            [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']],
-            $pipes
-        );
-        if (!is_resource($process)) {
-            throw new \RuntimeException('cannot run redis-cluster.sh');
-        }
-        $out = (string) stream_get_contents($pipes[1]);
-        $err = (string) stream_get_contents($pipes[2]);
-        fclose($pipes[1]);
-        fclose($pipes[2]);
-        if (proc_close($process) !== 0) {
-            throw new \RuntimeException('redis-cluster.sh ' . implode(' ', $args) . " failed: $err");
-        }
-        return $out;
-    }
 
     /** The extension's per-node breaker files (see RedisServer). */
     public static function forgetBreakerState(int $port): void

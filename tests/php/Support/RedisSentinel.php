@@ -11,7 +11,6 @@ use RedisPersona\Client;
  */
 final class RedisSentinel
 {
-    private const SCRIPT = __DIR__ . '/../../../scripts/redis-sentinel.sh';
     public const SERVICE = 'rp-master';
 
     /** @var list<int> master, replica, replica, sentinel, sentinel, sentinel */
@@ -24,7 +23,7 @@ final class RedisSentinel
     {
         $this->owner = getmypid();
         $this->dir = sys_get_temp_dir() . '/rp-php-sentinel-' . getmypid() . '-' . bin2hex(random_bytes(3));
-        $out = self::script('start', $this->dir);
+        $out = TopologyScript::run('redis-sentinel.sh', 'start', $this->dir);
         $this->ports = array_map('intval', preg_split('/\s+/', trim($out)) ?: []);
         if (count($this->ports) !== 6) {
             throw new \RuntimeException("redis-sentinel.sh printed no six ports: $out");
@@ -82,7 +81,7 @@ final class RedisSentinel
 
     public function restartNode(int $port): void
     {
-        self::script('restart-node', $this->dir, (string) $port);
+        TopologyScript::run('redis-sentinel.sh', 'restart-node', $this->dir, (string) $port);
     }
 
     public function stop(): void
@@ -91,7 +90,7 @@ final class RedisSentinel
             return;
         }
         $this->running = false;
-        self::script('stop', $this->dir);
+        TopologyScript::run('redis-sentinel.sh', 'stop', $this->dir);
         foreach ($this->ports as $port) {
             RedisCluster::forgetBreakerState($port);
         }
@@ -104,23 +103,4 @@ final class RedisSentinel
         $this->stop();
     }
 
-    private static function script(string ...$args): string
-    {
-        $process = proc_open(
-            [self::SCRIPT, ...$args],
-            [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']],
-            $pipes
-        );
-        if (!is_resource($process)) {
-            throw new \RuntimeException('cannot run redis-sentinel.sh');
-        }
-        $out = (string) stream_get_contents($pipes[1]);
-        $err = (string) stream_get_contents($pipes[2]);
-        fclose($pipes[1]);
-        fclose($pipes[2]);
-        if (proc_close($process) !== 0) {
-            throw new \RuntimeException('redis-sentinel.sh ' . implode(' ', $args) . " failed: $err");
-        }
-        return $out;
-    }
 }
