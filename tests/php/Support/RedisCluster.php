@@ -13,7 +13,6 @@ use RedisPersona\Client;
  */
 final class RedisCluster implements Topology
 {
-
     private static ?self $shared = null;
 
     /** @var list<int> the six ports, masters first as created */
