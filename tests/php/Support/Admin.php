@@ -9,4 +9,7 @@ interface Admin
     public function command(string ...$args);
 
     public function infoField(string $section, string $field): string;
+
+    /** How many servers a whole-data-set command (INFO, DBSIZE...) reaches. */
+    public function fanOut(): int;
 }

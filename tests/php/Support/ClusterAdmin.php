@@ -81,6 +81,11 @@ final class ClusterAdmin implements Admin
         return trim($m[1]);
     }
 
+    public function fanOut(): int
+    {
+        return count($this->masterPorts());
+    }
+
     /** @return list<int> the ports of the masters serving slots */
     public function masterPorts(): array
     {
@@ -239,7 +244,7 @@ final class ClusterAdmin implements Admin
 
     private function connection(int $port): Resp
     {
-        return $this->connections[$port] ??= new Resp($port);
+        return $this->connections[$port] ??= new Resp($port, 2.0);
     }
 
     /** Reads the slot map (CLUSTER SLOTS) from the first node that answers. */
@@ -247,8 +252,9 @@ final class ClusterAdmin implements Admin
     {
         foreach (array_unique([...array_keys($this->connections), ...$this->ports]) as $port) {
             try {
-                $reply = (new Resp($port, 1.0))->command('CLUSTER', 'SLOTS');
+                $reply = $this->connection($port)->command('CLUSTER', 'SLOTS');
             } catch (\RuntimeException $e) {
+                unset($this->connections[$port]);
                 continue;
             }
             $slots = [];

@@ -75,6 +75,11 @@ final class Resp implements Admin
         throw new \RuntimeException("unexpected reply: $line");
     }
 
+    public function fanOut(): int
+    {
+        return 1;
+    }
+
     public function infoField(string $section, string $field): string
     {
         $info = (string) $this->command('INFO', $section);
