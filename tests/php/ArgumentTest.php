@@ -87,7 +87,36 @@ final class ArgumentTest extends RedisTestCase
             'negative pool' => [fn () => new Client(null, ['pool_size' => -1]), \ValueError::class, 'between 1 and 64'],
             'hostile prefix' => [fn () => new Client(null, ['prefix' => 'a*']), \ValueError::class, "options['prefix']"],
             'url with NUL' => [fn () => new Client("redis://h\0st"), \ValueError::class, 'url: '],
-            'cluster not yet' => [fn () => new Client(null, ['cluster' => ['redis://a']]), \ValueError::class, 'Cluster'],
+            'url and cluster' => [
+                fn () => new Client('redis://127.0.0.1:1', ['cluster' => ['redis://127.0.0.1:2']]),
+                \ValueError::class,
+                'url: give either a url',
+            ],
+            'cluster database' => [
+                fn () => new Client(null, ['cluster' => ['redis://127.0.0.1:2/3']]),
+                \ValueError::class,
+                "options['cluster'][0]: Redis Cluster only has database 0",
+            ],
+            'cluster and sentinel' => [
+                fn () => new Client(null, ['cluster' => ['redis://127.0.0.1:2'], 'sentinel' => ['redis://127.0.0.1:3'], 'service' => 's']),
+                \ValueError::class,
+                "options['cluster']: give either",
+            ],
+            'sentinel without service' => [
+                fn () => new Client(null, ['sentinel' => ['redis://127.0.0.1:2']]),
+                \ValueError::class,
+                "options['service']: is required with sentinels",
+            ],
+            'replicas of one server' => [
+                fn () => new Client(null, ['read_from_replicas' => true]),
+                \ValueError::class,
+                "options['read_from_replicas']: needs a cluster or sentinels",
+            ],
+            'replicas as a word' => [
+                fn () => new Client(null, ['cluster' => ['redis://127.0.0.1:2'], 'read_from_replicas' => 'yes']),
+                \ValueError::class,
+                "options['read_from_replicas']: must be a bool",
+            ],
         ];
     }
 
