@@ -15,9 +15,15 @@ final class ClusterAdmin implements Admin
 {
     /** Commands whose second argument is not a key. */
     private const KEYLESS = [
-        'PING', 'TIME', 'ECHO', 'CLIENT', 'CLUSTER', 'PUBLISH', 'MEMORY', 'SCRIPT', 'FUNCTION',
+        'PING', 'TIME', 'ECHO', 'CLIENT', 'CLUSTER', 'PUBLISH', 'SCRIPT', 'FUNCTION',
         'SUBSCRIBE', 'PSUBSCRIBE', 'LASTSAVE', 'SLOWLOG', 'COMMAND',
     ];
+
+    /** Multi-key commands answering how many keys they found. */
+    private const KEY_COUNTING = ['DEL', 'UNLINK', 'EXISTS', 'TOUCH'];
+
+    /** Commands whose key follows a subcommand: MEMORY USAGE key, OBJECT ENCODING key. */
+    private const KEY_AFTER_SUBCOMMAND = ['MEMORY', 'OBJECT'];
 
     /** @var array<int, Resp> */
     private array $connections = [];
@@ -68,6 +74,13 @@ final class ClusterAdmin implements Admin
         }
         if (count($args) < 2 || in_array($name, self::KEYLESS, true)) {
             return $this->connection($this->masterPorts()[0])->command(...$args);
+        }
+        if (in_array($name, self::KEY_COUNTING, true) && count($args) > 2) {
+            // Keys of several slots: one command per key, the counts summed.
+            return array_sum(array_map(fn (string $key) => $this->routed($key, [$args[0], $key]), array_slice($args, 1)));
+        }
+        if (in_array($name, self::KEY_AFTER_SUBCOMMAND, true)) {
+            return $this->routed($args[2] ?? '', $args);
         }
         return $this->routed($args[1], $args);
     }

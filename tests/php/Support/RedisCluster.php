@@ -259,6 +259,28 @@ final class RedisCluster implements Topology
         throw new \RuntimeException("the nodes did not agree on the moved slots within $timeout s");
     }
 
+    /**
+     * Waits until every node's CLUSTER SLOTS lists a replica for each range
+     * (Redis 7.0 leaves out a replica whose replication offset is still 0).
+     */
+    public function awaitReplicasListed(float $timeout = 10.0): void
+    {
+        $deadline = microtime(true) + $timeout;
+        do {
+            $listed = true;
+            foreach ($this->ports as $port) {
+                foreach ((new Resp($port))->command('CLUSTER', 'SLOTS') as $range) {
+                    $listed = $listed && count($range) >= 4;
+                }
+            }
+            if ($listed) {
+                return;
+            }
+            usleep(50000);
+        } while (microtime(true) < $deadline);
+        throw new \RuntimeException("CLUSTER SLOTS did not list the replicas within $timeout s");
+    }
+
     /** The port of a replica of the master on $masterPort. */
     public function replicaOf(int $masterPort): int
     {
