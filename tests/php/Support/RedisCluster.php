@@ -314,9 +314,19 @@ final class RedisCluster implements Topology
         $pid = $this->pid($port);
         posix_kill($pid, SIGCONT);
         posix_kill($pid, SIGKILL);
-        for ($i = 0; $i < 200 && posix_kill($pid, 0); $i++) {
+        for ($i = 0; $i < 200 && self::alive($pid); $i++) {
             usleep(10000);
         }
+    }
+
+    /**
+     * Whether the process runs: a killed daemon stays a zombie until init
+     * reaps it, and kill($pid, 0) still finds a zombie.
+     */
+    public static function alive(int $pid): bool
+    {
+        $stat = @file_get_contents("/proc/$pid/stat");
+        return $stat !== false && preg_match('/^\d+ \(.*\) [ZX] /s', $stat) !== 1;
     }
 
     /** Starts a killed node again (its nodes.conf makes it rejoin). */
@@ -336,7 +346,7 @@ final class RedisCluster implements Topology
             try {
                 $ok = true;
                 foreach ($this->ports as $port) {
-                    if (!posix_kill($this->pid($port), 0)) {
+                    if (!self::alive($this->pid($port))) {
                         continue;
                     }
                     $info = (string) (new Resp($port, 1.0))->command('CLUSTER', 'INFO');

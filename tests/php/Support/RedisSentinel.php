@@ -74,7 +74,7 @@ final class RedisSentinel
     {
         $pid = (int) @file_get_contents("{$this->dir}/node-$port.pid");
         posix_kill($pid, SIGKILL);
-        for ($i = 0; $i < 200 && posix_kill($pid, 0); $i++) {
+        for ($i = 0; $i < 200 && RedisCluster::alive($pid); $i++) {
             usleep(10000);
         }
     }
