@@ -35,6 +35,19 @@ abstract class RedisTestCase extends TestCase
         return new RedisServer();
     }
 
+    /** @return list<string> every key of database 0 (of every master) */
+    protected static function keys(): array
+    {
+        $admin = static::$redis->admin();
+        $keys = [];
+        $cursor = '0';
+        do {
+            [$cursor, $batch] = $admin->command('SCAN', $cursor, 'COUNT', '1000');
+            array_push($keys, ...$batch);
+        } while ($cursor !== '0');
+        return $keys;
+    }
+
     /**
      * Each call must throw \ValueError whose message starts with the
      * argument's name (the array key), and none may write anything to Redis.
