@@ -224,39 +224,50 @@ final class RedisCluster implements Topology
         $moved = 0;
         foreach ($targets as $slot => $to) {
             $moved += $this->migrateSlot($slot, $to);
-            $this->awaitOwners([$slot => $to], $timeout);
+            $this->awaitOwner($slot, $to, $timeout);
         }
         return $moved;
     }
 
     /**
-     * Waits until every node's CLUSTER SLOTS names the given owners.
-     *
-     * @param array<int, int> $targets slot => port
+     * Waits until every node's CLUSTER SLOTS names $to as the slot's owner.
+     * Slots moved back and forth quickly can leave a node trusting an older
+     * claim whose config epoch is higher (SETSLOT NODE bumps the target's
+     * epoch only when it is not already the highest); after a second of
+     * disagreement the target takes the highest epoch (CLUSTER BUMPEPOCH)
+     * and the masters that disagree are told again, as `redis-cli --cluster
+     * fix` would.
      */
-    private function awaitOwners(array $targets, float $timeout): void
+    private function awaitOwner(int $slot, int $to, float $timeout): void
     {
-        $deadline = microtime(true) + $timeout;
+        $start = microtime(true);
+        $fixed = false;
         do {
-            $agreed = true;
+            $views = [];
             foreach ($this->ports as $port) {
-                $map = (new Resp($port))->command('CLUSTER', 'SLOTS');
-                foreach ($targets as $slot => $to) {
-                    $owner = null;
-                    foreach ($map as $range) {
-                        if ($slot >= $range[0] && $slot <= $range[1]) {
-                            $owner = (int) $range[2][1];
-                        }
+                $views[$port] = null;
+                foreach ((new Resp($port))->command('CLUSTER', 'SLOTS') as $range) {
+                    if ($slot >= $range[0] && $slot <= $range[1]) {
+                        $views[$port] = (int) $range[2][1];
                     }
-                    $agreed = $agreed && $owner === $to;
                 }
             }
-            if ($agreed) {
+            $disagree = array_keys(array_filter($views, fn (?int $owner) => $owner !== $to));
+            if ($disagree === []) {
                 return;
             }
+            if (!$fixed && microtime(true) - $start > 1.0) {
+                $fixed = true;
+                $ids = array_column($this->nodes(), 'id', 'port');
+                $target = new Resp($to);
+                $target->command('CLUSTER', 'BUMPEPOCH');
+                foreach (array_intersect($disagree, $this->masters()) as $port) {
+                    (new Resp($port))->command('CLUSTER', 'SETSLOT', (string) $slot, 'NODE', $ids[$to]);
+                }
+            }
             usleep(10000);
-        } while (microtime(true) < $deadline);
-        throw new \RuntimeException("the nodes did not agree on the moved slots within $timeout s");
+        } while (microtime(true) - $start < $timeout);
+        throw new \RuntimeException("the nodes did not agree that $to serves slot $slot within $timeout s: " . json_encode($views));
     }
 
     /**
