@@ -17,6 +17,13 @@ final class RedisCluster implements Topology
 
     /** @var list<int> the six ports, masters first as created */
     public array $ports;
+    /**
+     * When masters contradicted each other about a moved slot (from, to in
+     * microtime): clients then meet MOVED loops no client can resolve.
+     *
+     * @var list<array{0: float, 1: float}>
+     */
+    public array $masterDisagreements = [];
     private string $dir;
     private int $owner;
     private bool $running = false;
@@ -201,6 +208,10 @@ final class RedisCluster implements Topology
             $source->command('MIGRATE', '127.0.0.1', (string) $to, '', '0', '5000', 'KEYS', ...$keys);
             $moved += count($keys);
         }
+        // The target's claim must outrank every older one: with the highest
+        // config epoch of the cluster it does (SETSLOT NODE alone bumps it
+        // only when another node's epoch is higher, and an equal one loses).
+        $target->command('CLUSTER', 'BUMPEPOCH');
         $target->command('CLUSTER', 'SETSLOT', (string) $slot, 'NODE', $ids[$to]);
         $source->command('CLUSTER', 'SETSLOT', (string) $slot, 'NODE', $ids[$to]);
         foreach ($this->masters() as $port) {
@@ -242,6 +253,8 @@ final class RedisCluster implements Topology
     {
         $start = microtime(true);
         $fixed = false;
+        $masters = $this->masters();
+        $masterDisagreed = null;
         do {
             $views = [];
             foreach ($this->ports as $port) {
@@ -254,7 +267,13 @@ final class RedisCluster implements Topology
             }
             $disagree = array_keys(array_filter($views, fn (?int $owner) => $owner !== $to));
             if ($disagree === []) {
+                if ($masterDisagreed !== null) {
+                    $this->masterDisagreements[] = [$masterDisagreed, microtime(true)];
+                }
                 return;
+            }
+            if (array_intersect($disagree, $masters) !== []) {
+                $masterDisagreed ??= microtime(true);
             }
             if (!$fixed && microtime(true) - $start > 1.0) {
                 $fixed = true;
