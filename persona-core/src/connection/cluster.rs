@@ -64,6 +64,15 @@ pub(crate) fn cluster_for(config: &Arc<ClientConfig>) -> Arc<Cluster> {
     )
 }
 
+/// Every cluster this process has used, for `phpinfo()`.
+pub(crate) fn all() -> Vec<Arc<Cluster>> {
+    CLUSTERS
+        .lock()
+        .as_ref()
+        .map(|t| t.values().cloned().collect())
+        .unwrap_or_default()
+}
+
 impl Cluster {
     fn new(config: Arc<ClientConfig>) -> Cluster {
         let seeds = match &config.topology {
