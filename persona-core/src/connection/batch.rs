@@ -101,6 +101,7 @@ impl Batch {
         retry: Retry,
         scripts: &[&Script],
     ) -> Result<Vec<T>> {
+        cluster.ensure_map();
         let map = cluster.map();
         let mut groups: Vec<(u16, Vec<usize>)> = Vec::new();
         let mut group_of: HashMap<String, usize> = HashMap::new();

@@ -136,7 +136,10 @@ impl Client {
     /// Otherwise one PING decides.
     pub fn is_available(&self) -> bool {
         if let Some(pool) = self.topology.answering_pool(&self.config) {
-            if !self.is_cluster() && pool.breaker_is_open() {
+            // One server: an open breaker answers. A cluster or Sentinel
+            // setup may already serve from another node: the PING below
+            // finds out (it follows a failover).
+            if self.config.topology.mode() == "single" && pool.breaker_is_open() {
                 return false;
             }
             if !pool.breaker_is_open()

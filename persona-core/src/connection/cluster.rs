@@ -1,14 +1,20 @@
 //! Redis Cluster: every call goes to the master owning its hash slot (or a
 //! replica, for cache reads, when `read_from_replicas` is on).
 //!
-//! The slot map comes from `CLUSTER SLOTS`, asked of a known node on first
+//! The slot map comes from `CLUSTER NODES`, asked of a known node on first
 //! use and again after `MOVED`, a failed node, `READONLY` or `CLUSTERDOWN`
 //! (at most every [`REFRESH_EVERY`] unless a redirect says exactly what
 //! changed). `MOVED` is followed at once (the command did not run), `ASK`
-//! once for that call (`ASKING` first), `TRYAGAIN` after a short wait. A
-//! second `ASK` means a pipeline (`ASKING` covers only its first command):
-//! the call then waits and goes back to the owner until the slot's
-//! migration ends and the owner answers `MOVED`.
+//! with `ASKING` first, `TRYAGAIN` after a short wait. `ASKING` covers one
+//! command: a call that reloads a script on the target, or a pipeline,
+//! comes back `MOVED` to the source after its first command. Two `ASKING`
+//! attempts cover the reload; after that the call waits and goes back to
+//! the owner until the slot's migration ends and the owner answers `MOVED`.
+//! A pipeline is never sent whole to the target under `ASKING`: its other
+//! keys may still live on the source, and writing them on the target would
+//! make the migration fail (`BUSYKEY`). While a slot's keys are split, a
+//! call that needs both sides can fail after about 0.6 s; it fails as
+//! unavailable, so the plugin falls back, and never returns a wrong answer.
 //!
 //! Each node has its own pool and circuit breaker (`nodes.rs`): a dead
 //! master fails fast for its own slots while the others keep serving. When
@@ -28,7 +34,7 @@ use std::time::{Duration, Instant};
 use parking_lot::{Mutex, RwLock};
 
 use crate::config::{ClientConfig, TopologyConfig};
-use crate::error::{ConnectionKind, Error, Result};
+use crate::error::{ConnectionKind, Error, Result, UnavailableCode};
 use crate::nodes::{addr_of, node_failed, not_sent, redirect_of, split_addr, Nodes, Redirect};
 use crate::pool::{Pool, Retry};
 use crate::route::Route;
@@ -39,6 +45,11 @@ use slot_map::SlotMap;
 
 /// Redirects and retries one call may take before giving up.
 const MAX_ATTEMPTS: u32 = 6;
+/// `ASKING` attempts per call (see the module doc).
+const MAX_ASKING: u32 = 2;
+/// With replica reads on, the replica list is refreshed at least this often,
+/// so a replica that left (or failed) stops being read within this long.
+const REPLICA_VIEW_MAX_AGE: Duration = Duration::from_secs(5);
 /// A refresh not forced by a redirect waits this long after the last one.
 pub(crate) const REFRESH_EVERY: Duration = Duration::from_millis(100);
 
@@ -106,7 +117,8 @@ impl Cluster {
         let slot = route.slot();
         let mut use_replica = route.replica_ok() && self.nodes.template().read_from_replicas;
         let mut ask: Option<String> = None;
-        let mut asked = false;
+        let mut asked = 0;
+        let mut redirected = false;
         let mut last_error = None;
         for attempt in 0..MAX_ATTEMPTS {
             let asking = ask.is_some();
@@ -133,10 +145,11 @@ impl Cluster {
                 }
                 Err(err) => err,
             };
+            redirected = seen.is_some();
             match seen {
                 Some(Redirect::Moved { slot, addr }) => self.moved(slot, &addr),
-                Some(Redirect::Ask { addr }) if !asked => {
-                    asked = true;
+                Some(Redirect::Ask { addr }) if asked < MAX_ASKING => {
+                    asked += 1;
                     ask = Some(addr);
                 }
                 Some(Redirect::Ask { .. }) => std::thread::sleep(backoff(attempt)),
@@ -162,17 +175,39 @@ impl Cluster {
             }
             last_error = Some(err);
         }
-        Err(last_error.unwrap_or_else(|| {
-            Error::connection(ConnectionKind::Io, "cluster: too many redirects")
-        }))
+        let last = last_error.map_or_else(|| "no attempt".to_owned(), |e| e.to_string());
+        if redirected {
+            // MOVED/ASK are error replies, but the caller should degrade
+            // as for any unavailability, not see a data error.
+            return Err(Error::connection(
+                ConnectionKind::Unavailable(UnavailableCode::TryAgain),
+                format!(
+                    "cluster: slot {} still moving after {MAX_ATTEMPTS} attempts: {last}",
+                    slot.map_or_else(|| "-".to_owned(), |s| s.to_string())
+                ),
+            ));
+        }
+        Err(Error::connection(
+            ConnectionKind::Io,
+            format!("cluster: gave up after {MAX_ATTEMPTS} attempts: {last}"),
+        ))
+    }
+
+    /// Reads the slot map now when this process has none yet (a batch
+    /// groups its commands by master before sending).
+    pub(crate) fn ensure_map(&self) {
+        if self.map.read().ranges.is_empty() {
+            self.refresh(true);
+        }
     }
 
     /// The master of `slot` (None: any master), or one of its replicas.
     fn node_for(&self, slot: Option<u16>, replica: bool) -> Result<(String, bool)> {
-        if self.map.read().ranges.is_empty() {
-            self.refresh(true);
+        self.ensure_map();
+        if replica && self.map_age() > REPLICA_VIEW_MAX_AGE {
+            self.refresh(false);
         }
-        let map = self.map();
+        let mut map = self.map();
         let Some(slot) = slot else {
             // Keyless commands: the first master whose breaker is closed.
             let masters = map.masters();
@@ -188,7 +223,22 @@ impl Cluster {
                 .map(|a| (a.clone(), false))
                 .ok_or_else(|| self.no_map_error());
         };
-        let range = map.range_of(slot).ok_or_else(|| self.no_map_error())?;
+        if map.range_of(slot).is_none() {
+            // A map read while the cluster was forming, or a slot an
+            // operator just assigned: look again before refusing.
+            self.refresh(false);
+            map = self.map();
+        }
+        let range = map.range_of(slot).ok_or_else(|| {
+            if map.ranges.is_empty() {
+                self.no_map_error()
+            } else {
+                Error::connection(
+                    ConnectionKind::Unavailable(UnavailableCode::ClusterDown),
+                    format!("cluster: slot {slot} is not served by any node"),
+                )
+            }
+        })?;
         if replica && !range.replicas.is_empty() {
             let i = self.next_replica.fetch_add(1, Ordering::Relaxed) % range.replicas.len();
             return Ok((range.replicas[i].clone(), true));
@@ -205,14 +255,15 @@ impl Cluster {
         Error::connection(
             ConnectionKind::Refused,
             format!(
-                "no node of the cluster ({}) answered CLUSTER SLOTS",
+                "no node of the cluster ({}) answered CLUSTER NODES",
                 self.seeds.join(", ")
             ),
         )
     }
 
     /// A MOVED reply: the slot lives at `addr` now. The rest of its range
-    /// usually moved with it, so the whole map is refreshed too.
+    /// usually moved with it, so the whole map is refreshed too, asking
+    /// `addr` first (a lagging node could still describe the old layout).
     fn moved(&self, slot: u16, addr: &str) {
         {
             let mut map = self.map.write();
@@ -220,12 +271,23 @@ impl Cluster {
             next.moved(slot, addr);
             *map = Arc::new(next);
         }
-        self.refresh(true);
+        self.refresh_asking(true, Some(addr));
+    }
+
+    /// How long ago the map was last read.
+    fn map_age(&self) -> Duration {
+        self.last_refresh
+            .lock()
+            .map_or(Duration::MAX, |at| at.elapsed())
     }
 
     /// Asks a known node for the slot map; true when the map changed.
     /// Without `force`, at most once per [`REFRESH_EVERY`].
     pub(crate) fn refresh(&self, force: bool) -> bool {
+        self.refresh_asking(force, None)
+    }
+
+    fn refresh_asking(&self, force: bool, first: Option<&str>) -> bool {
         {
             let mut last = self.last_refresh.lock();
             if !force && last.is_some_and(|at| at.elapsed() < REFRESH_EVERY) {
@@ -249,6 +311,10 @@ impl Cluster {
                 .is_some_and(|p| p.breaker_is_open())
         };
         candidates.sort_by_key(down);
+        if let Some(first) = first {
+            candidates.retain(|c| c != first);
+            candidates.insert(0, first.to_owned());
+        }
         for addr in candidates {
             let Ok(pool) = self.nodes.pool(&addr, false) else {
                 continue;
@@ -285,13 +351,11 @@ impl Cluster {
 fn ask_slots(pool: &Pool, addr: &str) -> Option<SlotMap> {
     let reply = pool
         .run(Retry::Idempotent, |con| {
-            redis::cmd("CLUSTER")
-                .arg("SLOTS")
-                .query::<redis::Value>(con)
+            redis::cmd("CLUSTER").arg("NODES").query::<String>(con)
         })
         .ok()?;
     let host = split_addr(addr).map_or("", |(h, _)| h);
-    SlotMap::parse(&reply, host)
+    SlotMap::parse_nodes(&reply, host)
 }
 
 /// Waits between attempts while the cluster settles: 10, 20, 40… ms.

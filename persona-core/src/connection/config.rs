@@ -147,8 +147,11 @@ impl ClientConfig {
         match &topology {
             TopologyConfig::Single => {}
             TopologyConfig::Cluster { seeds, display } => {
-                // The first seed is the template of every node.
-                info = seeds[0].clone();
+                // The first seed is the template of every node (the list
+                // is never empty: resolve() refuses that).
+                if let Some(first) = seeds.first() {
+                    info = first.clone();
+                }
                 display_url = format!("cluster {}", display.join(", "));
             }
             TopologyConfig::Sentinel {

@@ -152,6 +152,13 @@ pub fn resolve(
     if !options.sentinel.is_empty() {
         return sentinel("options['sentinel']", &options.sentinel, service()?);
     }
+    if options.service.is_some() && defaults.sentinel.trim().is_empty() {
+        return Err(Error::invalid(
+            "options['service']",
+            "names a Sentinel service but no sentinels are given \
+             (options['sentinel'] or redis_persona.sentinel)",
+        ));
+    }
     if explicit_url {
         return Ok(TopologyConfig::Single);
     }
@@ -195,6 +202,9 @@ fn node_urls(
     urls: &[String],
     sentinel: bool,
 ) -> Result<(Vec<redis::ConnectionInfo>, Vec<String>)> {
+    if urls.is_empty() {
+        return Err(Error::invalid(arg, "lists no URL"));
+    }
     if urls.len() > MAX_NODES {
         return Err(Error::invalid(
             arg,
@@ -392,6 +402,19 @@ mod tests {
         assert_eq!(t.mode(), "sentinel", "a url is the data nodes' template");
         let bad = options(&[("service", OptionValue::Str(b"a b".to_vec()))]);
         assert!(bad.is_err());
+        let alone = options(&[("service", OptionValue::Str(b"svc".to_vec()))]).unwrap();
+        let e = resolve(false, &alone, &TopologyDefaults::default()).unwrap_err();
+        assert!(e.to_string().contains("no sentinels are given"), "{e}");
+    }
+
+    #[test]
+    fn a_list_of_nothing_is_refused() {
+        let ini = TopologyDefaults {
+            cluster: " , ".into(),
+            ..Default::default()
+        };
+        let e = resolve(false, &TopologyOptions::default(), &ini).unwrap_err();
+        assert_eq!(e.to_string(), "redis_persona.cluster: lists no URL");
     }
 
     #[test]

@@ -1,6 +1,4 @@
-//! Which node serves which hash slots, as `CLUSTER SLOTS` reports it.
-
-use redis::Value;
+//! Which node serves which hash slots, as `CLUSTER NODES` reports it.
 
 /// One contiguous range of slots and the nodes serving it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,30 +16,80 @@ pub(crate) struct SlotMap {
 }
 
 impl SlotMap {
-    /// Parses a `CLUSTER SLOTS` reply. `asked` is the host of the node that
-    /// answered: a node that does not know its own address reports "".
-    pub(crate) fn parse(reply: &Value, asked: &str) -> Option<SlotMap> {
-        let Value::Array(entries) = reply else {
-            return None;
-        };
-        let mut ranges = Vec::with_capacity(entries.len());
-        for entry in entries {
-            let Value::Array(fields) = entry else {
-                return None;
-            };
-            let start = u16::try_from(int(fields.first()?)?).ok()?;
-            let end = u16::try_from(int(fields.get(1)?)?).ok()?;
-            if start > end || end >= crate::route::SLOTS {
-                return None;
+    /// Parses a `CLUSTER NODES` reply (not `CLUSTER SLOTS`: Redis 7.0
+    /// leaves a replica out of that until it has replicated something, so a
+    /// fresh cluster's map would have no replicas and a failover to one
+    /// would not be recognised). `asked` is the host of the node that
+    /// answered: a node that does not know its own address reports none.
+    /// Replicas marked failed are left out; masters are kept whatever their
+    /// state (their slots must still map somewhere).
+    pub(crate) fn parse_nodes(text: &str, asked: &str) -> Option<SlotMap> {
+        struct Line<'a> {
+            id: &'a str,
+            addr: String,
+            master_of: Option<&'a str>,
+            failed: bool,
+            slots: Vec<(u16, u16)>,
+        }
+        let mut lines = Vec::new();
+        for line in text.lines() {
+            let fields: Vec<&str> = line.split_ascii_whitespace().collect();
+            if fields.len() < 8 {
+                continue;
             }
-            let mut nodes = fields[2..].iter().filter_map(|n| node(n, asked));
-            let master = nodes.next()?;
-            ranges.push(SlotRange {
-                start,
-                end,
-                master,
-                replicas: nodes.collect(),
+            let flags: Vec<&str> = fields[2].split(',').collect();
+            if flags.iter().any(|f| matches!(*f, "noaddr" | "handshake")) {
+                continue;
+            }
+            // ip:port@cport[,hostname]
+            let endpoint = fields[1].split(['@', ',']).next().unwrap_or("");
+            let Some((host, port)) = endpoint.rsplit_once(':') else {
+                continue;
+            };
+            let Ok(port) = port.parse::<u16>() else {
+                continue;
+            };
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            let host = if host.is_empty() || host == "?" {
+                asked
+            } else {
+                host
+            };
+            let mut slots = Vec::new();
+            for spec in &fields[8..] {
+                // "[slot->-id]" / "[slot-<-id]": a migration, not ownership.
+                if spec.starts_with('[') {
+                    continue;
+                }
+                let (a, b) = spec.split_once('-').unwrap_or((spec, spec));
+                match (a.parse::<u16>(), b.parse::<u16>()) {
+                    (Ok(a), Ok(b)) if a <= b && b < crate::route::SLOTS => slots.push((a, b)),
+                    _ => return None,
+                }
+            }
+            lines.push(Line {
+                id: fields[0],
+                addr: format!("{host}:{port}"),
+                master_of: (fields[3] != "-").then_some(fields[3]),
+                failed: flags.iter().any(|f| matches!(*f, "fail" | "fail?")),
+                slots,
             });
+        }
+        let mut ranges = Vec::new();
+        for master in lines.iter().filter(|l| !l.slots.is_empty()) {
+            let replicas: Vec<String> = lines
+                .iter()
+                .filter(|l| l.master_of == Some(master.id) && !l.failed)
+                .map(|l| l.addr.clone())
+                .collect();
+            for (start, end) in &master.slots {
+                ranges.push(SlotRange {
+                    start: *start,
+                    end: *end,
+                    master: master.addr.clone(),
+                    replicas: replicas.clone(),
+                });
+            }
         }
         if ranges.is_empty() {
             return None;
@@ -148,80 +196,47 @@ impl SlotMap {
     }
 }
 
-fn int(value: &Value) -> Option<i64> {
-    match value {
-        Value::Int(n) => Some(*n),
-        _ => None,
-    }
-}
-
-fn node(value: &Value, asked: &str) -> Option<String> {
-    let Value::Array(fields) = value else {
-        return None;
-    };
-    let host = match fields.first()? {
-        Value::BulkString(bytes) => String::from_utf8(bytes.clone()).ok()?,
-        Value::SimpleString(text) => text.clone(),
-        _ => return None,
-    };
-    let host = if host.is_empty() || host == "?" {
-        asked.to_owned()
-    } else {
-        host
-    };
-    let port = int(fields.get(1)?)?;
-    let port = u16::try_from(port).ok().filter(|p| *p > 0)?;
-    Some(format!("{host}:{port}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn node(host: &str, port: i64) -> Value {
-        Value::Array(vec![
-            Value::BulkString(host.as_bytes().to_vec()),
-            Value::Int(port),
-            Value::BulkString(b"id".to_vec()),
-        ])
-    }
+    const NODES: &str = "\
+07c3 10.0.0.2:7001@17001 master - 0 1 2 connected 5461-16383
+67ed :7000@17000 myself,master - 0 0 1 connected 0-5460 [5460->-07c3]
+292f 10.0.0.4:7003@17003,host4 slave 67ed 0 1 1 connected
+e7d1 10.0.0.5:7004@17004 slave 07c3 0 1 2 connected
+8c2a 10.0.0.6:7005@17005 slave,fail 07c3 0 1 2 disconnected
+";
 
-    fn reply() -> Value {
-        Value::Array(vec![
-            Value::Array(vec![
-                Value::Int(5461),
-                Value::Int(16383),
-                node("10.0.0.2", 7001),
-                node("10.0.0.5", 7004),
-            ]),
-            Value::Array(vec![
-                Value::Int(0),
-                Value::Int(5460),
-                node("", 7000),
-                node("10.0.0.4", 7003),
-            ]),
-        ])
+    fn reply() -> &'static str {
+        NODES
     }
 
     #[test]
-    fn cluster_slots_parse_into_sorted_ranges() {
-        let map = SlotMap::parse(&reply(), "10.0.0.1").unwrap();
+    fn cluster_nodes_parse_into_sorted_ranges() {
+        let map = SlotMap::parse_nodes(reply(), "10.0.0.1").unwrap();
         assert_eq!(
             map.ranges[0].master, "10.0.0.1:7000",
             "an empty host is the one asked"
         );
         assert_eq!(map.range_of(0).unwrap().master, "10.0.0.1:7000");
+        assert_eq!(map.range_of(0).unwrap().replicas, vec!["10.0.0.4:7003"]);
         assert_eq!(map.range_of(5461).unwrap().master, "10.0.0.2:7001");
-        assert_eq!(map.range_of(16383).unwrap().replicas, vec!["10.0.0.5:7004"]);
+        assert_eq!(
+            map.range_of(16383).unwrap().replicas,
+            vec!["10.0.0.5:7004"],
+            "a failed replica is left out"
+        );
         assert_eq!(map.masters(), vec!["10.0.0.1:7000", "10.0.0.2:7001"]);
         assert_eq!(map.slots_of("10.0.0.2:7001"), "5461-16383");
-        assert!(SlotMap::parse(&Value::Array(vec![]), "h").is_none());
-        assert!(SlotMap::parse(&Value::Int(3), "h").is_none());
+        assert!(SlotMap::parse_nodes("", "h").is_none());
+        assert!(SlotMap::parse_nodes("garbage", "h").is_none());
+        assert!(SlotMap::parse_nodes("a h:1@2 master - 0 0 1 connected 9-x", "h").is_none());
     }
 
     #[test]
     fn a_moved_slot_splits_its_range() {
-        let mut map = SlotMap::parse(&reply(), "10.0.0.1").unwrap();
+        let mut map = SlotMap::parse_nodes(reply(), "10.0.0.1").unwrap();
         map.moved(100, "10.0.0.2:7001");
         assert_eq!(map.range_of(99).unwrap().master, "10.0.0.1:7000");
         assert_eq!(map.range_of(100).unwrap().master, "10.0.0.2:7001");
@@ -231,7 +246,7 @@ mod tests {
 
     #[test]
     fn a_replica_taking_over_counts_as_a_failover() {
-        let old = SlotMap::parse(&reply(), "10.0.0.1").unwrap();
+        let old = SlotMap::parse_nodes(reply(), "10.0.0.1").unwrap();
         let mut new = old.clone();
         new.ranges[0].master = "10.0.0.4:7003".into();
         new.ranges[0].replicas.clear();
