@@ -47,7 +47,9 @@ final class Health
             'mode' => $mode,
             'reason' => $backend->reason(),
             'extension' => extension_loaded('redis_persona') ? (string) phpversion('redis_persona') : null,
-            'url' => $this->config->display_url(),
+            'url' => $this->config->topology()['mode'] === 'cluster'
+                ? implode(', ', Topology::display($this->config->topology())['seeds'])
+                : $this->config->display_url(),
             'topology' => Topology::display($this->config->topology()),
             'prefix' => $this->config->prefix(),
             'personas' => $this->config->personas(),
