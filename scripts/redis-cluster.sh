@@ -10,7 +10,8 @@
 # the port must be <= 55535, so ports are picked from 20000-45000 with both
 # checked; a plain free-port helper would pick ports the node refuses.
 # Nodes time out after 1 s (cluster-node-timeout), so a killed master is
-# replaced within about two seconds: fast enough for tests.
+# replaced within about two seconds: fast enough for tests. A replica may
+# always take over (validity factor 0), even one that rejoined a moment ago.
 set -euo pipefail
 action=$1
 mkdir -p "$2"
@@ -37,6 +38,7 @@ start_node() {
     --cluster-enabled yes --cluster-config-file "$dir/nodes-$port.conf" \
     --cluster-node-timeout "${CLUSTER_NODE_TIMEOUT:-1000}" \
     --cluster-require-full-coverage no --cluster-allow-reads-when-down no \
+    --cluster-replica-validity-factor 0 \
     --daemonize yes --pidfile "$dir/node-$port.pid" --logfile "$dir/node-$port.log" \
     --dir "$dir" ${REDIS_EXTRA_ARGS:-}
   for _ in $(seq 200); do

@@ -10,7 +10,7 @@ use persona_core::health::Health;
 use persona_core::{ClientConfig, Key};
 
 use crate::args::{Bytes, Int, Options};
-use crate::build_array::Arr;
+use crate::build_array::{Arr, List};
 use crate::errors::OrThrow;
 use crate::{ini, logging};
 
@@ -129,6 +129,29 @@ fn health_array(h: &Health) -> ZBox<ZendHashTable> {
             .set("last_error", b.last_error.clone())
             .build()
     });
+    let t = &h.topology;
+    let nodes: List = t
+        .nodes
+        .iter()
+        .map(|n| {
+            Arr::new()
+                .set("address", n.address.clone())
+                .set("role", n.role)
+                .set("slots", n.slots.clone())
+                .set("breaker", n.breaker)
+                .set("connections", n.connections as i64)
+                .build()
+        })
+        .collect();
+    let topology = Arr::new()
+        .set("mode", t.mode)
+        .set("service", t.service.clone())
+        .set("nodes", nodes.build())
+        .set("answered_by", t.answered_by.clone())
+        .set("failovers", t.failovers as i64)
+        .set("refreshes", t.refreshes as i64)
+        .set("read_from_replicas", t.read_from_replicas)
+        .build();
     Arr::new()
         .set("status", h.status)
         .set("url", h.url.clone())
@@ -145,5 +168,6 @@ fn health_array(h: &Health) -> ZBox<ZendHashTable> {
         .set("pool", pool)
         .set("breaker", breaker)
         .set("error", h.error.clone())
+        .set("topology", topology)
         .build()
 }

@@ -8,6 +8,7 @@ use std::ffi::{c_char, c_int, CStr};
 
 use ext_php_rs::flags::IniEntryPermission;
 use ext_php_rs::zend::{IniEntryDef, IniEntryDefs};
+use persona_core::config::TopologyDefaults;
 use persona_core::Defaults;
 
 pub const URL: &CStr = c"redis_persona.url";
@@ -17,8 +18,11 @@ pub const READ_TIMEOUT_MS: &CStr = c"redis_persona.read_timeout_ms";
 pub const POOL_SIZE: &CStr = c"redis_persona.pool_size";
 pub const RETRY_INTERVAL_MS: &CStr = c"redis_persona.retry_interval_ms";
 pub const LOG_LEVEL: &CStr = c"redis_persona.log_level";
+pub const CLUSTER: &CStr = c"redis_persona.cluster";
+pub const SENTINEL: &CStr = c"redis_persona.sentinel";
+pub const SENTINEL_SERVICE: &CStr = c"redis_persona.sentinel_service";
 
-static ENTRIES: IniEntryDefs<8> = IniEntryDefs::new([
+static ENTRIES: IniEntryDefs<11> = IniEntryDefs::new([
     entry(URL, c""),
     entry(PREFIX, c""),
     entry(CONNECT_TIMEOUT_MS, c"0"),
@@ -26,6 +30,9 @@ static ENTRIES: IniEntryDefs<8> = IniEntryDefs::new([
     entry(POOL_SIZE, c"0"),
     entry(RETRY_INTERVAL_MS, c"0"),
     entry(LOG_LEVEL, c"0"),
+    entry(CLUSTER, c""),
+    entry(SENTINEL, c""),
+    entry(SENTINEL_SERVICE, c""),
     IniEntryDef::end(),
 ]);
 
@@ -94,7 +101,20 @@ pub fn defaults() -> Defaults {
         read_timeout_ms: long(READ_TIMEOUT_MS),
         pool_size: long(POOL_SIZE),
         retry_interval_ms: long(RETRY_INTERVAL_MS),
+        topology: TopologyDefaults {
+            cluster: string(CLUSTER),
+            sentinel: string(SENTINEL),
+            sentinel_service: string(SENTINEL_SERVICE),
+        },
     }
+}
+
+/// A comma-separated URL list with every password masked.
+fn masked_list(text: &str) -> String {
+    text.split(',')
+        .map(|url| persona_core::config::mask_password(url.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// All settings as name ⇒ shown value, the URL's password masked.
@@ -104,6 +124,13 @@ pub fn shown() -> Vec<(&'static str, String)> {
         format!("(default: {})", persona_core::config::DEFAULT_URL)
     } else {
         persona_core::config::mask_password(&url)
+    };
+    let or_none = |value: String| {
+        if value.is_empty() {
+            "(none)".to_owned()
+        } else {
+            value
+        }
     };
     let or_default = |value: String| {
         if value.is_empty() || value == "0" {
@@ -129,5 +156,17 @@ pub fn shown() -> Vec<(&'static str, String)> {
             or_default(string(RETRY_INTERVAL_MS)),
         ),
         ("redis_persona.log_level", or_default(string(LOG_LEVEL))),
+        (
+            "redis_persona.cluster",
+            or_none(masked_list(&string(CLUSTER))),
+        ),
+        (
+            "redis_persona.sentinel",
+            or_none(masked_list(&string(SENTINEL))),
+        ),
+        (
+            "redis_persona.sentinel_service",
+            or_none(string(SENTINEL_SERVICE)),
+        ),
     ]
 }

@@ -54,6 +54,7 @@ use crate::error::{Error, Result};
 use crate::ids::{Persona, PostId};
 use crate::keys::Keys;
 use crate::pool::Retry;
+use crate::route::Route;
 
 pub const OPTION_NAMES: &[&str] = &[
     "ttl",
@@ -172,8 +173,11 @@ impl PersonaCache {
                 mget.arg(self.keys.cache_lock(post, persona));
             }
         }
-        let mut reply: Vec<Option<Vec<u8>>> =
-            self.client.run(Retry::Idempotent, |con| mget.query(con))?;
+        let mut reply: Vec<Option<Vec<u8>>> = self.client.run(
+            Route::ReadBucket(Keys::bucket(post)),
+            Retry::Idempotent,
+            |con| mget.query(con),
+        )?;
         let number = |v: Option<Vec<u8>>| -> u64 {
             v.and_then(|b| std::str::from_utf8(&b).ok()?.parse().ok())
                 .unwrap_or(0)
@@ -314,8 +318,11 @@ impl PersonaCache {
             .arg(self.keys.cache_generation(Keys::bucket(post)))
             .arg(self.keys.cache_version(post));
         pipe.cmd("HGETALL").arg(self.keys.cache_index(post));
-        let (current, index): (Vec<Option<u64>>, Vec<(String, String)>) =
-            self.client.run(Retry::Idempotent, |con| pipe.query(con))?;
+        let (current, index): (Vec<Option<u64>>, Vec<(String, String)>) = self.client.run(
+            Route::Bucket(Keys::bucket(post)),
+            Retry::Idempotent,
+            |con| pipe.query(con),
+        )?;
         let (Some(Some(generation)), Some(Some(version))) = (current.first(), current.get(1))
         else {
             return Ok(Vec::new());

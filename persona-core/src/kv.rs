@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::ids::Key;
 use crate::keys::Keys;
 use crate::pool::Retry;
+use crate::route::Route;
 
 pub use crate::policy::keys::MAX_TTL_SECS;
 pub const MAX_VALUE_BYTES: usize = 8 * 1024 * 1024;
@@ -55,7 +56,7 @@ impl Client {
     /// The value stored under `key` in this client's `kv` namespace.
     pub fn get_value(&self, key: &Key) -> Result<Option<Vec<u8>>> {
         let key = Keys::new(self.prefix()).kv(key.as_str());
-        self.run(Retry::Idempotent, |con| get(con, &key))
+        self.run(Route::Key(&key), Retry::Idempotent, |con| get(con, &key))
     }
 
     /// Stores a binary-safe value (at most [`MAX_VALUE_BYTES`]) for
@@ -64,12 +65,14 @@ impl Client {
         validate_value("value", value)?;
         let ttl = validate_ttl("ttl", ttl_secs)?;
         let key = Keys::new(self.prefix()).kv(key.as_str());
-        self.run(Retry::Once, |con| set(con, &key, value, ttl))
+        self.run(Route::Key(&key), Retry::Once, |con| {
+            set(con, &key, value, ttl)
+        })
     }
 
     /// Removes `key`; true when it existed.
     pub fn delete_value(&self, key: &Key) -> Result<bool> {
         let key = Keys::new(self.prefix()).kv(key.as_str());
-        self.run(Retry::Idempotent, |con| delete(con, &key))
+        self.run(Route::Key(&key), Retry::Idempotent, |con| delete(con, &key))
     }
 }

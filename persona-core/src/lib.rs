@@ -19,8 +19,10 @@ pub mod token;
 // The modules' paths from before the feature folders, kept for callers.
 pub use booking::{otp, ratelimit, slot};
 pub use cache::{counters, entry, invalidate};
+pub(crate) use connection::{batch, cluster, nodes, sentinel, topology};
 pub use connection::{
-    breaker, client, config, health, pool, process, redis_url, registry, shared, stall, watchdog,
+    breaker, client, config, health, pool, process, redis_url, registry, route, shared, stall,
+    topology_config, watchdog,
 };
 
 pub use cache::{CacheConfig, PersonaCache, Served};

@@ -41,6 +41,7 @@ pub use self::headers::Headers;
 use self::scripts::{ABANDON, PAGES_FOR, PURGE_URL};
 pub use self::store::{Response, StoreOutcome};
 pub use self::url::PageUrl;
+use crate::batch::Batch;
 use crate::client::Client;
 use crate::error::{printable, Error, Result};
 use crate::ids::{Persona, PostId, Tag};
@@ -48,7 +49,7 @@ use crate::keys::{Keys, CACHE_BUCKETS};
 pub use crate::policy::page::MAX_RENDER_AGE_SECS;
 use crate::policy::page::{MAX_PAGES_LISTED, MAX_POSTS, MAX_TAGS};
 use crate::pool::Retry;
-use crate::scripting::query_with_scripts;
+use crate::route::Route;
 
 /// What a fetch observed: the bucket's generation, the server time, and the
 /// lease token when the fetch took the lease. Opaque to callers
@@ -139,12 +140,13 @@ impl PageCache {
         if fence.token.is_empty() {
             return Ok(());
         }
+        let lease = self.lease_key(url, variant);
         let mut invocation = ABANDON.prepare_invoke();
-        invocation
-            .key(self.lease_key(url, variant))
-            .arg(&fence.token);
+        invocation.key(&lease).arg(&fence.token);
         self.client
-            .run(Retry::Idempotent, |con| invocation.invoke::<i64>(con))?;
+            .run(Route::Key(&lease), Retry::Idempotent, |con| {
+                invocation.invoke::<i64>(con)
+            })?;
         Ok(())
     }
 
@@ -152,15 +154,17 @@ impl PageCache {
     /// before); returns how many pages were dropped.
     pub fn purge_url(&self, url: &PageUrl) -> Result<u64> {
         let bucket = url.bucket();
+        let state = self.keys.page_state(bucket);
         let mut invocation = PURGE_URL.prepare_invoke();
         invocation
-            .key(self.keys.page_state(bucket))
+            .key(&state)
             .key(self.keys.page_variants(bucket, url.hash()))
             .arg(format!("{}u:{}:", self.keys.page_base(bucket), url.hash()))
             .arg(url_stamp(url))
             .arg(invalidate::STAMP_KEEP_MS);
-        self.client
-            .run(Retry::Once, |con| invocation.invoke::<u64>(con))
+        self.client.run(Route::Key(&state), Retry::Once, |con| {
+            invocation.invoke::<u64>(con)
+        })
     }
 
     /// Makes every page unreachable at once (one generation move per bucket,
@@ -178,11 +182,12 @@ impl PageCache {
         if posts.is_empty() && tags.is_empty() {
             return Ok(Vec::new());
         }
-        let mut pipe = redis::pipe();
+        let mut batch = Batch::new();
         for bucket in 0..CACHE_BUCKETS {
+            let state = self.keys.page_state(bucket);
             let mut invocation = PAGES_FOR.prepare_invoke();
             invocation
-                .key(self.keys.page_state(bucket))
+                .key(&state)
                 .arg(self.keys.page_base(bucket))
                 .arg(MAX_PAGES_LISTED)
                 .arg(posts.len());
@@ -192,11 +197,11 @@ impl PageCache {
             for tag in tags {
                 invocation.arg(tag.as_str());
             }
-            pipe.invoke_script(&invocation);
+            batch.add_script(&state, &invocation);
         }
-        let buckets: Vec<Vec<String>> = self.client.run(Retry::Idempotent, |con| {
-            query_with_scripts(con, &pipe, &[&PAGES_FOR])
-        })?;
+        let buckets: Vec<Vec<String>> =
+            self.client
+                .run_batch(Retry::Idempotent, &batch, &[&PAGES_FOR])?;
         let mut pages = Vec::new();
         for flat in buckets {
             for pair in flat.chunks_exact(2) {

@@ -5,6 +5,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use persona_core::route::Route;
 use persona_core::{Client, ClientConfig, ConnectionKind, Defaults, OptionValue, Retry};
 use support::{free_port, RedisServer};
 
@@ -109,7 +110,7 @@ fn restarted_server_costs_a_write_at_most_one_error() {
     let mut server = RedisServer::start();
     let c = client(&server.url(), &[]);
     let set = |c: &Client| {
-        c.run_raw(Retry::Once, |con| {
+        c.run_raw(Route::Any, Retry::Once, |con| {
             redis::cmd("SET").arg("k").arg("v").query::<()>(con)
         })
     };
@@ -147,12 +148,12 @@ fn killed_server_opens_the_breaker_and_recovery_is_automatic() {
 fn server_error_replies_do_not_trip_the_breaker() {
     let server = RedisServer::start();
     let c = client(&server.url(), &[]);
-    c.run_raw(Retry::Once, |con| {
+    c.run_raw(Route::Any, Retry::Once, |con| {
         redis::cmd("SET").arg("s").arg("x").query::<()>(con)
     })
     .unwrap();
     let err = c
-        .run_raw(Retry::Once, |con| {
+        .run_raw(Route::Any, Retry::Once, |con| {
             redis::cmd("LPUSH").arg("s").arg("y").query::<i64>(con)
         })
         .unwrap_err();
@@ -197,12 +198,12 @@ fn auth_and_db_from_the_url_are_used() {
     assert!(!err.to_string().contains("nope"), "password leaked: {err}");
     let right = client(&format!("redis://:s3cret@127.0.0.1:{}/3", server.port), &[]);
     right
-        .run_raw(Retry::Once, |con| {
+        .run_raw(Route::Any, Retry::Once, |con| {
             redis::cmd("SET").arg("in-db-3").arg("1").query::<()>(con)
         })
         .unwrap();
     let db: i64 = right
-        .run_raw(Retry::Idempotent, |con| {
+        .run_raw(Route::Any, Retry::Idempotent, |con| {
             redis::cmd("CLIENT").arg("INFO").query::<String>(con)
         })
         .map(|s| {

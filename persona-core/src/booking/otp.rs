@@ -41,6 +41,7 @@ use crate::keys::Keys;
 use crate::options::OptionValue;
 use crate::options::{int_option, option_argument, unknown_option};
 use crate::pool::Retry;
+use crate::route::Route;
 use crate::token;
 
 pub const OPTION_NAMES: &[&str] = &[
@@ -163,7 +164,9 @@ impl Otp {
             .arg(self.config.ttl_secs * 1000)
             .arg(self.config.issue_limit)
             .arg(self.config.issue_window_secs * 1000);
-        let verdict: i64 = self.client.run(Retry::Once, |con| fcall(con, &call))?;
+        let verdict: i64 = self
+            .client
+            .run(Route::FirstKey(&call), Retry::Once, |con| fcall(con, &call))?;
         let decision = crate::ratelimit::decision(verdict);
         if !decision.allowed {
             let retry_after = decision.retry_after;
@@ -202,7 +205,9 @@ impl Otp {
         let key = self.keys.otp_code(&id);
         let mut call = Function::OtpVerify.call(&[&key]);
         call.arg(&candidate).arg(self.config.max_attempts);
-        let verified: i64 = self.client.run(Retry::Once, |con| fcall(con, &call))?;
+        let verified: i64 = self
+            .client
+            .run(Route::FirstKey(&call), Retry::Once, |con| fcall(con, &call))?;
         Ok(verified == 1)
     }
 

@@ -43,6 +43,7 @@ use crate::ids::Name;
 use crate::keys::Keys;
 use crate::options::int_in_range;
 use crate::pool::Retry;
+use crate::route::Route;
 use crate::token;
 
 pub use crate::policy::rate_limit::{MAX_KEY_BYTES, MAX_LIMIT, MAX_WINDOW_SECS};
@@ -97,14 +98,16 @@ impl RateLimiter {
         let key = self.key(key)?;
         let mut call = Function::Rate.call(&[&key]);
         call.arg(self.limit).arg(self.window.as_millis() as u64);
-        let verdict: i64 = self.client.run(Retry::Once, |con| fcall(con, &call))?;
+        let verdict: i64 = self
+            .client
+            .run(Route::FirstKey(&call), Retry::Once, |con| fcall(con, &call))?;
         Ok(decision(verdict))
     }
 
     /// Forgets the state of `key`: it gets a full burst again.
     pub fn reset(&self, key: &[u8]) -> Result<()> {
         let key = self.key(key)?;
-        self.client.run(Retry::Idempotent, |con| {
+        self.client.run(Route::Key(&key), Retry::Idempotent, |con| {
             redis::cmd("DEL").arg(&key).query::<()>(con)
         })
     }

@@ -53,6 +53,7 @@ use crate::ids::{Date, Resource, SlotRef};
 use crate::keys::Keys;
 use crate::options::{int_option, option_argument, unknown_option, OptionValue};
 use crate::pool::Retry;
+use crate::route::Route;
 use crate::token;
 
 pub use crate::policy::slot::{DEFAULT_TTL_SECS, MAX_MIN_FENCE, MAX_OWNER_BYTES, MAX_TTL_SECS};
@@ -190,7 +191,9 @@ impl SlotLock {
             .arg(crate::clock::now_ms().min(MAX_MIN_FENCE))
             .arg(min_fence.min(MAX_MIN_FENCE))
             .arg(event_head(slot));
-        let reply: Option<(u64, u64)> = self.client.run(Retry::Once, |con| fcall(con, &call))?;
+        let reply: Option<(u64, u64)> =
+            self.client
+                .run(Route::FirstKey(&call), Retry::Once, |con| fcall(con, &call))?;
         Ok(reply.map(|(fence, expires_at_ms)| Acquired {
             token,
             fence,
@@ -203,7 +206,9 @@ impl SlotLock {
         validate_token("token", token.as_bytes())?;
         let mut call = self.call(Function::LockRelease, slot, token, false);
         call.arg(event_head(slot));
-        let released: i64 = self.client.run(Retry::Once, |con| fcall(con, &call))?;
+        let released: i64 = self
+            .client
+            .run(Route::FirstKey(&call), Retry::Once, |con| fcall(con, &call))?;
         Ok(released == 1)
     }
 
@@ -214,7 +219,8 @@ impl SlotLock {
         let ttl_secs = checked_ttl(ttl_secs)?;
         let mut call = self.call(Function::LockExtend, slot, token, false);
         call.arg(event_head(slot)).arg(ttl_secs * 1000);
-        self.client.run(Retry::Once, |con| fcall(con, &call))
+        self.client
+            .run(Route::FirstKey(&call), Retry::Once, |con| fcall(con, &call))
     }
 
     fn observe(&self, date: &str, resource: &str, time: Option<&str>) -> Result<Vec<Holder>> {
@@ -227,7 +233,8 @@ impl SlotLock {
             call.arg(time);
         }
         let flat: Vec<(String, String, u64)> =
-            self.client.run(Retry::Once, |con| fcall(con, &call))?;
+            self.client
+                .run(Route::FirstKey(&call), Retry::Once, |con| fcall(con, &call))?;
         let mut holders: Vec<Holder> = flat
             .into_iter()
             .map(|(time, raw, remaining_ms)| {

@@ -18,11 +18,13 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
+use crate::batch::Batch;
 use crate::client::Client;
 use crate::clock;
 use crate::error::Result;
 use crate::keys::Keys;
 use crate::pool::Retry;
+use crate::route::Route;
 
 pub const FLUSH_EVERY_OPS: u64 = 1000;
 pub const FLUSH_EVERY: Duration = Duration::from_secs(10);
@@ -191,33 +193,48 @@ fn write(pending: &Pending) -> Result<()> {
         return Ok(());
     }
     let keys = Keys::new(pending.client.prefix());
-    let mut pipe = redis::pipe();
+    // The day hashes and the ranking have their own slots on a cluster.
+    let mut batch = Batch::new();
     for (day, counts) in &pending.days {
         let key = keys.stats_day(&clock::iso_date(*day));
         for (field, n) in DayCounts::FIELDS.iter().zip(counts.values()) {
             if n > 0 {
-                pipe.cmd("HINCRBY").arg(&key).arg(*field).arg(n).ignore();
+                batch
+                    .cmd_ignored(&key, "HINCRBY")
+                    .arg(&key)
+                    .arg(*field)
+                    .arg(n);
             }
         }
-        pipe.cmd("EXPIRE")
+        batch
+            .cmd_ignored(&key, "EXPIRE")
             .arg(&key)
-            .arg(STATS_RETENTION_DAYS * 86_400)
-            .ignore();
+            .arg(STATS_RETENTION_DAYS * 86_400);
     }
     if !pending.views.is_empty() {
         let key = keys.stats_views();
         for (post, n) in &pending.views {
-            pipe.cmd("ZINCRBY").arg(&key).arg(*n).arg(*post).ignore();
+            batch
+                .cmd_ignored(&key, "ZINCRBY")
+                .arg(&key)
+                .arg(*n)
+                .arg(*post);
         }
         // Keep the most viewed: drop the lowest ranks beyond the bound.
-        pipe.cmd("ZREMRANGEBYRANK")
+        batch
+            .cmd_ignored(&key, "ZREMRANGEBYRANK")
             .arg(&key)
             .arg(0)
-            .arg(-(MAX_RANKED_POSTS + 1))
-            .ignore();
-        pipe.cmd("EXPIRE").arg(&key).arg(VIEWS_TTL_SECS).ignore();
+            .arg(-(MAX_RANKED_POSTS + 1));
+        batch
+            .cmd_ignored(&key, "EXPIRE")
+            .arg(&key)
+            .arg(VIEWS_TTL_SECS);
     }
-    pending.client.run(Retry::Once, |con| pipe.query::<()>(con))
+    pending
+        .client
+        .run_batch::<redis::Value>(Retry::Once, &batch, &[])
+        .map(drop)
 }
 
 /// The most viewed posts (at most `limit`, 1 to 1000), most viewed first:
@@ -226,7 +243,7 @@ pub fn popular(client: &Client, keys: &Keys, limit: i64) -> Result<Vec<(u64, u64
     let limit = crate::options::int_in_range("limit", limit, 1, 1000, "")?;
     flush(client)?;
     let key = keys.stats_views();
-    let ranked: Vec<(u64, f64)> = client.run(Retry::Idempotent, |con| {
+    let ranked: Vec<(u64, f64)> = client.run(Route::Key(&key), Retry::Idempotent, |con| {
         redis::cmd("ZRANGE")
             .arg(&key)
             .arg(0)
@@ -249,13 +266,15 @@ pub fn stats(client: &Client, keys: &Keys, days: i64) -> Result<Vec<(String, Day
         .rev()
         .map(|back| clock::iso_date(today - back))
         .collect();
-    let mut pipe = redis::pipe();
+    let mut batch = Batch::new();
     for date in &dates {
-        pipe.cmd("HMGET")
-            .arg(keys.stats_day(date))
+        let key = keys.stats_day(date);
+        batch
+            .cmd(&key, "HMGET")
+            .arg(&key)
             .arg(DayCounts::field_names());
     }
-    let rows: Vec<Vec<Option<u64>>> = client.run(Retry::Idempotent, |con| pipe.query(con))?;
+    let rows: Vec<Vec<Option<u64>>> = client.run_batch(Retry::Idempotent, &batch, &[])?;
     Ok(dates
         .into_iter()
         .zip(rows)

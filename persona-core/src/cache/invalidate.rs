@@ -35,6 +35,7 @@ use std::time::Instant;
 use redis::Script;
 use serde::{Deserialize, Serialize};
 
+use crate::batch::Batch;
 use crate::client::Client;
 use crate::clock::now_ms;
 use crate::error::{Error, Result};
@@ -43,7 +44,7 @@ use crate::keys::{Keys, CACHE_BUCKETS};
 use crate::page::invalidate as page_invalidate;
 use crate::policy::keys::MAX_TTL_SECS;
 use crate::pool::Retry;
-use crate::scripting::query_with_scripts;
+use crate::route::Route;
 
 /// One call may touch at most this many posts (ids in `dependsOn`, the
 /// closure of an invalidation): a bound against runaway graphs.
@@ -141,14 +142,18 @@ impl Invalidator {
         if targets.is_empty() {
             return Ok(());
         }
-        let mut pipe = redis::pipe();
+        let mut batch = Batch::new();
         for target in targets {
             let key = self.keys.cache_dependents(target);
-            pipe.cmd("SADD").arg(&key).arg(post.get()).ignore();
-            pipe.cmd("PEXPIRE").arg(&key).arg(RELATION_TTL_MS).ignore();
+            batch.cmd_ignored(&key, "SADD").arg(&key).arg(post.get());
+            batch
+                .cmd_ignored(&key, "PEXPIRE")
+                .arg(&key)
+                .arg(RELATION_TTL_MS);
         }
         self.client
-            .run(Retry::Idempotent, |con| pipe.query::<()>(con))
+            .run_batch::<redis::Value>(Retry::Idempotent, &batch, &[])
+            .map(drop)
     }
 
     /// Adds `post` to each tag's set (see [`Invalidator::invalidate_tag`]).
@@ -162,14 +167,18 @@ impl Invalidator {
         if tags.is_empty() {
             return Ok(());
         }
-        let mut pipe = redis::pipe();
+        let mut batch = Batch::new();
         for tag in tags {
             let key = self.keys.cache_tag(tag.as_str());
-            pipe.cmd("SADD").arg(&key).arg(post.get()).ignore();
-            pipe.cmd("PEXPIRE").arg(&key).arg(RELATION_TTL_MS).ignore();
+            batch.cmd_ignored(&key, "SADD").arg(&key).arg(post.get());
+            batch
+                .cmd_ignored(&key, "PEXPIRE")
+                .arg(&key)
+                .arg(RELATION_TTL_MS);
         }
         self.client
-            .run(Retry::Idempotent, |con| pipe.query::<()>(con))
+            .run_batch::<redis::Value>(Retry::Idempotent, &batch, &[])
+            .map(drop)
     }
 
     /// Invalidates `post` and, transitively, everything depending on it.
@@ -185,9 +194,11 @@ impl Invalidator {
     pub fn invalidate_tag(&self, tag: &Tag) -> Result<Invalidation> {
         let started = Instant::now();
         let key = self.keys.cache_tag(tag.as_str());
-        let members: Vec<u64> = self.client.run(Retry::Idempotent, |con| {
-            redis::cmd("SMEMBERS").arg(&key).query(con)
-        })?;
+        let members: Vec<u64> = self
+            .client
+            .run(Route::Key(&key), Retry::Idempotent, |con| {
+                redis::cmd("SMEMBERS").arg(&key).query(con)
+            })?;
         let (posts, variants) = self.invalidate_closure(members)?;
         let pages = page_invalidate::drop_pages(&self.client, &self.keys, &posts, &[tag.as_str()])?;
         Ok(self.logged("tag", tag.to_string(), started, posts, variants, pages))
@@ -200,20 +211,21 @@ impl Invalidator {
         let mut level: Vec<u64> = roots.into_iter().filter(|p| seen.insert(*p)).collect();
         let mut variants = 0u64;
         while !level.is_empty() {
-            let mut pipe = redis::pipe();
+            let mut batch = Batch::new();
             for post in &level {
+                let index = self.keys.cache_index(*post);
                 let mut invocation = INVALIDATE_ONE.prepare_invoke();
                 invocation
-                    .key(self.keys.cache_index(*post))
+                    .key(&index)
                     .key(self.keys.cache_version(*post))
                     .key(self.keys.cache_dependents(*post))
                     .arg(RELATION_TTL_MS)
                     .arg(self.keys.cache_variant_prefix(*post));
-                pipe.invoke_script(&invocation);
+                batch.add_script(&index, &invocation);
             }
-            let replies: Vec<(u64, Vec<u64>)> = self.client.run(Retry::Once, |con| {
-                query_with_scripts(con, &pipe, &[&INVALIDATE_ONE])
-            })?;
+            let replies: Vec<(u64, Vec<u64>)> =
+                self.client
+                    .run_batch(Retry::Once, &batch, &[&INVALIDATE_ONE])?;
             order.extend_from_slice(&level);
             let mut next = Vec::new();
             for (deleted, dependents) in replies {
@@ -242,24 +254,21 @@ impl Invalidator {
     /// buckets').
     pub fn flush(&self) -> Result<u64> {
         let started = Instant::now();
-        let mut pipe = redis::pipe();
+        let mut batch = Batch::new();
         for bucket in 0..CACHE_BUCKETS {
             // The TTL outlives any variant (at most MAX_TTL); the store
             // script extends it as variants are written.
+            let key = self.keys.cache_generation(bucket);
             let mut invocation = FLUSH_BUCKET.prepare_invoke();
-            invocation
-                .key(self.keys.cache_generation(bucket))
-                .arg(MAX_TTL_SECS * 1000);
-            pipe.invoke_script(&invocation);
+            invocation.key(&key).arg(MAX_TTL_SECS * 1000);
+            batch.add_script(&key, &invocation);
         }
-        page_invalidate::add_flush(&self.keys, &mut pipe);
-        let generations: Vec<u64> = self.client.run(Retry::Once, |con| {
-            query_with_scripts(
-                con,
-                &pipe,
-                &[&FLUSH_BUCKET, page_invalidate::flush_script()],
-            )
-        })?;
+        page_invalidate::add_flush(&self.keys, &mut batch);
+        let generations: Vec<u64> = self.client.run_batch(
+            Retry::Once,
+            &batch,
+            &[&FLUSH_BUCKET, page_invalidate::flush_script()],
+        )?;
         let generation = generations
             .into_iter()
             .take(CACHE_BUCKETS as usize)
@@ -310,7 +319,10 @@ impl Invalidator {
                     .arg(&key)
                     .arg(MAX_TTL_SECS * 1000)
                     .ignore();
-                if let Err(e) = self.client.run(Retry::Once, |con| pipe.query::<()>(con)) {
+                let logged = self
+                    .client
+                    .run(Route::Key(&key), Retry::Once, |con| pipe.query::<()>(con));
+                if let Err(e) = logged {
                     log::info!("redis-persona: invalidation not logged: {e}");
                 }
             }
@@ -322,13 +334,15 @@ impl Invalidator {
     pub fn recent(&self, limit: i64) -> Result<Vec<Invalidation>> {
         let limit = crate::options::int_in_range("limit", limit, 1, LOG_LENGTH as i64, "")?;
         let key = self.keys.invalidation_log();
-        let rows: Vec<String> = self.client.run(Retry::Idempotent, |con| {
-            redis::cmd("LRANGE")
-                .arg(&key)
-                .arg(0)
-                .arg(limit - 1)
-                .query(con)
-        })?;
+        let rows: Vec<String> = self
+            .client
+            .run(Route::Key(&key), Retry::Idempotent, |con| {
+                redis::cmd("LRANGE")
+                    .arg(&key)
+                    .arg(0)
+                    .arg(limit - 1)
+                    .query(con)
+            })?;
         Ok(rows
             .iter()
             .filter_map(|row| serde_json::from_str(row).ok())

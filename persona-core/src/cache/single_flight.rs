@@ -20,6 +20,7 @@ use crate::entry::Freshness;
 use crate::error::{ConnectionKind, Error, Result};
 use crate::ids::{Persona, PostId};
 use crate::pool::Retry;
+use crate::route::Route;
 
 /// How `remember` answered, for counters and response headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,7 +153,7 @@ impl PersonaCache {
         let token = crate::token::random_hex(16)?;
         let key = self.keys.cache_lock(post, persona);
         let ms = self.config.lock_ttl.as_millis() as u64;
-        let acquired: Option<String> = self.client.run(Retry::Once, |con| {
+        let acquired: Option<String> = self.client.run(Route::Key(&key), Retry::Once, |con| {
             redis::cmd("SET")
                 .arg(&key)
                 .arg(&token)
@@ -166,7 +167,7 @@ impl PersonaCache {
 
     fn release(&self, post: u64, persona: &str, token: &str) {
         let key = self.keys.cache_lock(post, persona);
-        let released = self.client.run(Retry::Once, |con| {
+        let released = self.client.run(Route::Key(&key), Retry::Once, |con| {
             RELEASE.key(&key).arg(token).invoke::<i64>(con)
         });
         if let Err(e) = released {

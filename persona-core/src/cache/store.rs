@@ -37,6 +37,7 @@ use crate::error::Result;
 use crate::keys::Keys;
 use crate::kv::MAX_TTL_SECS;
 use crate::pool::Retry;
+use crate::route::Route;
 
 /// How many posts' generation and version one cache object remembers.
 const KNOWN_POSTS: usize = 4096;
@@ -198,7 +199,10 @@ impl PersonaCache {
             }
         }
         let (current,): (Vec<Option<u64>>,) =
-            self.client.run(Retry::Once, |con| pipe.query(con))?;
+            self.client
+                .run(Route::Bucket(Keys::bucket(post)), Retry::Once, |con| {
+                    pipe.query(con)
+                })?;
         let generation = current.first().copied().flatten().unwrap_or(0);
         let version = current.get(1).copied().flatten().unwrap_or(0);
         if generation == seen.generation && version == seen.version {
@@ -254,7 +258,11 @@ impl PersonaCache {
                 .arg(*persona)
                 .arg(e.bytes.as_slice());
         }
-        let reply: Vec<i64> = self.client.run(Retry::Once, |con| invocation.invoke(con))?;
+        let reply: Vec<i64> =
+            self.client
+                .run(Route::Bucket(Keys::bucket(post)), Retry::Once, |con| {
+                    invocation.invoke(con)
+                })?;
         Ok(match reply.as_slice() {
             [1, generation, version] => {
                 self.remember_known(

@@ -1,23 +1,27 @@
 //! The client every feature goes through: a validated configuration plus the
-//! process's pool for it. Cheap to create (no I/O; the pool is shared), so PHP
-//! code may build one per request.
+//! process's pools for it (one server, or each node of a cluster or Sentinel
+//! setup; `topology.rs`). Cheap to create (no I/O; pools and slot maps are
+//! shared by the process), so PHP code may build one per request.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
+use redis::{FromRedisValue, Script};
 
+use crate::batch::Batch;
 use crate::config::ClientConfig;
 use crate::error::Result;
 use crate::health::{Health, ServerInfo};
-use crate::pool::{pool_for, Pool, Retry};
+use crate::pool::{Pool, Retry};
+use crate::route::{slot, Route};
+use crate::topology::Topology;
 
 pub struct Client {
     config: Arc<ClientConfig>,
     /// Server settings plus prefix: what process-wide tables key on.
     namespace: String,
-    /// Cached pool; re-resolved when the process has forked since.
-    pool: Mutex<Arc<Pool>>,
+    topology: Topology,
 }
 
 impl Client {
@@ -28,11 +32,11 @@ impl Client {
         crate::config::validate_prefix(&config.prefix)
             .map_err(|message| crate::Error::invalid("prefix", message))?;
         let config = Arc::new(config);
-        let pool = pool_for(&config)?;
+        let topology = Topology::new(&config)?;
         Ok(Client {
             namespace: format!("{}|{}", config.pool_key(), config.prefix),
             config,
-            pool: Mutex::new(pool),
+            topology,
         })
     }
 
@@ -49,81 +53,81 @@ impl Client {
         &self.config.prefix
     }
 
-    /// This process's pool. An object created before `fork()` keeps working in
-    /// the child, on the child's own connections.
-    pub(crate) fn pool(&self) -> Result<Arc<Pool>> {
-        let mut cached = self.pool.lock();
-        if cached.pid() != crate::process::pid() {
-            *cached = pool_for(&self.config)?;
-        }
-        Ok(Arc::clone(&cached))
-    }
-
-    /// Runs `f` on a pooled connection (see [`Pool::run`]). Crate-private:
-    /// raw commands bypass the validated key types.
+    /// Runs `f` on a pooled connection to the node serving `route` (see
+    /// [`Pool::run`]). Crate-private: raw commands bypass the validated key
+    /// types. An object created before `fork()` keeps working in the child,
+    /// on the child's own connections.
     pub(crate) fn run<T>(
         &self,
+        route: Route<'_>,
         retry: Retry,
         f: impl FnMut(&mut redis::Connection) -> redis::RedisResult<T>,
     ) -> Result<T> {
-        self.pool()?.run(retry, f)
+        self.topology.run(&self.config, route, retry, f)
+    }
+
+    /// Sends a batch of commands for several slots (see `batch.rs`): one
+    /// round trip on one server, one per master on a cluster. Replies of
+    /// the kept commands, in order.
+    pub(crate) fn run_batch<T: FromRedisValue>(
+        &self,
+        retry: Retry,
+        batch: &Batch,
+        scripts: &[&Script],
+    ) -> Result<Vec<T>> {
+        self.topology.run_batch(&self.config, retry, batch, scripts)
+    }
+
+    /// Whether this client talks to a Redis Cluster.
+    pub fn is_cluster(&self) -> bool {
+        matches!(self.topology, Topology::Cluster(_))
     }
 
     /// [`Client::run`] for this crate's integration tests (feature `testing`).
     #[cfg(feature = "testing")]
     pub fn run_raw<T>(
         &self,
+        route: Route<'_>,
         retry: Retry,
         f: impl FnMut(&mut redis::Connection) -> redis::RedisResult<T>,
     ) -> Result<T> {
-        self.run(retry, f)
+        self.run(route, retry, f)
     }
 
-    /// This client's pool, for this crate's integration tests (feature `testing`).
+    /// The pool of the node that answered last (the only one, on one
+    /// server), for this crate's integration tests (feature `testing`).
     #[cfg(feature = "testing")]
     pub fn test_pool(&self) -> Result<Arc<Pool>> {
-        self.pool()
+        self.ping()?;
+        self.topology
+            .answering_pool(&self.config)
+            .ok_or_else(|| crate::Error::connection(crate::ConnectionKind::Io, "no node answered"))
     }
 
     /// Round trip time of one PING.
     pub fn ping(&self) -> Result<Duration> {
-        let pool = self.pool()?;
         let start = Instant::now();
-        pool.run(Retry::Idempotent, |con| {
+        self.run(Route::Any, Retry::Idempotent, |con| {
             redis::cmd("PING").query::<redis::Value>(con)
         })?;
         Ok(start.elapsed())
     }
 
     /// Deletes every key of this prefix (`{prefix}:*`), walking the keyspace
-    /// with `SCAN` and deleting each batch with one `UNLINK`. For uninstalling
-    /// a site: it is O(keyspace) and never on a request path. The prefix has
-    /// no glob characters (see `validate_prefix`), so the pattern matches
-    /// exactly the prefix's keys. Returns how many keys were deleted.
+    /// of every master with `SCAN` and deleting each batch with `UNLINK`
+    /// (one per hash slot on a cluster, where one command may not span
+    /// slots). For uninstalling a site: it is O(keyspace) and never on a
+    /// request path. The prefix has no glob characters (see
+    /// `validate_prefix`), so the pattern matches exactly the prefix's keys.
+    /// Returns how many keys were deleted.
     pub fn purge(&self) -> Result<u64> {
         let pattern = format!("{}:*", self.config.prefix);
-        let mut cursor: u64 = 0;
+        let per_slot = self.is_cluster();
         let mut deleted = 0;
-        loop {
-            let (next, keys): (u64, Vec<Vec<u8>>) = self.run(Retry::Idempotent, |con| {
-                redis::cmd("SCAN")
-                    .arg(cursor)
-                    .arg("MATCH")
-                    .arg(&pattern)
-                    .arg("COUNT")
-                    .arg(1000)
-                    .query(con)
-            })?;
-            if !keys.is_empty() {
-                deleted += self.run(Retry::Idempotent, |con| {
-                    redis::cmd("UNLINK").arg(&keys).query::<u64>(con)
-                })?;
-            }
-            if next == 0 {
-                return Ok(deleted);
-            }
-            cursor = next;
+        for pool in self.topology.master_pools(&self.config)? {
+            deleted += purge_node(&pool, &pattern, per_slot)?;
         }
+        Ok(deleted)
     }
 
     /// Whether Redis can be used now. Never fails. No I/O while the breaker is
@@ -131,17 +135,17 @@ impl Client {
     /// interval (a page calling this per request adds no round trip).
     /// Otherwise one PING decides.
     pub fn is_available(&self) -> bool {
-        let Ok(pool) = self.pool() else {
-            return false;
-        };
-        if pool.breaker_is_open() {
-            return false;
-        }
-        if pool
-            .since_last_reply()
-            .is_some_and(|ago| ago < self.config.retry_interval)
-        {
-            return true;
+        if let Some(pool) = self.topology.answering_pool(&self.config) {
+            if !self.is_cluster() && pool.breaker_is_open() {
+                return false;
+            }
+            if !pool.breaker_is_open()
+                && pool
+                    .since_last_reply()
+                    .is_some_and(|ago| ago < self.config.retry_interval)
+            {
+                return true;
+            }
         }
         self.ping().is_ok()
     }
@@ -149,24 +153,63 @@ impl Client {
     /// Status, latency, server facts, pool and breaker state. Never fails:
     /// when Redis is unavailable the report says so.
     pub fn health(&self) -> Health {
-        let pool = match self.pool() {
-            Ok(pool) => pool,
-            Err(e) => return Health::unreachable(&self.config, None, e.to_string()),
-        };
         // Latency is a PING's round trip; INFO is larger and slower to build.
         let start = Instant::now();
-        let ping = pool.run(Retry::Idempotent, |con| {
+        let ping = self.run(Route::Any, Retry::Idempotent, |con| {
             redis::cmd("PING").query::<redis::Value>(con)
         });
         let latency = start.elapsed();
         let info = ping.and_then(|_| {
-            pool.run(Retry::Idempotent, |con| {
+            self.run(Route::Any, Retry::Idempotent, |con| {
                 redis::cmd("INFO").query::<String>(con)
             })
         });
+        let pool = self.topology.answering_pool(&self.config);
+        let topology = self.topology.report(&self.config);
         match info {
-            Ok(text) => Health::reachable(&self.config, &pool, latency, ServerInfo::parse(&text)),
-            Err(e) => Health::unreachable(&self.config, Some(&pool), e.to_string()),
+            Ok(text) => Health::reachable(
+                &self.config,
+                pool.as_deref(),
+                latency,
+                ServerInfo::parse(&text),
+                topology,
+            ),
+            Err(e) => Health::unreachable(&self.config, pool.as_deref(), e.to_string(), topology),
         }
+    }
+}
+
+/// `SCAN` one node for `pattern` and unlink what it finds; on a cluster
+/// node, one `UNLINK` per hash slot.
+fn purge_node(pool: &Pool, pattern: &str, per_slot: bool) -> Result<u64> {
+    let mut cursor: u64 = 0;
+    let mut deleted = 0;
+    loop {
+        let (next, keys): (u64, Vec<Vec<u8>>) = pool.run(Retry::Idempotent, |con| {
+            redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(pattern)
+                .arg("COUNT")
+                .arg(1000)
+                .query(con)
+        })?;
+        if !keys.is_empty() {
+            let mut groups: HashMap<u16, Vec<&[u8]>> = HashMap::new();
+            for key in &keys {
+                let group = if per_slot { slot(key) } else { 0 };
+                groups.entry(group).or_default().push(key);
+            }
+            let mut pipe = redis::pipe();
+            for group in groups.values() {
+                pipe.cmd("UNLINK").arg(group);
+            }
+            let counts: Vec<u64> = pool.run(Retry::Idempotent, |con| pipe.query(con))?;
+            deleted += counts.iter().sum::<u64>();
+        }
+        if next == 0 {
+            return Ok(deleted);
+        }
+        cursor = next;
     }
 }

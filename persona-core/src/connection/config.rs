@@ -12,6 +12,8 @@ use crate::error::{Error, Result};
 pub use crate::options::OptionValue;
 use crate::options::{int_option, option_argument, unknown_option};
 pub use crate::redis_url::{mask_password, parse_url};
+use crate::topology_config::{resolve, TopologyOptions};
+pub use crate::topology_config::{TopologyConfig, TopologyDefaults};
 
 pub const DEFAULT_URL: &str = "redis://127.0.0.1:6379";
 pub const DEFAULT_PREFIX: &str = "rp";
@@ -35,6 +37,9 @@ pub const OPTION_NAMES: &[&str] = &[
     "retry_interval_ms",
     "probe_timeout_ms",
     "cluster",
+    "sentinel",
+    "service",
+    "read_from_replicas",
 ];
 
 /// Process-wide defaults, as the INI settings hold them (`0`/empty = built-in).
@@ -46,9 +51,12 @@ pub struct Defaults {
     pub read_timeout_ms: i64,
     pub pool_size: i64,
     pub retry_interval_ms: i64,
+    pub topology: TopologyDefaults,
 }
 
-/// Everything needed to reach one Redis server the way the caller asked.
+/// Everything needed to reach Redis the way the caller asked: one server, or
+/// a cluster or Sentinel setup (`topology`) whose nodes are reached with
+/// `info`'s scheme and credentials.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
     /// The URL with any password replaced by `***`, safe to print.
@@ -64,6 +72,11 @@ pub struct ClientConfig {
     pub retry_interval: Duration,
     /// Connect + PING budget of the breaker's probe (at most the read timeout).
     pub probe_timeout: Duration,
+    pub topology: TopologyConfig,
+    /// Cache reads may go to replicas (cluster and Sentinel only).
+    pub read_from_replicas: bool,
+    /// Send `READONLY` on connect: this is a cluster replica serving reads.
+    pub readonly_replica: bool,
 }
 
 impl ClientConfig {
@@ -74,12 +87,14 @@ impl ClientConfig {
         options: &[(String, OptionValue)],
         defaults: &Defaults,
     ) -> Result<ClientConfig> {
+        let explicit_url = url.is_some_and(|bytes| !bytes.is_empty());
         let url_text = match url {
             Some(bytes) if !bytes.is_empty() => utf8("url", bytes)?.to_owned(),
             _ if !defaults.url.is_empty() => defaults.url.clone(),
             _ => DEFAULT_URL.to_owned(),
         };
-        let (info, display_url) = parse_url(&url_text)?;
+        let (mut info, mut display_url) = parse_url(&url_text)?;
+        let mut topology_options = TopologyOptions::default();
 
         let mut connect_ms = or_default(defaults.connect_timeout_ms, DEFAULT_CONNECT_TIMEOUT_MS);
         let mut read_ms = or_default(defaults.read_timeout_ms, DEFAULT_READ_TIMEOUT_MS);
@@ -115,17 +130,7 @@ impl ClientConfig {
                         ))
                     }
                 },
-                "cluster" => match value {
-                    OptionValue::Null => {}
-                    OptionValue::List(seeds) if seeds.is_empty() => {}
-                    _ => {
-                        return Err(Error::invalid(
-                            arg,
-                            "Redis Cluster mode is not available in this build yet; \
-                             connect to a single node with the url argument",
-                        ))
-                    }
-                },
+                _ if topology_options.take(name, &arg, value)? => {}
                 _ => return Err(unknown_option(arg, OPTION_NAMES)),
             }
         }
@@ -138,6 +143,27 @@ impl ClientConfig {
             Error::invalid(arg, msg)
         })?;
 
+        let topology = resolve(explicit_url, &topology_options, &defaults.topology)?;
+        match &topology {
+            TopologyConfig::Single => {}
+            TopologyConfig::Cluster { seeds, display } => {
+                // The first seed is the template of every node.
+                info = seeds[0].clone();
+                display_url = format!("cluster {}", display.join(", "));
+            }
+            TopologyConfig::Sentinel {
+                display, service, ..
+            } => {
+                display_url = format!("sentinel service '{service}' via {}", display.join(", "));
+            }
+        }
+        if topology_options.read_from_replicas && matches!(topology, TopologyConfig::Single) {
+            return Err(Error::invalid(
+                "options['read_from_replicas']",
+                "needs a cluster or sentinels: one server has no replicas to read from",
+            ));
+        }
+
         let read_timeout = Duration::from_millis(read_ms);
         Ok(ClientConfig {
             display_url,
@@ -149,7 +175,39 @@ impl ClientConfig {
             prefix,
             retry_interval: Duration::from_millis(retry_ms),
             probe_timeout: Duration::from_millis(probe_ms.min(read_ms)),
+            topology,
+            read_from_replicas: topology_options.read_from_replicas,
+            readonly_replica: false,
         })
+    }
+
+    /// The configuration of one node of this topology at `host:port`: the
+    /// same scheme, credentials, timeouts and pool size, its own pool and
+    /// circuit breaker (both key on the address).
+    pub fn node(&self, host: &str, port: u16, readonly_replica: bool) -> ClientConfig {
+        let (addr, scheme) = match self.info.addr() {
+            redis::ConnectionAddr::TcpTls {
+                insecure,
+                tls_params,
+                ..
+            } => (
+                redis::ConnectionAddr::TcpTls {
+                    host: host.to_owned(),
+                    port,
+                    insecure: *insecure,
+                    tls_params: tls_params.clone(),
+                },
+                "rediss",
+            ),
+            _ => (redis::ConnectionAddr::Tcp(host.to_owned(), port), "redis"),
+        };
+        let mut node = self.clone();
+        node.info = self.info.clone().set_addr(addr);
+        node.display_url = format!("{scheme}://{host}:{port}");
+        node.topology = TopologyConfig::Single;
+        node.read_from_replicas = false;
+        node.readonly_replica = readonly_replica;
+        node
     }
 
     /// What makes two configurations share circuit-breaker state across
@@ -170,7 +228,7 @@ impl ClientConfig {
     pub fn pool_key(&self) -> String {
         let redis = self.info.redis_settings();
         format!(
-            "{:?}|{}|{}|{}|{}|{}|{}|{}|{}",
+            "{:?}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
             self.info.addr(),
             redis.db(),
             redis.username().unwrap_or(""),
@@ -180,6 +238,9 @@ impl ClientConfig {
             self.pool_size,
             self.retry_interval.as_millis(),
             self.probe_timeout.as_millis(),
+            self.topology.key(),
+            self.read_from_replicas,
+            self.readonly_replica,
         )
     }
 }
@@ -264,6 +325,7 @@ mod tests {
             read_timeout_ms: 0,
             pool_size: 1,
             retry_interval_ms: 0,
+            ..Default::default()
         };
         let c =
             ClientConfig::build(None, &[("pool_size".into(), OptionValue::Int(4))], &ini).unwrap();

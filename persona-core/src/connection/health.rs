@@ -58,14 +58,47 @@ pub struct Health {
     pub pool: Option<PoolStats>,
     pub breaker: Option<BreakerSnapshot>,
     pub error: Option<String>,
+    pub topology: TopologyReport,
+}
+
+/// What the client knows of its deployment (`health()['topology']`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopologyReport {
+    /// `single`, `cluster` or `sentinel`.
+    pub mode: &'static str,
+    /// The Sentinel service name.
+    pub service: Option<String>,
+    pub nodes: Vec<NodeReport>,
+    /// The node that answered this process's last call.
+    pub answered_by: Option<String>,
+    /// Master changes this process has seen.
+    pub failovers: u64,
+    /// Topology refreshes (CLUSTER SLOTS, Sentinel queries) it made.
+    pub refreshes: u64,
+    pub read_from_replicas: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeReport {
+    /// `host:port`.
+    pub address: String,
+    /// `master`, `replica` or `sentinel`.
+    pub role: &'static str,
+    /// Slot ranges served as master (cluster), e.g. "0-5460".
+    pub slots: String,
+    /// This process's breaker for the node (`closed` when never used).
+    pub breaker: &'static str,
+    /// This process's open connections to the node.
+    pub connections: usize,
 }
 
 impl Health {
     pub fn reachable(
         config: &ClientConfig,
-        pool: &Pool,
+        pool: Option<&Pool>,
         latency: Duration,
         server: ServerInfo,
+        topology: TopologyReport,
     ) -> Health {
         Health {
             status: "ok",
@@ -73,13 +106,19 @@ impl Health {
             prefix: config.prefix.clone(),
             latency: Some(latency),
             server,
-            pool: Some(pool.stats()),
-            breaker: Some(pool.breaker_snapshot()),
+            pool: pool.map(Pool::stats),
+            breaker: pool.map(Pool::breaker_snapshot),
             error: None,
+            topology,
         }
     }
 
-    pub fn unreachable(config: &ClientConfig, pool: Option<&Pool>, error: String) -> Health {
+    pub fn unreachable(
+        config: &ClientConfig,
+        pool: Option<&Pool>,
+        error: String,
+        topology: TopologyReport,
+    ) -> Health {
         Health {
             status: "down",
             url: config.display_url.clone(),
@@ -89,6 +128,7 @@ impl Health {
             pool: pool.map(Pool::stats),
             breaker: pool.map(Pool::breaker_snapshot),
             error: Some(error),
+            topology,
         }
     }
 }

@@ -15,6 +15,7 @@ use crate::ids::Persona;
 use crate::policy::keys::MAX_TTL_SECS;
 use crate::policy::page::MAX_MAX_BYTES;
 use crate::pool::Retry;
+use crate::route::Route;
 use crate::scripting::query_with_scripts;
 
 /// How a fetch was answered.
@@ -180,9 +181,10 @@ impl PageCache {
             // token, so a repeat changes nothing, and no PHP-FPM worker turns
             // a visitor away for a connection that was already gone.
             let (verdict, page): (Vec<Vec<u8>>, Vec<Option<Vec<u8>>>) =
-                self.client.run(Retry::Idempotent, |con| {
-                    query_with_scripts(con, &pipe, &[&FETCH])
-                })?;
+                self.client
+                    .run(Route::Key(&page_key), Retry::Idempotent, |con| {
+                        query_with_scripts(con, &pipe, &[&FETCH])
+                    })?;
             match decode_reply(&verdict, &page, token, accept_gzip) {
                 Decoded::Reply(reply) => return Ok(reply),
                 // A store replaced the page between the script and the read.

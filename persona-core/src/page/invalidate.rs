@@ -7,16 +7,14 @@
 //! one round trip per [`CHUNK`] targets. No `SCAN`; the cost is the number of
 //! targets and of the pages they list.
 
-use redis::Pipeline;
-
 use super::scripts::{FLUSH, INVALIDATE};
+use crate::batch::Batch;
 use crate::client::Client;
 use crate::error::Result;
 use crate::keys::{Keys, CACHE_BUCKETS};
 use crate::policy::keys::MAX_TTL_SECS;
 use crate::policy::page::{MAX_RENDER_AGE_SECS, STAMP_MARGIN_SECS};
 use crate::pool::Retry;
-use crate::scripting::query_with_scripts;
 
 /// Posts and tags per script (the argument list of one call).
 const CHUNK: usize = 1000;
@@ -38,11 +36,12 @@ pub(crate) fn drop_pages(
     let mut dropped = 0;
     for chunk in targets.chunks(CHUNK) {
         let posts_in_chunk = chunk.iter().filter(|(is_post, _)| *is_post).count();
-        let mut pipe = redis::pipe();
+        let mut batch = Batch::new();
         for bucket in 0..CACHE_BUCKETS {
+            let state = keys.page_state(bucket);
             let mut invocation = INVALIDATE.prepare_invoke();
             invocation
-                .key(keys.page_state(bucket))
+                .key(&state)
                 .arg(keys.page_base(bucket))
                 .arg(STAMP_KEEP_MS)
                 .arg(STAMP_KEEP_MS * 1000)
@@ -54,33 +53,29 @@ pub(crate) fn drop_pages(
             for (_, target) in chunk.iter().filter(|(p, _)| !*p) {
                 invocation.arg(target);
             }
-            pipe.invoke_script(&invocation);
+            batch.add_script(&state, &invocation);
         }
-        let counts: Vec<u64> = client.run(Retry::Once, |con| {
-            query_with_scripts(con, &pipe, &[&INVALIDATE])
-        })?;
+        let counts: Vec<u64> = client.run_batch(Retry::Once, &batch, &[&INVALIDATE])?;
         dropped += counts.iter().sum::<u64>();
     }
     Ok(dropped)
 }
 
-/// Adds the page tier's flush (one script per bucket) to `pipe`.
-pub(crate) fn add_flush(keys: &Keys, pipe: &mut Pipeline) {
+/// Adds the page tier's flush (one script per bucket) to `batch`.
+pub(crate) fn add_flush(keys: &Keys, batch: &mut Batch) {
     for bucket in 0..CACHE_BUCKETS {
+        let state = keys.page_state(bucket);
         let mut invocation = FLUSH.prepare_invoke();
-        invocation
-            .key(keys.page_state(bucket))
-            .arg(MAX_TTL_SECS * 1000);
-        pipe.invoke_script(&invocation);
+        invocation.key(&state).arg(MAX_TTL_SECS * 1000);
+        batch.add_script(&state, &invocation);
     }
 }
 
 /// Flushes the page tier alone; returns the new generation (the highest).
 pub(crate) fn flush(client: &Client, keys: &Keys) -> Result<u64> {
-    let mut pipe = redis::pipe();
-    add_flush(keys, &mut pipe);
-    let generations: Vec<u64> =
-        client.run(Retry::Once, |con| query_with_scripts(con, &pipe, &[&FLUSH]))?;
+    let mut batch = Batch::new();
+    add_flush(keys, &mut batch);
+    let generations: Vec<u64> = client.run_batch(Retry::Once, &batch, &[&FLUSH])?;
     Ok(generations.into_iter().max().unwrap_or(0))
 }
 

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::ids::{Persona, PostId, Tag};
 use crate::policy::page::{MAX_RENDER_AGE_SECS, MAX_STATUS, MIN_STATUS};
 use crate::pool::Retry;
+use crate::route::Route;
 
 /// A rendered response to store.
 pub struct Response<'a> {
@@ -99,9 +100,10 @@ impl PageCache {
         let life_secs = self.config.life_secs(ttl_secs);
         let ttl_secs = ttl_secs.min(life_secs);
         let bucket = url.bucket();
+        let state = self.keys.page_state(bucket);
         let mut invocation = STORE.prepare_invoke();
         invocation
-            .key(self.keys.page_state(bucket))
+            .key(&state)
             .key(self.page_key(url, variant))
             .key(self.lease_key(url, variant))
             .key(self.keys.page_variants(bucket, url.hash()));
@@ -131,7 +133,9 @@ impl PageCache {
         for tag in response.tags {
             invocation.arg(tag.as_str());
         }
-        let status: i64 = self.client.run(Retry::Once, |con| invocation.invoke(con))?;
+        let status: i64 = self.client.run(Route::Key(&state), Retry::Once, |con| {
+            invocation.invoke(con)
+        })?;
         Ok(match status {
             1 => StoreOutcome::Stored,
             0 => StoreOutcome::Flushed,

@@ -58,7 +58,7 @@ impl Pool {
     fn connect(&self, timeout: Duration) -> Result<(redis::Connection, Option<RawFd>)> {
         // The watchdog needs the socket; redis-rs does not say which it is.
         let before = self.watchdog.as_ref().map(|_| watchdog::sockets());
-        let con = self
+        let mut con = self
             .client
             .get_connection_with_timeout(timeout)
             .map_err(|e| self.connect_error(&e))?;
@@ -66,6 +66,13 @@ impl Pool {
         con.set_read_timeout(Some(self.config.read_timeout))
             .and_then(|()| con.set_write_timeout(Some(self.config.write_timeout)))
             .map_err(|e| self.connect_error(&e))?;
+        if self.config.readonly_replica {
+            // A cluster replica answers reads of its slots only after
+            // READONLY; without it every read is MOVED to the master.
+            redis::cmd("READONLY")
+                .query::<()>(&mut con)
+                .map_err(|e| self.connect_error(&e))?;
+        }
         self.created.fetch_add(1, Ordering::Relaxed);
         log::debug!(
             "redis-persona: pid {} connected to {}",

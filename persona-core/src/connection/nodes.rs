@@ -1,0 +1,244 @@
+//! What cluster and Sentinel clients share: the pools of the nodes they
+//! talk to (one per address, created on first use, so a worker connects
+//! only to nodes it needs), how a failed call is read (redirect, refusal,
+//! or a node that failed), and the counters the topology report shows.
+//!
+//! Process model: a `Nodes` table lives as long as the process and is
+//! shared by every client with the same topology. It holds configurations
+//! and `Arc<Pool>`s, never sockets of its own: a pool whose pid is not this
+//! process's (inherited over `fork()`) is replaced through the registry,
+//! which builds the child's own.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use redis::{ErrorKind, ServerErrorKind};
+
+use crate::config::ClientConfig;
+use crate::error::{ConnectionKind, Error, Result, UnavailableCode};
+use crate::pool::Pool;
+use crate::registry::pool_for;
+
+/// The node-level reason a call failed, read from the raw reply before the
+/// pool classifies it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Redirect {
+    /// The slot lives elsewhere for good: update the map, go there.
+    Moved { slot: u16, addr: String },
+    /// The slot is migrating: ask the target this once (`ASKING`).
+    Ask { addr: String },
+    /// A multi-key command hit keys split by a migration: wait, resend.
+    TryAgain,
+    /// The node is no longer a master (`READONLY`) or the cluster is
+    /// reconfiguring (`CLUSTERDOWN`, `MASTERDOWN`): nothing ran; the
+    /// topology changed under us.
+    Demoted,
+}
+
+/// Reads a raw error for a redirect; None for everything else.
+pub(crate) fn redirect_of(err: &redis::RedisError) -> Option<Redirect> {
+    match err.kind() {
+        ErrorKind::Server(ServerErrorKind::Moved) => {
+            let (addr, slot) = err.redirect_node()?;
+            Some(Redirect::Moved {
+                slot,
+                addr: addr.to_owned(),
+            })
+        }
+        ErrorKind::Server(ServerErrorKind::Ask) => {
+            let (addr, _) = err.redirect_node()?;
+            Some(Redirect::Ask {
+                addr: addr.to_owned(),
+            })
+        }
+        ErrorKind::Server(ServerErrorKind::TryAgain) => Some(Redirect::TryAgain),
+        ErrorKind::Server(ServerErrorKind::ReadOnly)
+        | ErrorKind::Server(ServerErrorKind::ClusterDown)
+        | ErrorKind::Server(ServerErrorKind::MasterDown) => Some(Redirect::Demoted),
+        _ => None,
+    }
+}
+
+/// Whether the node (not the command) failed: the topology may have moved.
+pub(crate) fn node_failed(err: &Error) -> bool {
+    match err.connection_kind() {
+        Some(ConnectionKind::Unavailable(code)) => matches!(
+            code,
+            UnavailableCode::ReadOnly
+                | UnavailableCode::ClusterDown
+                | UnavailableCode::MasterDown
+                | UnavailableCode::Loading
+        ),
+        Some(ConnectionKind::Handshake) => false,
+        Some(_) => true,
+        None => false,
+    }
+}
+
+/// Whether the command certainly never reached a server, so sending it to
+/// another node cannot run it twice: the breaker refused, the connect
+/// failed, or no connection was free.
+pub(crate) fn not_sent(err: &Error) -> bool {
+    matches!(
+        err.connection_kind(),
+        Some(ConnectionKind::BreakerOpen | ConnectionKind::Refused | ConnectionKind::PoolExhausted)
+    )
+}
+
+/// `host:port` split at its last colon (IPv6 hosts contain colons).
+pub(crate) fn split_addr(addr: &str) -> Option<(&str, u16)> {
+    let (host, port) = addr.rsplit_once(':')?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() {
+        return None;
+    }
+    Some((host, port.parse().ok()?))
+}
+
+/// `host:port` of a connection's address.
+pub(crate) fn addr_of(info: &redis::ConnectionInfo) -> String {
+    match info.addr() {
+        redis::ConnectionAddr::Tcp(host, port)
+        | redis::ConnectionAddr::TcpTls { host, port, .. } => {
+            format!("{host}:{port}")
+        }
+        redis::ConnectionAddr::Unix(path) => path.display().to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+struct Node {
+    config: Arc<ClientConfig>,
+    pool: Arc<Pool>,
+}
+
+/// The pools of one topology's nodes in this process, plus its counters.
+pub(crate) struct Nodes {
+    template: Arc<ClientConfig>,
+    table: Mutex<HashMap<(String, bool), Node>>,
+    answered_by: Mutex<String>,
+    pub(crate) refreshes: AtomicU64,
+    pub(crate) failovers: AtomicU64,
+}
+
+impl Nodes {
+    pub(crate) fn new(template: Arc<ClientConfig>) -> Nodes {
+        Nodes {
+            template,
+            table: Mutex::new(HashMap::new()),
+            answered_by: Mutex::new(String::new()),
+            refreshes: AtomicU64::new(0),
+            failovers: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn template(&self) -> &Arc<ClientConfig> {
+        &self.template
+    }
+
+    /// The pool of the node at `addr` (`readonly`: a cluster replica serving
+    /// reads), created on first use; this process's own after a fork.
+    pub(crate) fn pool(&self, addr: &str, readonly: bool) -> Result<Arc<Pool>> {
+        self.pool_with(addr, addr, readonly, &self.template)
+    }
+
+    /// [`Nodes::pool`] for a node reached with another template (sentinels
+    /// have their own credentials), filed under `label`.
+    pub(crate) fn pool_with(
+        &self,
+        label: &str,
+        addr: &str,
+        readonly: bool,
+        template: &ClientConfig,
+    ) -> Result<Arc<Pool>> {
+        let pid = crate::process::pid();
+        let mut table = self.table.lock();
+        let key = (label.to_owned(), readonly);
+        if let Some(node) = table.get_mut(&key) {
+            if node.pool.pid() != pid {
+                node.pool = pool_for(&node.config)?;
+            }
+            return Ok(Arc::clone(&node.pool));
+        }
+        let (host, port) = split_addr(addr).ok_or_else(|| {
+            Error::Server(format!("the topology named an unusable address '{addr}'"))
+        })?;
+        let config = Arc::new(template.node(host, port, readonly));
+        let pool = pool_for(&config)?;
+        table.insert(
+            key,
+            Node {
+                config,
+                pool: Arc::clone(&pool),
+            },
+        );
+        Ok(pool)
+    }
+
+    /// The pool of `addr` if this process has used it (the report must not
+    /// create pools).
+    pub(crate) fn existing(&self, addr: &str, readonly: bool) -> Option<Arc<Pool>> {
+        let pid = crate::process::pid();
+        self.table
+            .lock()
+            .get(&(addr.to_owned(), readonly))
+            .map(|n| Arc::clone(&n.pool))
+            .filter(|p| p.pid() == pid)
+    }
+
+    pub(crate) fn answered(&self, addr: &str) {
+        let mut last = self.answered_by.lock();
+        if last.as_str() != addr {
+            last.clear();
+            last.push_str(addr);
+        }
+    }
+
+    pub(crate) fn answered_by(&self) -> Option<String> {
+        let last = self.answered_by.lock();
+        (!last.is_empty()).then(|| last.clone())
+    }
+
+    pub(crate) fn count_refresh(&self) {
+        self.refreshes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn count_failovers(&self, n: u64) {
+        self.failovers.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_split_at_the_last_colon() {
+        assert_eq!(split_addr("127.0.0.1:7000"), Some(("127.0.0.1", 7000)));
+        assert_eq!(split_addr("[::1]:7000"), Some(("::1", 7000)));
+        assert_eq!(split_addr("::1:7000"), Some(("::1", 7000)));
+        assert_eq!(split_addr(":7000"), None);
+        assert_eq!(split_addr("host"), None);
+        assert_eq!(split_addr("host:x"), None);
+    }
+
+    #[test]
+    fn only_redirect_replies_are_redirects() {
+        let moved = redis::RedisError::from((
+            ErrorKind::Server(ServerErrorKind::Moved),
+            "An error was signalled by the server",
+            "3999 127.0.0.1:6381".to_string(),
+        ));
+        assert_eq!(
+            redirect_of(&moved),
+            Some(Redirect::Moved {
+                slot: 3999,
+                addr: "127.0.0.1:6381".into()
+            })
+        );
+        let other = redis::RedisError::from((ErrorKind::Io, "broken"));
+        assert_eq!(redirect_of(&other), None);
+    }
+}
