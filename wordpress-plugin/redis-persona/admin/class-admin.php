@@ -69,8 +69,9 @@ final class Admin
         $previous = is_array($previous) ? $previous : [];
         // The form's textarea has one persona per line; Config reads commas.
         $input['personas'] = str_replace(["\r\n", "\n"], ',', is_string($input['personas'] ?? null) ? $input['personas'] : '');
-        if ($this->plugin->config()->topology()['mode'] === 'cluster') {
-            // The read-only field shows the seeds, not a URL: the stored URL stays.
+        $topology = $this->plugin->config()->topology();
+        if ($topology['mode'] === 'cluster' && ($input['url'] ?? null) === implode(', ', Topology::display($topology)['seeds'])) {
+            // The read-only field showed the seeds, not a URL: the stored URL stays.
             $input['url'] = is_string($previous['url'] ?? null) ? $previous['url'] : '';
         }
         $clean = Config::sanitize($input);
