@@ -215,6 +215,46 @@ final class TopologyTest extends SiteTestCase
         $this->assertFalse($seen['page_enabled'], 'the drop-in never guesses which Redis to serve from');
     }
 
+    public function testThePluginServesFromTheMasterSentinelNames(): void
+    {
+        if (Site::mode() !== 'redis' || Site::topology() !== 'single') {
+            $this->markTestSkipped('once, in the extension run on one server (the cluster run defines REDIS_PERSONA_CLUSTER)');
+        }
+        $dir = Site::dir() . '/sentinel';
+        $script = dirname(__DIR__, 2) . '/scripts/redis-sentinel.sh';
+        exec(sprintf('%s start %s 2>&1', $script, escapeshellarg($dir)), $out, $status);
+        try {
+            $this->assertSame(0, $status, implode("\n", $out));
+            [$master, , , $s1, $s2, $s3] = array_map('intval', explode(' ', trim((string) end($out))));
+            $sentinels = array_map(static fn (int $port): string => "redis://127.0.0.1:$port", [$s1, $s2, $s3]);
+            $seen = self::in_wordpress(sprintf(<<<'PHP'
+                use RedisPersona\WordPress\{Backend, StateTable};
+                define('REDIS_PERSONA_SENTINEL', %s);
+                define('REDIS_PERSONA_SERVICE', 'rp-master');
+                $config = new Config();
+                $backend = new Backend($config, new StateTable());
+                $limiter = new RedisPersona\RateLimiter($backend->client(), 'sentinel-test', 5, 60);
+                $limiter->attempt('k');
+                $remaining = $limiter->attempt('k')['remaining'];
+                echo wp_json_encode([
+                    'mode' => $backend->mode(),
+                    'remaining' => $remaining,
+                    'topology' => $backend->client()->health()['topology'] ?? null,
+                ]);
+                PHP, var_export($sentinels, true)));
+            $this->assertSame('redis', $seen['mode']);
+            $this->assertSame(3, $seen['remaining']);
+            $this->assertSame('sentinel', $seen['topology']['mode'] ?? null);
+            $this->assertSame('rp-master', $seen['topology']['service']);
+            // REDIS_PERSONA_URL names the site's own server: with Sentinel only its scheme and credentials count.
+            $this->assertSame("127.0.0.1:$master", $seen['topology']['answered_by']);
+            exec(sprintf('redis-cli -p %d --scan --pattern %s', $master, escapeshellarg('*sentinel-test*')), $keys);
+            $this->assertNotEmpty($keys, 'the limiter\'s key is on the master Sentinel named');
+        } finally {
+            exec(sprintf('%s stop %s 2>&1', $script, escapeshellarg($dir)));
+        }
+    }
+
     public function testTheSettingsFileFingerprintCoversEveryTopologyConstant(): void
     {
         [$missing, $before, $after] = self::in_wordpress(<<<'PHP'

@@ -53,12 +53,15 @@ if (!empty($live['read_from_replicas'] ?? $configured['read_from_replicas'])) {
 <?php
 if ($live !== []) {
     $summary = sprintf(
-        /* translators: 1: node address, 2: number of failovers, 3: number of topology refreshes */
-        __('Last answer from %1$s. Failovers seen: %2$d. Topology refreshes: %3$d (this PHP process).', 'redis-persona'),
-        (string) ($live['answered_by'] ?? '—'),
+        /* translators: 1: number of failovers, 2: number of topology refreshes */
+        __('Failovers seen: %1$d. Topology refreshes: %2$d (this PHP process).', 'redis-persona'),
         (int) ($live['failovers'] ?? 0),
         (int) ($live['refreshes'] ?? 0)
     );
+    if (is_string($live['answered_by'] ?? null)) {
+        /* translators: %s: node address */
+        $summary = sprintf(__('Last answer from %s.', 'redis-persona'), $live['answered_by']) . ' ' . $summary;
+    }
 } else {
     $summary = implode(', ', array_merge($configured['seeds'], $configured['sentinels']));
 }
