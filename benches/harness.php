@@ -35,9 +35,16 @@ function rp_time(callable $run, ?callable $setup, int $iterations): float
 /**
  * @param array<string, array> $cases
  * @param array<string, int> $iterationsByCase overrides $iterations per case
+ * @param array{0: string, 1: string, 2: string} $labels the two contenders'
+ *        column names and the ratio's
  */
-function rp_compare(array $cases, int $rounds, int $iterations, array $iterationsByCase = []): string
-{
+function rp_compare(
+    array $cases,
+    int $rounds,
+    int $iterations,
+    array $iterationsByCase = [],
+    array $labels = ['redis-persona', 'phpredis', 'ours / phpredis'],
+): string {
     $rows = [];
     foreach ($cases as $name => $case) {
         $run = $case['run'] ?? $case;
@@ -54,7 +61,7 @@ function rp_compare(array $cases, int $rounds, int $iterations, array $iteration
         }
         $rows[] = [$name, rp_median($samples[0]), rp_median($samples[1])];
     }
-    $out = "| operation | redis-persona µs/op | phpredis µs/op | ratio (ours / phpredis) |\n";
+    $out = sprintf("| operation | %s µs/op | %s µs/op | ratio (%s) |\n", ...$labels);
     $out .= "|---|---:|---:|---:|\n";
     foreach ($rows as [$name, $ours, $theirs]) {
         $out .= sprintf("| %s | %.2f | %.2f | %.2f |\n", $name, $ours, $theirs, $ours / $theirs);

@@ -8,8 +8,15 @@ state=.build/bench
 so=$PWD/target/release/libredis_persona.so
 cpu=${BENCH_CPU:-0}
 
+cluster_state=.build/bench-cluster
+# Both stopped by pid whatever fails (the cluster is normally stopped as soon
+# as its bench is done; stopping it twice is harmless).
+stop_servers() {
+  scripts/redis-cluster.sh stop "$cluster_state" || true
+  scripts/redis.sh stop "$state"
+}
 port=$(taskset -c "$cpu" scripts/redis.sh start "$state")
-trap 'scripts/redis.sh stop "$state"' EXIT
+trap stop_servers EXIT
 
 php_bench() {
   taskset -c "$cpu" php -n -d extension=igbinary -d extension=redis -d extension="$so" "$@"
@@ -20,6 +27,10 @@ client=$(php_bench benches/client-bench.php "${args[@]}")
 cache=$(php_bench benches/cache-bench.php "${args[@]}")
 primitives=$(php_bench benches/primitives-bench.php "${args[@]}")
 pages=$(php_bench benches/page-bench.php "${args[@]}")
+# 3 masters + 3 replicas on the same CPU as PHP and the single server.
+cluster_ports=$(taskset -c "$cpu" scripts/redis-cluster.sh start "$cluster_state")
+cluster=$(php_bench benches/cluster-bench.php "${args[@]}" "${cluster_ports// /,}")
+scripts/redis-cluster.sh stop "$cluster_state"
 # Not pinned: nginx, php-fpm, MariaDB, Redis and wrk share both cores, as on a small host.
 wordpress=$(benches/wp-bench.sh)
 page_tier=$(benches/wp-page-bench.sh)
@@ -65,6 +76,28 @@ booking=$(benches/booking-bench.sh)
   echo "$primitives"
   echo
   cat benches/issue15.md
+  echo
+  echo "## Redis Cluster"
+  echo
+  echo "A 3-master / 3-replica cluster (scripts/redis-cluster.sh) pinned to CPU $cpu with PHP, so its six"
+  echo "redis-servers share one core: every write also costs its replica's CPU, and a PUBLISH wakes every node"
+  echo "(the cluster bus carries it). redis-persona with the \`cluster\` option against phpredis's RedisCluster"
+  echo "(persistent, seeded with the six nodes) doing the same job the straightforward way: GET / SETEX of one key;"
+  echo "SET NX EX then EVAL compare-and-delete for a lock (phpredis sends the script to its key's node); SMEMBERS of"
+  echo "the dependents and a DEL per key (88 keys, no hash tag, so on every master) to invalidate a post, and, as a"
+  echo "stronger peer, one DEL of all 88 keys, which phpredis splits by slot; to flush, an INCR of a generation key per"
+  echo "bucket, 16 buckets in 16 slots as ours, one by one (the cheapest per-key equivalent: a DEL or SCAN of every"
+  echo "cached key would cost more as the cache grows). Ours also flushes the 16 page-tier buckets and logs the flush,"
+  echo "and its invalidatePost also drops the post's pages in the 16 page-tier buckets. Ours sends one pipeline per"
+  echo "master, one master after the other (benches/cluster-bench.php). Targets: single-key operations no slower than"
+  echo "RedisCluster (ratio <= 1.00); invalidatePost and flush at least 3x faster than its per-key loop (ratio <= 0.33)."
+  echo "Round trips per call (strace -c when this bench was written): ours 1 for get/set, 2 for a lock, 4 for flush"
+  echo "(3 masters + the log), 8 for invalidatePost (post, its dependents on 3 masters, pages on 3 masters, log);"
+  echo "RedisCluster 1, 2, 16 and 89. The second table is ours on the cluster against ours on the single server."
+  echo "The last two split each call into the CPU the PHP process spends and the CPU all Redis processes spend"
+  echo "(INFO cpu, idle CPU taken off), measured once after the timings: on one core, wall time is about their sum."
+  echo
+  echo "$cluster"
   echo
   echo "## WordPress page throughput"
   echo

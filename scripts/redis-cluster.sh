@@ -54,6 +54,11 @@ all_ok() {
   for port in $(cat "$dir/ports"); do
     redis-cli -p "$port" cluster info 2>/dev/null | grep -q 'cluster_state:ok' || return 1
   done
+  # Every node lists every replica to clients (CLUSTER SLOTS leaves out a
+  # replica until gossip has reported its first sync).
+  for port in $(cat "$dir/ports"); do
+    [ "$(redis-cli -p "$port" cluster slots | grep -c '^127\.0\.0\.1$')" = 6 ] || return 1
+  done
   # Every replica has finished its first sync, so a failover has data.
   for port in $(cat "$dir/ports"); do
     if redis-cli -p "$port" info replication | grep -q 'role:slave'; then

@@ -1,5 +1,6 @@
 //! The `phpinfo()` / `php --ri redis_persona` section: version, settings
-//! (password masked) and the state of this process's pools and breakers.
+//! (password masked), the state of this process's pools and breakers, and
+//! the cluster and Sentinel topologies it has used.
 
 use ext_php_rs::zend::ModuleEntry;
 use ext_php_rs::{info_table_end, info_table_header, info_table_row, info_table_start};
@@ -106,4 +107,43 @@ fn print() {
         info_table_row!("breaker state", shared_text.as_str());
     }
     info_table_end!();
+
+    for report in persona_core::topology::all_reports() {
+        info_table_start!();
+        let title = match &report.service {
+            Some(service) => format!("{} '{service}' (this process)", report.mode),
+            None => format!("{} (this process)", report.mode),
+        };
+        info_table_header!(title.as_str(), "state");
+        for node in &report.nodes {
+            let text = format!(
+                "{}{}, breaker {}, {} connections",
+                node.role,
+                if node.slots.is_empty() {
+                    String::new()
+                } else {
+                    format!(" of slots {}", node.slots)
+                },
+                node.breaker,
+                node.connections
+            );
+            info_table_row!(node.address.as_str(), text.as_str());
+        }
+        let summary = format!(
+            "{} failovers followed, {} topology refreshes, replica reads {}",
+            report.failovers,
+            report.refreshes,
+            if report.read_from_replicas {
+                "on"
+            } else {
+                "off"
+            }
+        );
+        info_table_row!(
+            "answered last",
+            report.answered_by.as_deref().unwrap_or("-")
+        );
+        info_table_row!("seen", summary.as_str());
+        info_table_end!();
+    }
 }

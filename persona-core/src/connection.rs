@@ -20,6 +20,6 @@ pub mod route;
 pub(crate) mod sentinel;
 pub mod shared;
 pub mod stall;
-pub(crate) mod topology;
+pub mod topology;
 pub mod topology_config;
 pub mod watchdog;

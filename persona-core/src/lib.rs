@@ -19,7 +19,8 @@ pub mod token;
 // The modules' paths from before the feature folders, kept for callers.
 pub use booking::{otp, ratelimit, slot};
 pub use cache::{counters, entry, invalidate};
-pub(crate) use connection::{batch, cluster, nodes, sentinel, topology};
+pub use connection::topology;
+pub(crate) use connection::{batch, cluster, nodes, sentinel};
 pub use connection::{
     breaker, client, config, health, pool, process, redis_url, registry, route, shared, stall,
     topology_config, watchdog,

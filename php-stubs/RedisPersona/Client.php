@@ -8,7 +8,12 @@
 namespace RedisPersona;
 
 /**
- * A connection to one Redis server, pooled and persistent per PHP process.
+ * A connection to Redis, pooled and persistent per PHP process: one server, a
+ * Redis Cluster (option `cluster`), or the master of a service watched by
+ * Sentinel (options `sentinel` and `service`). Every class of the extension
+ * works unchanged on each; on a cluster, calls go to the master owning their
+ * keys' hash slot (MOVED/ASK followed), and work over several slots is sent as
+ * one pipeline per master. Each node has its own pool and circuit breaker.
  *
  * Cheap to construct on every request: no I/O happens in the constructor, and
  * every Client of the process with the same server settings shares one pool
@@ -21,6 +26,8 @@ namespace RedisPersona;
  * makes the others fail fast without trying.
  *
  * @example $client = new \RedisPersona\Client(); // redis_persona.url, or redis://127.0.0.1:6379
+ * @example $cluster = new \RedisPersona\Client(null, ['cluster' => ['redis://10.0.0.1:7000', 'redis://10.0.0.2:7000']]);
+ * @example $ha = new \RedisPersona\Client('redis://:secret@master/0', ['sentinel' => ['redis://10.0.0.5:26379'], 'service' => 'mymaster']);
  */
 final class Client
 {
@@ -29,13 +36,25 @@ final class Client
      *                         `unix:///path/to.sock?db=N`; null or '' uses the INI
      *                         setting `redis_persona.url`, then `redis://127.0.0.1:6379`.
      * @param array{connect_timeout_ms?: int, read_timeout_ms?: int, pool_size?: int,
-     *              prefix?: string, retry_interval_ms?: int, probe_timeout_ms?: int} $options
+     *              prefix?: string, retry_interval_ms?: int, probe_timeout_ms?: int,
+     *              cluster?: list<string>, sentinel?: list<string>, service?: string,
+     *              read_from_replicas?: bool} $options
      *        Each overrides its INI setting; 0 means the default. `prefix`: 1-64 of
      *        letters, digits, `_ - .` (no `:`, which would let one prefix's keys
      *        overlap another's). `probe_timeout_ms` (default 100, at most the read
      *        timeout) bounds the breaker's recovery probe; a call that hears
      *        nothing, while nobody on the machine hears from the server, for
      *        twice as long ends early as a timeout (a frozen server).
+     *        `cluster`: seed URLs of a Redis Cluster (`redis://` or `rediss://`, with
+     *        optional `user:pass@`, database 0); every node found is reached with the
+     *        first seed's scheme and credentials. Not together with `$url`.
+     *        `sentinel`: sentinel URLs (their `user:pass@` is the sentinels' own auth)
+     *        and `service`: the master's name; `$url`, when given, supplies the data
+     *        nodes' scheme, credentials and database (its host is not used).
+     *        `read_from_replicas` (cluster or Sentinel, default false): cache reads
+     *        (PersonaCache::get) may be served by replicas, as stale as their
+     *        replication lag; writes, locks, codes and fences always use the master.
+     *        Timeouts, `pool_size` and the breaker apply per node.
      * @throws \ValueError When the URL or an option is invalid; the message names it.
      * @example $client = new \RedisPersona\Client('redis://127.0.0.1:6379/0', ['prefix' => 'shop']);
      */
@@ -79,7 +98,17 @@ final class Client
      *     breaker: array{state: string, consecutive_failures: int, times_opened: int,
      *         retry_in_ms: float, retry_interval_ms: int, times_opened_shared: int,
      *         failed_pid: int, shared: string|null, last_error: string|null}|null,
-     *     error: string|null}
+     *     error: string|null,
+     *     topology: array{mode: string, service: string|null,
+     *         nodes: list<array{address: string, role: string, slots: string, breaker: string,
+     *             connections: int}>,
+     *         answered_by: string|null, failovers: int, refreshes: int,
+     *         read_from_replicas: bool}}
+     *     `topology.mode` is 'single', 'cluster' or 'sentinel'; `nodes` lists masters (with
+     *     their slot ranges on a cluster), replicas and sentinels as this process last saw
+     *     them, each with this process's breaker state and open connections; `pool` and
+     *     `breaker` describe the node that answered last (`answered_by`); `failovers` counts
+     *     master changes this process followed.
      * @example if ($client->health()['status'] !== 'ok') { error_log('Redis is down'); }
      */
     public function health(): array
@@ -127,7 +156,8 @@ final class Client
      * Deletes every key under this client's prefix: cache, locks, codes,
      * rate limits and values. Walks the keyspace with SCAN (never KEYS) and
      * deletes in batches with UNLINK; meant for uninstalling a site, not for
-     * a request path. Keys of other prefixes are untouched.
+     * a request path. Keys of other prefixes are untouched. On a cluster it
+     * walks every master (one UNLINK per hash slot).
      *
      * @return int How many keys were deleted.
      * @throws ConnectionException When Redis is unavailable.

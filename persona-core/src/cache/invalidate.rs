@@ -62,10 +62,18 @@ const RELATION_TTL_MS: i64 = MAX_TTL_SECS * 1000;
 static INVALIDATE_ONE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"#!lua flags=allow-oom
+-- One DEL per 500 variants, not one per variant (unpack stays far below
+-- Lua's stack limit).
 local n = 0
+local variants = {}
 for _, persona in ipairs(redis.call('HKEYS', KEYS[1])) do
-  n = n + redis.call('DEL', ARGV[2] .. persona)
+  variants[#variants + 1] = ARGV[2] .. persona
+  if #variants == 500 then
+    n = n + redis.call('DEL', unpack(variants))
+    variants = {}
+  end
 end
+if #variants > 0 then n = n + redis.call('DEL', unpack(variants)) end
 redis.call('DEL', KEYS[1])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -78,10 +86,12 @@ return {n, redis.call('SMEMBERS', KEYS[3])}
     )
 });
 
-/// Moves one bucket's generation. KEYS: generation. ARGV: its TTL (ms).
-/// Returns the new generation.
+/// Moves one bucket's generation in both tiers: the content cache's and the
+/// page tier's (same hash tag, so one script). KEYS: content generation,
+/// page bucket state. ARGV: TTL (ms) of both. Returns the content cache's
+/// new generation.
 static FLUSH_BUCKET: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
+    Script::new(&format!(
         r"#!lua flags=allow-oom
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -89,9 +99,10 @@ local g = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
 local new = math.max(g + 1, now)
 if new % 2 == 0 then new = new + 1 end
 redis.call('SET', KEYS[1], string.format('%d', new), 'PX', ARGV[1])
-return new
+{}return new
 ",
-    )
+        page_invalidate::flush_block("KEYS[2]", "ARGV[1]")
+    ))
 });
 
 /// What one invalidation did.
@@ -256,24 +267,20 @@ impl Invalidator {
         let started = Instant::now();
         let mut batch = Batch::new();
         for bucket in 0..CACHE_BUCKETS {
-            // The TTL outlives any variant (at most MAX_TTL); the store
-            // script extends it as variants are written.
+            // The TTL outlives any variant or page (at most MAX_TTL); the
+            // store scripts extend it as they write.
             let key = self.keys.cache_generation(bucket);
             let mut invocation = FLUSH_BUCKET.prepare_invoke();
-            invocation.key(&key).arg(MAX_TTL_SECS * 1000);
+            invocation
+                .key(&key)
+                .key(self.keys.page_state(bucket))
+                .arg(MAX_TTL_SECS * 1000);
             batch.add_script(&key, &invocation);
         }
-        page_invalidate::add_flush(&self.keys, &mut batch);
-        let generations: Vec<u64> = self.client.run_batch(
-            Retry::Once,
-            &batch,
-            &[&FLUSH_BUCKET, page_invalidate::flush_script()],
-        )?;
-        let generation = generations
-            .into_iter()
-            .take(CACHE_BUCKETS as usize)
-            .max()
-            .unwrap_or(0);
+        let generations: Vec<u64> = self
+            .client
+            .run_batch(Retry::Once, &batch, &[&FLUSH_BUCKET])?;
+        let generation = generations.into_iter().max().unwrap_or(0);
         self.logged("flush", generation.to_string(), started, Vec::new(), 0, 0);
         Ok(generation)
     }

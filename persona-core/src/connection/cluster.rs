@@ -5,7 +5,10 @@
 //! use and again after `MOVED`, a failed node, `READONLY` or `CLUSTERDOWN`
 //! (at most every [`REFRESH_EVERY`] unless a redirect says exactly what
 //! changed). `MOVED` is followed at once (the command did not run), `ASK`
-//! for that one call (`ASKING` first), `TRYAGAIN` after a short wait.
+//! once for that call (`ASKING` first), `TRYAGAIN` after a short wait. A
+//! second `ASK` means a pipeline (`ASKING` covers only its first command):
+//! the call then waits and goes back to the owner until the slot's
+//! migration ends and the owner answers `MOVED`.
 //!
 //! Each node has its own pool and circuit breaker (`nodes.rs`): a dead
 //! master fails fast for its own slots while the others keep serving. When
@@ -61,6 +64,15 @@ pub(crate) fn cluster_for(config: &Arc<ClientConfig>) -> Arc<Cluster> {
     )
 }
 
+/// Every cluster this process has used, for `phpinfo()`.
+pub(crate) fn all() -> Vec<Arc<Cluster>> {
+    CLUSTERS
+        .lock()
+        .as_ref()
+        .map(|t| t.values().cloned().collect())
+        .unwrap_or_default()
+}
+
 impl Cluster {
     fn new(config: Arc<ClientConfig>) -> Cluster {
         let seeds = match &config.topology {
@@ -94,6 +106,7 @@ impl Cluster {
         let slot = route.slot();
         let mut use_replica = route.replica_ok() && self.nodes.template().read_from_replicas;
         let mut ask: Option<String> = None;
+        let mut asked = false;
         let mut last_error = None;
         for attempt in 0..MAX_ATTEMPTS {
             let asking = ask.is_some();
@@ -122,7 +135,11 @@ impl Cluster {
             };
             match seen {
                 Some(Redirect::Moved { slot, addr }) => self.moved(slot, &addr),
-                Some(Redirect::Ask { addr }) => ask = Some(addr),
+                Some(Redirect::Ask { addr }) if !asked => {
+                    asked = true;
+                    ask = Some(addr);
+                }
+                Some(Redirect::Ask { .. }) => std::thread::sleep(backoff(attempt)),
                 Some(Redirect::TryAgain) => std::thread::sleep(backoff(attempt)),
                 Some(Redirect::Demoted) => {
                     // Nothing ran: the node is not (or no longer) serving.

@@ -37,21 +37,18 @@ pub(crate) enum Redirect {
     Demoted,
 }
 
-/// Reads a raw error for a redirect; None for everything else.
+/// Reads a raw error for a redirect; None for everything else. A pipeline's
+/// error counts by its first failed command (a call's pipeline stays in one
+/// slot, so its commands are redirected alike).
 pub(crate) fn redirect_of(err: &redis::RedisError) -> Option<Redirect> {
     match err.kind() {
         ErrorKind::Server(ServerErrorKind::Moved) => {
-            let (addr, slot) = err.redirect_node()?;
-            Some(Redirect::Moved {
-                slot,
-                addr: addr.to_owned(),
-            })
+            let (addr, slot) = redirect_target(err)?;
+            Some(Redirect::Moved { slot, addr })
         }
         ErrorKind::Server(ServerErrorKind::Ask) => {
-            let (addr, _) = err.redirect_node()?;
-            Some(Redirect::Ask {
-                addr: addr.to_owned(),
-            })
+            let (addr, _) = redirect_target(err)?;
+            Some(Redirect::Ask { addr })
         }
         ErrorKind::Server(ServerErrorKind::TryAgain) => Some(Redirect::TryAgain),
         ErrorKind::Server(ServerErrorKind::ReadOnly)
@@ -59,6 +56,18 @@ pub(crate) fn redirect_of(err: &redis::RedisError) -> Option<Redirect> {
         | ErrorKind::Server(ServerErrorKind::MasterDown) => Some(Redirect::Demoted),
         _ => None,
     }
+}
+
+/// `(addr, slot)` of a MOVED/ASK reply, alone or inside a pipeline's error
+/// (whose detail redis-rs keeps per failed command).
+fn redirect_target(err: &redis::RedisError) -> Option<(String, u16)> {
+    if let Some((addr, slot)) = err.redirect_node() {
+        return Some((addr.to_owned(), slot));
+    }
+    let failures = err.clone().into_server_errors()?;
+    let mut detail = failures.first()?.1.details()?.split_ascii_whitespace();
+    let slot = detail.next()?.parse().ok()?;
+    Some((detail.next()?.to_owned(), slot))
 }
 
 /// Whether the node (not the command) failed: the topology may have moved.

@@ -55,6 +55,15 @@ pub(crate) fn sentinel_for(config: &Arc<ClientConfig>) -> Arc<Sentinel> {
     )
 }
 
+/// Every Sentinel setup this process has used, for `phpinfo()`.
+pub(crate) fn all() -> Vec<Arc<Sentinel>> {
+    SENTINELS
+        .lock()
+        .as_ref()
+        .map(|t| t.values().cloned().collect())
+        .unwrap_or_default()
+}
+
 impl Sentinel {
     fn new(config: Arc<ClientConfig>) -> Sentinel {
         let (sentinels, service) = match &config.topology {

@@ -104,15 +104,7 @@ impl Topology {
     /// Nodes, roles, slots and this process's view of each (no I/O: a
     /// cluster's map is as of its last refresh).
     pub(crate) fn report(&self, config: &Arc<ClientConfig>) -> TopologyReport {
-        let mut report = TopologyReport {
-            mode: config.topology.mode(),
-            service: None,
-            nodes: Vec::new(),
-            answered_by: None,
-            failovers: 0,
-            refreshes: 0,
-            read_from_replicas: config.read_from_replicas,
-        };
+        let mut report = empty_report(config);
         match self {
             Topology::Single(cached) => {
                 let pool = this_process(cached, config).ok();
@@ -123,50 +115,82 @@ impl Topology {
                     pool,
                 ));
             }
-            Topology::Cluster(cluster) => {
-                let map = cluster.map();
-                let nodes = cluster.nodes();
-                for master in map.masters() {
-                    let slots = map.slots_of(&master);
-                    let pool = nodes.existing(&master, false);
-                    report
-                        .nodes
-                        .push(node_report(master, "master", slots, pool));
-                }
-                for replica in map.replicas() {
-                    let pool = nodes.existing(&replica, true);
-                    report
-                        .nodes
-                        .push(node_report(replica, "replica", String::new(), pool));
-                }
-                counters(&mut report, nodes);
-            }
-            Topology::Sentinel(sentinel) => {
-                let nodes = sentinel.nodes();
-                report.service = Some(sentinel.service().to_owned());
-                if let Some(master) = sentinel.master() {
-                    let pool = nodes.existing(&master, false);
-                    report
-                        .nodes
-                        .push(node_report(master, "master", String::new(), pool));
-                }
-                for replica in sentinel.replicas() {
-                    let pool = nodes.existing(&replica, false);
-                    report
-                        .nodes
-                        .push(node_report(replica, "replica", String::new(), pool));
-                }
-                for addr in sentinel.sentinel_addrs() {
-                    let pool = sentinel.sentinel_pool(&addr);
-                    report
-                        .nodes
-                        .push(node_report(addr, "sentinel", String::new(), pool));
-                }
-                counters(&mut report, nodes);
-            }
+            Topology::Cluster(cluster) => cluster_report(cluster, &mut report),
+            Topology::Sentinel(sentinel) => sentinel_report(sentinel, &mut report),
         }
         report
     }
+}
+
+/// The cluster and Sentinel setups this process has used (for `phpinfo()`).
+pub fn all_reports() -> Vec<TopologyReport> {
+    let mut reports = Vec::new();
+    for cluster in crate::cluster::all() {
+        let mut report = empty_report(cluster.nodes().template());
+        cluster_report(&cluster, &mut report);
+        reports.push(report);
+    }
+    for sentinel in crate::sentinel::all() {
+        let mut report = empty_report(sentinel.nodes().template());
+        sentinel_report(&sentinel, &mut report);
+        reports.push(report);
+    }
+    reports
+}
+
+fn empty_report(config: &ClientConfig) -> TopologyReport {
+    TopologyReport {
+        mode: config.topology.mode(),
+        service: None,
+        nodes: Vec::new(),
+        answered_by: None,
+        failovers: 0,
+        refreshes: 0,
+        read_from_replicas: config.read_from_replicas,
+    }
+}
+
+fn cluster_report(cluster: &Cluster, report: &mut TopologyReport) {
+    let map = cluster.map();
+    let nodes = cluster.nodes();
+    for master in map.masters() {
+        let slots = map.slots_of(&master);
+        let pool = nodes.existing(&master, false);
+        report
+            .nodes
+            .push(node_report(master, "master", slots, pool));
+    }
+    for replica in map.replicas() {
+        let pool = nodes.existing(&replica, true);
+        report
+            .nodes
+            .push(node_report(replica, "replica", String::new(), pool));
+    }
+    counters(report, nodes);
+}
+
+fn sentinel_report(sentinel: &Sentinel, report: &mut TopologyReport) {
+    let nodes = sentinel.nodes();
+    report.service = Some(sentinel.service().to_owned());
+    if let Some(master) = sentinel.master() {
+        let pool = nodes.existing(&master, false);
+        report
+            .nodes
+            .push(node_report(master, "master", String::new(), pool));
+    }
+    for replica in sentinel.replicas() {
+        let pool = nodes.existing(&replica, false);
+        report
+            .nodes
+            .push(node_report(replica, "replica", String::new(), pool));
+    }
+    for addr in sentinel.sentinel_addrs() {
+        let pool = sentinel.sentinel_pool(&addr);
+        report
+            .nodes
+            .push(node_report(addr, "sentinel", String::new(), pool));
+    }
+    counters(report, nodes);
 }
 
 fn counters(report: &mut TopologyReport, nodes: &Nodes) {

@@ -79,7 +79,4 @@ pub(crate) fn flush(client: &Client, keys: &Keys) -> Result<u64> {
     Ok(generations.into_iter().max().unwrap_or(0))
 }
 
-/// The flush script, for pipelines that mix it with others.
-pub(crate) fn flush_script() -> &'static redis::Script {
-    &FLUSH
-}
+pub(crate) use super::scripts::flush_block;

@@ -152,16 +152,30 @@ local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local now_s = string.format('%d', now)
 local base = ARGV[1]
 local np = tonumber(ARGV[4])
-local dropped = 0
+-- One SUNION, one DEL of the pages, one of the index sets and one HSET of
+-- the stamps, whatever the number of targets: per-target calls made this
+-- script most of an invalidation's server time, with no page stored.
+local sets = {}
+local stamps = {}
 for i = 5, #ARGV do
   local kind = 't:'
   if i - 4 <= np then kind = 'p:' end
-  local set = base .. kind .. ARGV[i]
-  for _, member in ipairs(redis.call('SMEMBERS', set)) do
-    dropped = dropped + redis.call('DEL', base .. 'u:' .. member)
+  sets[#sets + 1] = base .. kind .. ARGV[i]
+  stamps[#stamps + 1] = kind .. ARGV[i]
+  stamps[#stamps + 1] = now_s
+end
+local dropped = 0
+if #sets > 0 then
+  local pages = redis.call('SUNION', unpack(sets))
+  for from = 1, #pages, 500 do
+    local batch = {}
+    for j = from, math.min(from + 499, #pages) do batch[#batch + 1] = base .. 'u:' .. pages[j] end
+    dropped = dropped + redis.call('DEL', unpack(batch))
   end
-  redis.call('DEL', set)
-  redis.call('HSET', KEYS[1], kind .. ARGV[i], now_s, 'l', now_s)
+  redis.call('DEL', unpack(sets))
+  stamps[#stamps + 1] = 'l'
+  stamps[#stamps + 1] = now_s
+  redis.call('HSET', KEYS[1], unpack(stamps))
 end
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 if redis.call('HLEN', KEYS[1]) > 512 then
@@ -182,18 +196,30 @@ return dropped
 /// every fence taken before is refused. KEYS: bucket state. ARGV: TTL ms.
 /// Returns the new generation.
 pub static FLUSH: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"#!lua flags=allow-oom
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local g = tonumber(redis.call('HGET', KEYS[1], 'g') or '0') or 0
-local new = math.max(g + 1, now)
-redis.call('HSET', KEYS[1], 'g', string.format('%d', new))
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return new
-",
-    )
+    Script::new(&format!(
+        "#!lua flags=allow-oom\n{}return page_generation\n",
+        flush_block("KEYS[1]", "ARGV[1]")
+    ))
 });
+
+/// Lua that moves the page generation of the bucket state `state` (keeping
+/// the hash at least `ttl` ms) into `page_generation`; shared by [`FLUSH`]
+/// and the content cache's flush, which moves both tiers of a bucket in one
+/// script (the bucket's keys share a slot).
+pub(crate) fn flush_block(state: &str, ttl: &str) -> String {
+    format!(
+        r"local page_generation
+do
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  local g = tonumber(redis.call('HGET', {state}, 'g') or '0') or 0
+  page_generation = math.max(g + 1, now)
+  redis.call('HSET', {state}, 'g', string.format('%d', page_generation))
+  if redis.call('PTTL', {state}) < tonumber({ttl}) then redis.call('PEXPIRE', {state}, {ttl}) end
+end
+"
+    )
+}
 
 /// Drops every variant of one URL and stamps the URL (a render fenced
 /// before is refused). KEYS: bucket state, the URL's variant set. ARGV: page

@@ -222,3 +222,5 @@ pub fn forget_breaker_state(port: u16) {
         }
     }
 }
+
+pub mod topologies;
