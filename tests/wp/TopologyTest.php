@@ -267,6 +267,22 @@ final class TopologyTest extends SiteTestCase
         $this->assertNotSame($before, $after);
     }
 
+    public function testAnAclPairInWpRedisPasswordGoesIntoTheSingleServersUrlToo(): void
+    {
+        $url = self::in_wordpress(<<<'PHP'
+            define('WP_REDIS_PASSWORD', ['acl-user', 'p@ss']);
+            // Without a password saved on the settings page (which would win); put back after.
+            $original = get_option(Config::OPTION);
+            $saved = is_array($original) ? $original : [];
+            unset($saved['password']);
+            update_option(Config::OPTION, $saved);
+            $url = (new Config())->url();
+            $original === false ? delete_option(Config::OPTION) : update_option(Config::OPTION, $original);
+            echo wp_json_encode($url);
+            PHP);
+        $this->assertMatchesRegularExpression('#^redis://acl-user:p%40ss@127\.0\.0\.1:\d+$#', $url);
+    }
+
     public function testPasswordsInTheTopologyAreMaskedInTheHealthReport(): void
     {
         $topology = self::in_wordpress(<<<'PHP'
