@@ -145,6 +145,11 @@ final class AdminTest extends SiteTestCase
         $result = json_decode(Site::wp("echo wp_json_encode(RedisPersona\\WordPress\\SiteHealth::run());"), true);
         $this->assertSame(Site::mode() === 'redis' ? 'good' : 'recommended', $result['status']);
         $this->assertSame('redis_persona', $result['test']);
+        if (Site::mode() === 'redis' && Site::topology() === 'cluster') {
+            $this->assertStringContainsString('Redis Cluster: 3 master(s), 3 replica(s), 0 sentinel(s)', $result['description']);
+        } else {
+            $this->assertStringNotContainsString('master(s)', $result['description'], 'nothing to say about one server');
+        }
         $tests = json_decode(
             Site::wp("echo wp_json_encode(array_keys(apply_filters('site_status_tests', ['direct' => [], 'async' => []])['direct']));"),
             true
