@@ -32,8 +32,22 @@ lint: deps
 rust-test: deps
 	cargo test --workspace --locked --features persona-core/testing
 
+# Two passes: the suite on one redis-server each class, then again on a
+# 3-master / 3-replica Redis Cluster (started once for the pass, flushed
+# between classes, stopped by pid even when the pass fails) with the cluster
+# tests (tests/php/Cluster: paused and killed masters, resharding, failovers)
+# and the Sentinel tests; tests that control one server's process
+# (@group single-server) run in the first pass only.
 php-test: build
-	RP_EXTENSION=$(CURDIR)/$(SO) $(PHP_TEST) /usr/bin/phpunit -c tests/php/phpunit.xml
+	@start=$$SECONDS; \
+	RP_EXTENSION=$(CURDIR)/$(SO) $(PHP_TEST) /usr/bin/phpunit -c tests/php/phpunit.xml; status=$$?; \
+	echo "== php-test single-server pass: $$((SECONDS - start)) s"; \
+	start=$$SECONDS; dir=$$(mktemp -d /tmp/rp-php-cluster.XXXXXX); \
+	RP_TEST_TOPOLOGY=cluster RP_CLUSTER_DIR=$$dir RP_EXTENSION=$(CURDIR)/$(SO) \
+	  $(PHP_TEST) /usr/bin/phpunit -c tests/php/phpunit.xml --exclude-group single-server || status=1; \
+	scripts/redis-cluster.sh stop $$dir; rm -rf $$dir; \
+	echo "== php-test cluster and sentinel pass: $$((SECONDS - start)) s"; \
+	exit $$status
 
 # End-to-end over HTTP against a private WordPress (MariaDB, php-fpm, nginx
 # on loopback), once with the extension loaded and once without.

@@ -12,6 +12,16 @@ use support::topologies::RedisSentinel;
 use support::{persona, pid};
 
 fn sentinel_client(setup: &RedisSentinel, replicas: bool) -> Arc<Client> {
+    sentinel_client_with(setup, replicas, 500)
+}
+
+/// A different read timeout makes a client with its own pools and its own
+/// view of the master (what another PHP worker would have).
+fn sentinel_client_with(
+    setup: &RedisSentinel,
+    replicas: bool,
+    read_timeout_ms: i64,
+) -> Arc<Client> {
     let sentinels = setup.ports[3..]
         .iter()
         .map(|p| OptionValue::Str(format!("redis://127.0.0.1:{p}").into_bytes()))
@@ -26,6 +36,10 @@ fn sentinel_client(setup: &RedisSentinel, replicas: bool) -> Arc<Client> {
         (
             "read_from_replicas".to_string(),
             OptionValue::Bool(replicas),
+        ),
+        (
+            "read_timeout_ms".to_string(),
+            OptionValue::Int(read_timeout_ms),
         ),
     ];
     let config = ClientConfig::build(None, &options, &Defaults::default()).expect("config");
@@ -88,4 +102,77 @@ fn a_killed_master_is_followed_to_the_promoted_replica() {
     assert!(topology.failovers >= 1, "{topology:?}");
     assert_ne!(topology.answered_by.as_deref(), Some(master.as_str()));
     eprintln!("master replaced after {recovered:?}, {errors} failed calls meanwhile");
+}
+
+#[test]
+fn a_demoted_master_answering_readonly_is_a_failover_not_an_error() {
+    let setup = RedisSentinel::start("demoted");
+    let client = sentinel_client(&setup, false);
+    let key = Key::parse("key", b"k").unwrap();
+    client.set_value(&key, b"before", 600).unwrap();
+    // Another worker's view: it found the master before the failover too.
+    let other = sentinel_client_with(&setup, false, 3000);
+    let other_key = Key::parse("key", b"other").unwrap();
+    other.set_value(&other_key, b"x", 600).unwrap();
+    let old = format!("127.0.0.1:{}", setup.ports[0]);
+    assert_eq!(
+        client.health().topology.answered_by.as_deref(),
+        Some(old.as_str())
+    );
+
+    // A graceful failover: the old master stays up and becomes a replica, so
+    // this process's pooled connection to it now gets READONLY for writes.
+    let sentinel = format!("redis://127.0.0.1:{}", setup.ports[3]);
+    let mut admin = redis::Client::open(sentinel.as_str())
+        .and_then(|c| c.get_connection())
+        .unwrap();
+    redis::cmd("SENTINEL")
+        .arg("FAILOVER")
+        .arg("rp-master")
+        .query::<()>(&mut admin)
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        assert!(started.elapsed() < Duration::from_secs(20), "no failover");
+        let role: redis::Value = redis::cmd("ROLE")
+            .query(
+                &mut redis::Client::open(format!("redis://{old}"))
+                    .unwrap()
+                    .get_connection()
+                    .unwrap(),
+            )
+            .unwrap();
+        if format!("{role:?}").contains("slave") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The other worker's pooled connection died with the demotion; a read
+    // reconnects to the old master (a replica now, which serves reads). Its
+    // next write there is answered READONLY: nothing ran, so the client asks
+    // the sentinels again and sends it to the new master, with no error.
+    other.get_value(&other_key).unwrap();
+    other
+        .set_value(&other_key, b"y", 600)
+        .expect("READONLY is followed to the new master");
+    assert!(other.health().topology.failovers >= 1);
+    let mut errors = 0;
+    loop {
+        match client.set_value(&key, b"after", 600) {
+            Ok(()) => break,
+            Err(e) => {
+                // Only while the sentinels still name the old master.
+                errors += 1;
+                assert!(errors < 400, "{e}");
+            }
+        }
+    }
+    assert_eq!(
+        client.get_value(&key).unwrap().as_deref(),
+        Some(&b"after"[..])
+    );
+    let topology = client.health().topology;
+    assert!(topology.failovers >= 1, "{topology:?}");
+    assert_ne!(topology.answered_by.as_deref(), Some(old.as_str()));
+    eprintln!("demoted master followed; {errors} failed writes meanwhile");
 }

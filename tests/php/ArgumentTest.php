@@ -14,7 +14,7 @@ final class ArgumentTest extends RedisTestCase
 {
     public function testCoerciveModeConvertsScalarsAndStringables(): void
     {
-        $client = new Client(self::$redis->url());
+        $client = self::$redis->client();
         $this->assertTrue($client->set(123, 456));
         $this->assertSame('456', $client->get('123'));
         $client->set('f', 1.5, '60');
@@ -33,7 +33,7 @@ final class ArgumentTest extends RedisTestCase
 
     public function testStrictTypesRejectsWhatCoerciveModeAccepts(): void
     {
-        $result = PhpProcess::run(__DIR__ . '/fixtures/strict-calls.php', [self::$redis->url()]);
+        $result = PhpProcess::run(__DIR__ . '/fixtures/strict-calls.php', [self::$redis->target()], self::$redis->childIni());
         $this->assertSame(0, $result['exit'], $result['stderr']);
         $this->assertSame('', $result['stderr']);
         $this->assertSame(
@@ -87,7 +87,36 @@ final class ArgumentTest extends RedisTestCase
             'negative pool' => [fn () => new Client(null, ['pool_size' => -1]), \ValueError::class, 'between 1 and 64'],
             'hostile prefix' => [fn () => new Client(null, ['prefix' => 'a*']), \ValueError::class, "options['prefix']"],
             'url with NUL' => [fn () => new Client("redis://h\0st"), \ValueError::class, 'url: '],
-            'cluster not yet' => [fn () => new Client(null, ['cluster' => ['redis://a']]), \ValueError::class, 'Cluster'],
+            'url and cluster' => [
+                fn () => new Client('redis://127.0.0.1:1', ['cluster' => ['redis://127.0.0.1:2']]),
+                \ValueError::class,
+                'url: give either a url',
+            ],
+            'cluster database' => [
+                fn () => new Client(null, ['cluster' => ['redis://127.0.0.1:2/3']]),
+                \ValueError::class,
+                "options['cluster'][0]: Redis Cluster only has database 0",
+            ],
+            'cluster and sentinel' => [
+                fn () => new Client(null, ['cluster' => ['redis://127.0.0.1:2'], 'sentinel' => ['redis://127.0.0.1:3'], 'service' => 's']),
+                \ValueError::class,
+                "options['cluster']: give either",
+            ],
+            'sentinel without service' => [
+                fn () => new Client(null, ['sentinel' => ['redis://127.0.0.1:2']]),
+                \ValueError::class,
+                "options['service']: is required with sentinels",
+            ],
+            'replicas of one server' => [
+                fn () => new Client(null, ['read_from_replicas' => true]),
+                \ValueError::class,
+                "options['read_from_replicas']: needs a cluster or sentinels",
+            ],
+            'replicas as a word' => [
+                fn () => new Client(null, ['cluster' => ['redis://127.0.0.1:2'], 'read_from_replicas' => 'yes']),
+                \ValueError::class,
+                "options['read_from_replicas']: must be a bool",
+            ],
         ];
     }
 
@@ -99,7 +128,7 @@ final class ArgumentTest extends RedisTestCase
     public function testBadInputIsAClearException(callable $call, string $class, string $message): void
     {
         $before = (int) self::$redis->admin()->command('DBSIZE');
-        $client = new Client(self::$redis->url(), ['prefix' => 'bad']);
+        $client = self::$redis->client(['prefix' => 'bad']);
         try {
             $call($client);
             $this->fail('no exception');
@@ -117,7 +146,7 @@ final class ArgumentTest extends RedisTestCase
      */
     public function testTypeErrorsNameTheMethodArgumentAndTypesEverywhere(): void
     {
-        $client = new Client(self::$redis->url(), ['prefix' => 'types']);
+        $client = self::$redis->client(['prefix' => 'types']);
         $valid = [
             'string' => 'x',
             '?string' => null,

@@ -9,6 +9,7 @@ use RedisPersona\Exception;
 use RedisPersona\Otp;
 use RedisPersona\RateLimitedException;
 use RedisPersona\Tests\Support\RedisServer;
+use RedisPersona\Tests\Support\RedisTestCase;
 use RedisPersona\UnavailableException;
 
 final class ExceptionTest extends TestCase
@@ -48,6 +49,11 @@ final class ExceptionTest extends TestCase
         }
     }
 
+    /**
+     * Makes its own server a read-only replica of another.
+     *
+     * @group single-server
+     */
     public function testUnavailableExceptionCarriesTheCallSiteAndTheCode(): void
     {
         $master = new RedisServer();
@@ -114,8 +120,8 @@ final class ExceptionTest extends TestCase
      */
     public function testRateLimitedExceptionIsTheEngineMadeObjectWithItsRetryAfter(): void
     {
-        $redis = new RedisServer();
-        $otp = new Otp(new Client($redis->url(), ['prefix' => 'exc']), str_repeat('s', 32), ['issue_limit' => 1, 'issue_window' => 60]);
+        $redis = RedisTestCase::topology();
+        $otp = new Otp($redis->client(['prefix' => 'exc']), str_repeat('s', 32), ['issue_limit' => 1, 'issue_window' => 60]);
         $otp->issue('a@example.org');
         try {
             $line = __LINE__ + 1;
@@ -130,6 +136,6 @@ final class ExceptionTest extends TestCase
             $this->assertNull($e->getPrevious());
             $this->assertSame(0, $e->getCode());
         }
-        $redis->stop();
+        $redis->release();
     }
 }

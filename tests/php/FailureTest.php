@@ -12,6 +12,10 @@ use RedisPersona\UnavailableException;
 /**
  * Redis refused, hung, killed and restarted: calls fail within their
  * timeouts, fail fast while the breaker is open, and recover by themselves.
+ * Each test controls its own server's process, so the cluster pass skips
+ * this class; tests/php/Cluster/ has the cluster equivalents.
+ *
+ * @group single-server
  */
 final class FailureTest extends TestCase
 {

@@ -6,6 +6,8 @@ use PHPUnit\Framework\TestCase;
 use RedisPersona\Tests\Support\FastCgi;
 use RedisPersona\Tests\Support\PhpProcess;
 use RedisPersona\Tests\Support\RedisServer;
+use RedisPersona\Tests\Support\RedisTestCase;
+use RedisPersona\Tests\Support\Topology;
 
 /**
  * The extension loaded by a php-fpm master that then forks its workers,
@@ -17,11 +19,11 @@ final class FpmTest extends TestCase
 
     public function testWorkersEachUseTheirOwnPool(): void
     {
-        $redis = new RedisServer();
-        [$master, $masterPid, $port, $dir] = $this->startFpm(self::WORKERS);
+        $redis = RedisTestCase::topology();
+        [$master, $masterPid, $port, $dir] = $this->startFpm(self::WORKERS, $redis);
         try {
             $script = __DIR__ . '/fixtures/fpm-worker.php';
-            $query = http_build_query(['url' => $redis->url(), 'rounds' => 200]);
+            $query = http_build_query(['url' => $redis->target(), 'rounds' => 200]);
             $bursts = [];
             for ($i = 0; $i < 8; $i++) {
                 $bursts[] = proc_open(
@@ -51,14 +53,17 @@ final class FpmTest extends TestCase
             }
             $this->assertGreaterThanOrEqual(2, count($pids), 'requests were not spread over workers');
             $this->assertNotContains($masterPid, array_keys($pids));
-            // Connections persist across requests: at most one pool per worker.
-            $clients = (int) $redis->admin()->infoField('clients', 'connected_clients');
-            $this->assertLessThanOrEqual(self::WORKERS * 2 + 1, $clients);
+            // Connections persist across requests: at most one pool per worker
+            // (on a cluster: per worker and node).
+            foreach ($redis->masterAdmins() as $admin) {
+                $clients = (int) $admin->infoField('clients', 'connected_clients');
+                $this->assertLessThanOrEqual(self::WORKERS * 2 + 1, $clients, "clients of node {$admin->port}");
+            }
             $log = (string) @file_get_contents("$dir/php-errors.log");
             $this->assertSame('', $log, 'PHP logged warnings or errors');
         } finally {
             self::stopFpm($master, $masterPid, $dir);
-            $redis->stop();
+            $redis->release();
         }
     }
 
@@ -69,18 +74,18 @@ final class FpmTest extends TestCase
      */
     public function testAFatalErrorInARenderDoesNotLeaveTheWorkerBypassing(): void
     {
-        $redis = new RedisServer();
-        [$master, $masterPid, $port, $dir] = $this->startFpm(1);
+        $redis = RedisTestCase::topology();
+        [$master, $masterPid, $port, $dir] = $this->startFpm(1, $redis);
         try {
             $script = __DIR__ . '/fixtures/fpm-render.php';
-            $query = fn (string $mode) => http_build_query(['url' => $redis->url(), 'mode' => $mode]);
+            $query = fn (string $mode) => http_build_query(['url' => $redis->target(), 'mode' => $mode]);
             $fatal = FastCgi::get($port, $script, $query('fatal'));
             $this->assertStringNotContainsString('rendered', $fatal['body']);
             $after = json_decode(FastCgi::get($port, $script, $query('render'))['body'], true);
             $this->assertSame(['html' => 'rendered', 'status' => 'miss'], $after);
         } finally {
             self::stopFpm($master, $masterPid, $dir);
-            $redis->stop();
+            $redis->release();
         }
     }
 
@@ -94,8 +99,12 @@ final class FpmTest extends TestCase
     }
 
     /** @return array{0: resource, 1: int, 2: int, 3: string} master, its pid, port, directory */
-    private function startFpm(int $workers): array
+    private function startFpm(int $workers, Topology $redis): array
     {
+        $settings = '';
+        foreach ($redis->childIni() as $name => $value) {
+            $settings .= "php_admin_value[$name] = $value\n";
+        }
         $fpm = $this->fpmBinary();
         $dir = sys_get_temp_dir() . '/rp-fpm-' . getmypid() . '-' . $workers;
         @mkdir($dir, 0700, true);
@@ -112,6 +121,7 @@ final class FpmTest extends TestCase
             catch_workers_output = yes
             php_admin_flag[log_errors] = on
             php_admin_value[error_log] = $dir/php-errors.log
+            $settings
             CONF);
         // -n -d extension=…: the master loads the module (MINIT) before forking.
         $command = [$fpm, '-n', '-d', 'extension=' . PhpProcess::extension(), '-y', "$dir/fpm.conf", '-F', '-R'];

@@ -22,7 +22,8 @@ final class FuzzFindingsTest extends RedisTestCase
      */
     public function testFuzzFindingNonUtf8ArrayKeyIsAValueErrorNotARustPanic(): void
     {
-        $result = PhpProcess::run(__DIR__ . '/fixtures/fuzz-findings.php', [self::$redis->url()], ['redis_persona.log_level' => 'off']);
+        $ini = ['redis_persona.log_level' => 'off'] + self::$redis->childIni();
+        $result = PhpProcess::run(__DIR__ . '/fixtures/fuzz-findings.php', [self::$redis->target()], $ini);
         $this->assertSame(0, $result['exit'], $result['stderr']);
         $outcomes = json_decode($result['stdout'], true);
         $this->assertIsArray($outcomes, $result['stdout']);

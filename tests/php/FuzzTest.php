@@ -3,6 +3,7 @@
 namespace RedisPersona\Tests;
 
 use RedisPersona\Tests\Support\RedisServer;
+use RedisPersona\Tests\Support\Topology;
 use RedisPersona\Tests\Support\RedisTestCase;
 
 /**
@@ -138,12 +139,13 @@ final class FuzzTest extends RedisTestCase
      */
     private static function child(string $dir, string $class, array $methods, int $seed, int $count, int $downPort): array
     {
-        $url = self::$redis->url();
+        $url = self::$redis->target();
         $files = ['out' => "$dir/out", 'err' => "$dir/err", 'progress' => "$dir/progress"];
         file_put_contents($files['progress'], '(before the first call)');
         $command = [
             PHP_BINARY, '-n', '-d', 'extension=' . getenv('RP_EXTENSION'), '-d', 'redis_persona.log_level=off',
-            '-d', "redis_persona.url=$url", '-d', 'redis_persona.prefix=' . self::PREFIX, '-d', 'memory_limit=1G',
+            ...self::iniArguments(['redis_persona.url' => $url, 'redis_persona.prefix' => self::PREFIX] + self::$redis->childIni()),
+            '-d', 'memory_limit=1G',
             '-d', 'error_reporting=E_ALL', '-d', 'display_errors=stderr',
             __DIR__ . '/fixtures/fuzz-child.php', (string) $seed, (string) $count, $url, "redis://127.0.0.1:$downPort",
             $files['progress'], $class, implode(',', $methods),
@@ -184,8 +186,21 @@ final class FuzzTest extends RedisTestCase
         ];
     }
 
+    /**
+     * @param array<string, string> $settings
+     * @return list<string> `-d name=value` for each
+     */
+    private static function iniArguments(array $settings): array
+    {
+        $arguments = [];
+        foreach ($settings as $name => $value) {
+            array_push($arguments, '-d', "$name=$value");
+        }
+        return $arguments;
+    }
+
     /** @return list<string> every key of every database not under PREFIX: */
-    public static function keysOutsidePrefix(RedisServer $redis): array
+    public static function keysOutsidePrefix(Topology $redis): array
     {
         $admin = $redis->admin();
         $outside = [];

@@ -13,7 +13,7 @@ final class InvalidatorTest extends RedisTestCase
     /** @return array{PersonaCache, Invalidator, Client} */
     private function pair(string $prefix): array
     {
-        $client = new Client(self::$redis->url(), ['prefix' => $prefix]);
+        $client = self::$redis->client(['prefix' => $prefix]);
         return [new PersonaCache($client), new Invalidator($client), $client];
     }
 
@@ -100,6 +100,11 @@ final class InvalidatorTest extends RedisTestCase
         $this->assertSame('new', $cache->get(1, 'family'));
     }
 
+    /**
+     * Fills its own server to maxmemory.
+     *
+     * @group single-server
+     */
     public function testInvalidationAndFlushWorkWhenRedisIsFullAndStoresFailWhole(): void
     {
         $redis = new RedisServer();

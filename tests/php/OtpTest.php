@@ -15,7 +15,7 @@ final class OtpTest extends RedisTestCase
 
     private function otp(string $prefix, array $options = []): Otp
     {
-        return new Otp(new Client(self::$redis->url(), ['prefix' => $prefix]), self::SECRET, $options);
+        return new Otp(self::$redis->client(['prefix' => $prefix]), self::SECRET, $options);
     }
 
     public function testACodeVerifiesOnceAndReplaysFail(): void
@@ -82,9 +82,9 @@ final class OtpTest extends RedisTestCase
 
     public function testRacingVerifiesHaveExactlyOneWinner(): void
     {
-        $otp = new Otp(new Client(self::$redis->url(), ['prefix' => 'race-verify']), str_repeat('s', 32));
+        $otp = new Otp(self::$redis->client(['prefix' => 'race-verify']), str_repeat('s', 32));
         $code = $otp->issue('race@example.org');
-        $run = PhpProcess::run(__DIR__ . '/fixtures/race.php', ['verify', self::$redis->url(), '16', $code]);
+        $run = PhpProcess::run(__DIR__ . '/fixtures/race.php', ['verify', self::$redis->target(), '16', $code], self::$redis->childIni());
         $this->assertSame(0, $run['exit'], $run['stderr']);
         $results = array_merge(...json_decode($run['stdout'], true));
         $this->assertCount(16, $results);
@@ -97,7 +97,7 @@ final class OtpTest extends RedisTestCase
         $email = 'private.person@example.org';
         $code = $otp->issue($email);
         $otp->verify($email, '000000');
-        $limiter = new RateLimiter(new Client(self::$redis->url(), ['prefix' => 'otp5']), 'otp', 5, 60);
+        $limiter = new RateLimiter(self::$redis->client(['prefix' => 'otp5']), 'otp', 5, 60);
         $limiter->attempt($email);
         $admin = self::$redis->admin();
         $dump = '';
@@ -124,7 +124,7 @@ final class OtpTest extends RedisTestCase
 
     public function testBadInput(): void
     {
-        $client = new Client(self::$redis->url());
+        $client = self::$redis->client();
         $cases = [
             'secret' => fn () => new Otp($client, 'short'),
             "options['digits']" => fn () => new Otp($client, self::SECRET, ['digits' => 3]),

@@ -10,8 +10,8 @@ final class PageConcurrencyTest extends RedisTestCase
 {
     private function stampede(string $mode, int $children, int $renderMs, int $waitMs): array
     {
-        $args = [self::$redis->url(), (string) $children, (string) $renderMs, $mode, (string) $waitMs];
-        $run = PhpProcess::run(__DIR__ . '/fixtures/page-stampede.php', $args);
+        $args = [self::$redis->target(), (string) $children, (string) $renderMs, $mode, (string) $waitMs];
+        $run = PhpProcess::run(__DIR__ . '/fixtures/page-stampede.php', $args, self::$redis->childIni());
         $this->assertSame(0, $run['exit'], $run['stderr']);
         $results = json_decode($run['stdout'], true)['results'];
         $this->assertCount($children, $results);

@@ -17,7 +17,7 @@ final class PageFenceTest extends RedisTestCase
 {
     private function tier(string $prefix): array
     {
-        $client = new Client(self::$redis->url(), ['prefix' => $prefix]);
+        $client = self::$redis->client(['prefix' => $prefix]);
         return [new PageCache($client, ['wait_ms' => 20]), new Invalidator($client)];
     }
 
@@ -88,7 +88,16 @@ final class PageFenceTest extends RedisTestCase
             $admin->command('DEL', sprintf('pf3:pg:{b%02d}:s', $b)); // as eviction would
         }
         $this->assertFalse($pages->store(self::url('lost'), 'family', $miss['fence'], 200, [], 'x', [1], []));
+    }
 
+    /**
+     * Restarts its own server's process (a cluster's equivalent is a
+     * failover: tests/php/Cluster/).
+     *
+     * @group single-server
+     */
+    public function testARestartedRedisRefusesEveryFenceTakenBefore(): void
+    {
         $redis = new RedisServer();
         $client = new Client($redis->url(), ['prefix' => 'pf3']);
         $restarted = new PageCache($client);

@@ -14,7 +14,7 @@ final class PersonaCacheTest extends RedisTestCase
 {
     private function cache(string $prefix, array $options = []): PersonaCache
     {
-        return new PersonaCache(new Client(self::$redis->url(), ['prefix' => $prefix]), $options);
+        return new PersonaCache(self::$redis->client(['prefix' => $prefix]), $options);
     }
 
     public function testValuesAreBinarySafeAndCompressedTransparently(): void
@@ -109,10 +109,10 @@ final class PersonaCacheTest extends RedisTestCase
                 fn () => $cache->set(1, 'family', 'x', 40 * 86400),
                 fn () => $cache->popular(0),
                 fn () => $cache->stats(91),
-                fn () => new PersonaCache(new Client(self::$redis->url()), ['ttl' => -1]),
-                fn () => new PersonaCache(new Client(self::$redis->url()), ['nope' => 1]),
-                fn () => new PersonaCache(new Client(self::$redis->url()), ['compression' => 'gzip']),
-                fn () => new PersonaCache(new Client(self::$redis->url()), ['beta' => 'high']),
+                fn () => new PersonaCache(self::$redis->client(), ['ttl' => -1]),
+                fn () => new PersonaCache(self::$redis->client(), ['nope' => 1]),
+                fn () => new PersonaCache(self::$redis->client(), ['compression' => 'gzip']),
+                fn () => new PersonaCache(self::$redis->client(), ['beta' => 'high']),
             ] as $i => $call
         ) {
             try {
@@ -200,7 +200,7 @@ final class PersonaCacheTest extends RedisTestCase
 
     public function testCountersAreExactOnceTheRequestHasFinished(): void
     {
-        $url = self::$redis->url();
+        $url = self::$redis->target();
         $script = <<<'PHP'
         <?php
         $cache = new RedisPersona\PersonaCache(new RedisPersona\Client($argv[1], ['prefix' => 'pc8']));
@@ -213,7 +213,7 @@ final class PersonaCacheTest extends RedisTestCase
         $file = tempnam(sys_get_temp_dir(), 'rp-counters');
         file_put_contents($file, $script);
         for ($run = 0; $run < 2; $run++) {
-            $result = PhpProcess::run($file, [$url]);
+            $result = PhpProcess::run($file, [$url], self::$redis->childIni());
             $this->assertSame(0, $result['exit'], $result['stderr']);
         }
         unlink($file);
@@ -226,7 +226,7 @@ final class PersonaCacheTest extends RedisTestCase
 
     public function testAWriteThatRacedWithAnInvalidationIsNotStored(): void
     {
-        $client = new Client(self::$redis->url(), ['prefix' => 'pc9']);
+        $client = self::$redis->client(['prefix' => 'pc9']);
         $cache = new PersonaCache($client);
         $invalidator = new Invalidator($client);
         // Inside one process: the render itself triggers the invalidation.
@@ -246,7 +246,7 @@ final class PersonaCacheTest extends RedisTestCase
 
     public function testAPreloadFencedByObserveNeverStoresPreEditHtml(): void
     {
-        $client = new Client(self::$redis->url(), ['prefix' => 'pc10']);
+        $client = self::$redis->client(['prefix' => 'pc10']);
         $cache = new PersonaCache($client);
         $invalidator = new Invalidator($client);
         $html = ['family' => '<p>old family</p>', 'solo' => '<p>old solo</p>'];

@@ -38,7 +38,7 @@ final class PolicyTest extends RedisTestCase
     public function testTheClassesApplyThePolicy(): void
     {
         $policy = Policy::defaults();
-        $client = new Client(self::$redis->url(), ['prefix' => 'pol']);
+        $client = self::$redis->client(['prefix' => 'pol']);
         $otp = $policy['otp'];
         $code = (new Otp($client, str_repeat('s', $otp['min_secret_bytes'])))->issue('a@example.org');
         $this->assertSame($otp['digits']['default'], strlen($code));

@@ -11,7 +11,7 @@ final class RateLimiterTest extends RedisTestCase
 {
     public function testSixteenProcessesTimesTenAttemptsAgainstALimitOf25AllowExactly25(): void
     {
-        $run = PhpProcess::run(__DIR__ . '/fixtures/race.php', ['ratelimit', self::$redis->url(), '16', '10']);
+        $run = PhpProcess::run(__DIR__ . '/fixtures/race.php', ['ratelimit', self::$redis->target(), '16', '10'], self::$redis->childIni());
         $this->assertSame(0, $run['exit'], $run['stderr']);
         $attempts = array_merge(...json_decode($run['stdout'], true));
         $this->assertCount(160, $attempts);
@@ -21,7 +21,7 @@ final class RateLimiterTest extends RedisTestCase
     public function testABurstOfLimitThenOnePerWindowOverLimit(): void
     {
         // T = 2 s / 3 ≈ 667 ms.
-        $limiter = new RateLimiter(new Client(self::$redis->url(), ['prefix' => 'rl2']), 'login', 3, 2);
+        $limiter = new RateLimiter(self::$redis->client(['prefix' => 'rl2']), 'login', 3, 2);
         $this->assertSame(['allowed' => true, 'remaining' => 2, 'retry_after' => 0.0], $limiter->attempt('k'));
         $this->assertSame(1, $limiter->attempt('k')['remaining']);
         $this->assertSame(0, $limiter->attempt('k')['remaining']);
@@ -35,7 +35,7 @@ final class RateLimiterTest extends RedisTestCase
         $this->assertSame(2, $limiter->attempt('k')['remaining']);
 
         // retry_after: whole seconds until the next attempt is allowed.
-        $hourly = new RateLimiter(new Client(self::$redis->url(), ['prefix' => 'rl2']), 'hourly', 4, 3600);
+        $hourly = new RateLimiter(self::$redis->client(['prefix' => 'rl2']), 'hourly', 4, 3600);
         for ($i = 0; $i < 4; $i++) {
             $hourly->attempt('k');
         }
@@ -44,7 +44,7 @@ final class RateLimiterTest extends RedisTestCase
 
     public function testMemoryPerKeyStaysConstant(): void
     {
-        $limiter = new RateLimiter(new Client(self::$redis->url(), ['prefix' => 'rl3']), 'big', 100_000, 3600);
+        $limiter = new RateLimiter(self::$redis->client(['prefix' => 'rl3']), 'big', 100_000, 3600);
         $limiter->attempt('203.0.113.5');
         $admin = self::$redis->admin();
         [, $keys] = $admin->command('SCAN', '0', 'MATCH', 'rl3:rl:*', 'COUNT', '1000');
@@ -61,7 +61,8 @@ final class RateLimiterTest extends RedisTestCase
     public function testForkedProcessesNeverGetMoreThanTheGcraBound(): void
     {
         // 8 processes for 1.2 s against 10 per second: at most 10 + d / 100 ms.
-        $run = PhpProcess::run(__DIR__ . '/fixtures/gcra-race.php', [self::$redis->url(), '8', '10', '1', '1200']);
+        $args = [self::$redis->target(), '8', '10', '1', '1200'];
+        $run = PhpProcess::run(__DIR__ . '/fixtures/gcra-race.php', $args, self::$redis->childIni());
         $this->assertSame(0, $run['exit'], $run['stderr']);
         $result = json_decode($run['stdout'], true);
         $bound = 10 + intdiv((int) ($result['ended'] - $result['started']), 100);
@@ -71,7 +72,7 @@ final class RateLimiterTest extends RedisTestCase
 
     public function testBadArguments(): void
     {
-        $client = new Client(self::$redis->url());
+        $client = self::$redis->client();
         $cases = [
             'name' => fn () => new RateLimiter($client, 'a:b', 1, 1),
             'limit' => fn () => new RateLimiter($client, 'x', 0, 1),

@@ -11,12 +11,12 @@ final class SlotLockTest extends RedisTestCase
 {
     private function locks(string $prefix): SlotLock
     {
-        return new SlotLock(new Client(self::$redis->url(), ['prefix' => $prefix]));
+        return new SlotLock(self::$redis->client(['prefix' => $prefix]));
     }
 
     public function testThirtyTwoProcessesRacingGetExactlyOneWinnerPerRound(): void
     {
-        $run = PhpProcess::run(__DIR__ . '/fixtures/race.php', ['slot', self::$redis->url(), '32', '50']);
+        $run = PhpProcess::run(__DIR__ . '/fixtures/race.php', ['slot', self::$redis->target(), '32', '50'], self::$redis->childIni());
         $this->assertSame(0, $run['exit'], $run['stderr']);
         $wins = array_merge(...json_decode($run['stdout'], true));
         sort($wins);
@@ -150,6 +150,6 @@ final class SlotLockTest extends RedisTestCase
         ];
         $this->assertEachRefusesItsArgument($cases);
         $this->expectException(\ValueError::class);
-        new SlotLock(new Client(self::$redis->url()), ['ttl' => 0.5]);
+        new SlotLock(self::$redis->client(), ['ttl' => 0.5]);
     }
 }

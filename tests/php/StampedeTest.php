@@ -13,7 +13,7 @@ final class StampedeTest extends RedisTestCase
 {
     public function testSixteenProcessesMissingTogetherRenderOnce(): void
     {
-        $run = PhpProcess::run(__DIR__ . '/fixtures/stampede.php', [self::$redis->url(), '16', '200', 'miss']);
+        $run = PhpProcess::run(__DIR__ . '/fixtures/stampede.php', [self::$redis->target(), '16', '200', 'miss'], self::$redis->childIni());
         $this->assertSame(0, $run['exit'], $run['stderr']);
         $out = json_decode($run['stdout'], true);
         $this->assertCount(1, $out['renders'], $run['stdout']);
@@ -29,7 +29,7 @@ final class StampedeTest extends RedisTestCase
 
     public function testAfterExpiryOneRefreshesAndTheOthersGetTheStaleHtmlAtOnce(): void
     {
-        $run = PhpProcess::run(__DIR__ . '/fixtures/stampede.php', [self::$redis->url(), '8', '500', 'stale']);
+        $run = PhpProcess::run(__DIR__ . '/fixtures/stampede.php', [self::$redis->target(), '8', '500', 'stale'], self::$redis->childIni());
         $this->assertSame(0, $run['exit'], $run['stderr']);
         $out = json_decode($run['stdout'], true);
         $this->assertCount(1, $out['renders'], $run['stdout']);
@@ -44,7 +44,7 @@ final class StampedeTest extends RedisTestCase
             // They did not wait for the 500 ms render.
             $this->assertLessThan(250, $took, $run['stdout']);
         }
-        $cache = new PersonaCache(new Client(self::$redis->url(), ['prefix' => 'stampede-stale']));
+        $cache = new PersonaCache(self::$redis->client(['prefix' => 'stampede-stale']));
         $this->assertSame($winner, $cache->get(1, 'family'));
     }
 
@@ -52,9 +52,10 @@ final class StampedeTest extends RedisTestCase
     {
         $flags = sys_get_temp_dir() . '/rp-race-' . getmypid();
         @mkdir($flags);
-        $client = new Client(self::$redis->url(), ['prefix' => 'race']);
+        $client = self::$redis->client(['prefix' => 'race']);
         $invalidator = new Invalidator($client);
-        $child = PhpProcess::start(__DIR__ . '/fixtures/interleaved-render.php', [self::$redis->url(), $flags]);
+        $args = [self::$redis->target(), $flags];
+        $child = PhpProcess::start(__DIR__ . '/fixtures/interleaved-render.php', $args, self::$redis->childIni());
         $deadline = microtime(true) + 10;
         while (!file_exists("$flags/started") && microtime(true) < $deadline) {
             usleep(2000);
@@ -75,7 +76,7 @@ final class StampedeTest extends RedisTestCase
 
     public function testRememberInsideItsOwnRenderDoesNotWaitForItsOwnLock(): void
     {
-        $pc = new PersonaCache(new Client(self::$redis->url(), ['prefix' => 'reentry']));
+        $pc = new PersonaCache(self::$redis->client(['prefix' => 'reentry']));
         $start = microtime(true);
         $html = $pc->remember(5, 'family', fn () => 'o+' . $pc->remember(5, 'family', fn () => 'i'));
         $took = microtime(true) - $start;

@@ -2,11 +2,13 @@
 
 namespace RedisPersona\Tests\Support;
 
+use RedisPersona\Client;
+
 /**
  * A real redis-server on a free loopback port, started for a test and
  * stopped by pid (never by name) when the test is done or the process exits.
  */
-final class RedisServer
+final class RedisServer implements Topology
 {
     public int $port;
     /** @var resource|null */
@@ -75,9 +77,58 @@ final class RedisServer
         return "redis://127.0.0.1:{$this->port}" . $path;
     }
 
-    public function admin(): Resp
+    public function admin(int $db = 0): Resp
     {
-        return new Resp($this->port);
+        $admin = new Resp($this->port);
+        if ($db !== 0) {
+            $admin->command('SELECT', (string) $db);
+        }
+        return $admin;
+    }
+
+    public function name(): string
+    {
+        return 'single';
+    }
+
+    public function mode(): string
+    {
+        return 'standalone';
+    }
+
+    public function client(array $options = [], int $db = 0): Client
+    {
+        return new Client($this->target($db), $options);
+    }
+
+    public function masterAdmins(): array
+    {
+        return [$this->admin()];
+    }
+
+    public function target(int $db = 0): string
+    {
+        return $this->url($db === 0 ? '' : "/$db");
+    }
+
+    public function childIni(): array
+    {
+        return [];
+    }
+
+    public function iniDefaults(int $db = 0): array
+    {
+        return ['redis_persona.url' => $this->target($db)];
+    }
+
+    public function flush(): void
+    {
+        $this->admin()->command('FLUSHALL');
+    }
+
+    public function release(): void
+    {
+        $this->stop();
     }
 
     public function pause(): void

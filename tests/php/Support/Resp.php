@@ -6,12 +6,12 @@ namespace RedisPersona\Tests\Support;
  * A minimal RESP2 client, independent of the code under test, for the tests'
  * own look at the server (INFO, CLIENT LIST, SCAN...).
  */
-final class Resp
+final class Resp implements Admin
 {
     /** @var resource */
     private $socket;
 
-    public function __construct(int $port, float $timeout = 5.0)
+    public function __construct(public int $port, float $timeout = 5.0)
     {
         $socket = @stream_socket_client("tcp://127.0.0.1:$port", $errno, $error, $timeout);
         if ($socket === false) {
@@ -73,6 +73,11 @@ final class Resp
                 return $items;
         }
         throw new \RuntimeException("unexpected reply: $line");
+    }
+
+    public function fanOut(): int
+    {
+        return 1;
     }
 
     public function infoField(string $section, string $field): string
