@@ -50,7 +50,8 @@ php-test: build
 	exit $$status
 
 # End-to-end over HTTP against a private WordPress (MariaDB, php-fpm, nginx
-# on loopback), once with the extension loaded and once without.
+# on loopback): with the extension on one redis-server, without it (the
+# database fallback), and with it on a 3+3 Redis Cluster (RP_WP_CLUSTER=0 skips that run).
 wp-test: build
 	tests/wp/run.sh
 

@@ -39,6 +39,48 @@ final class AdminTest extends SiteTestCase
         }
     }
 
+    public function testTheStatusTabShowsTheTopologyTheExtensionSees(): void
+    {
+        $page = Site::get('/wp-admin/options-general.php?page=redis-persona', ['cookies' => self::login()]);
+        $this->assertSame(200, $page['status']);
+        $this->assertStringContainsString('id="rp-topology"', $page['body']);
+        $cluster = Site::topology() === 'cluster';
+        $this->assertMatchesRegularExpression(
+            $cluster
+                ? '#<strong id="rp-topology-mode">Redis Cluster</strong> — set by REDIS_PERSONA_CLUSTER#'
+                : '#id="rp-topology-mode">One server<#',
+            $page['body']
+        );
+        if (Site::mode() !== 'redis') {
+            $this->assertStringNotContainsString('class="rp-node ', $page['body'], 'no extension, no nodes to show');
+            return;
+        }
+        // Every node with its role, slots and breaker; the one that answered is marked.
+        preg_match_all('#<tr class="rp-node rp-node-(\w+)">\s*<td>127\.0\.0\.1:(\d+)#', $page['body'], $nodes);
+        if ($cluster) {
+            $this->assertEqualsCanonicalizing(Site::master_ports(), array_map('intval', array_keys(array_filter(
+                array_combine($nodes[2], $nodes[1]),
+                static fn (string $role): bool => $role === 'master'
+            ))), 'the three masters');
+            $this->assertMatchesRegularExpression('#<td>\d+-\d+#', $page['body'], 'their slot ranges');
+        } else {
+            $this->assertSame([(string) Site::redis_port()], $nodes[2]);
+        }
+        if ($cluster) {
+            // One server's health() names no answering node (answered_by is null there).
+            $this->assertStringContainsString('(answered last)', $page['body']);
+        }
+        $this->assertMatchesRegularExpression(
+            $cluster
+                ? '#id="rp-topology-summary">Last answer from 127\.0\.0\.1:\d+\. Failovers seen: \d+#'
+                : '#id="rp-topology-summary">(Last answer from 127\.0\.0\.1:\d+\. )?Failovers seen: 0#',
+            $page['body']
+        );
+        $health = Site::rest('GET', 'redis-persona/v1/health', null, ['auth' => Site::admin()]);
+        $this->assertSame($cluster ? 'cluster' : 'single', $health['json']['topology']['mode']);
+        $this->assertSame($cluster ? 'cluster' : 'single', $health['json']['redis']['topology']['mode'] ?? null, $health['body']);
+    }
+
     public function testThePasswordIsWriteOnlyAndConstantsAreReadOnly(): void
     {
         Site::wp(<<<'PHP'
@@ -51,8 +93,10 @@ final class AdminTest extends SiteTestCase
             $this->assertSame(200, $page['status']);
             $this->assertStringNotContainsString('correct-horse-battery', $page['body']);
             $this->assertMatchesRegularExpression('/id="rp-password"[^>]*value=""/', $page['body']);
-            $this->assertMatchesRegularExpression('/id="rp-url"[^>]*readonly/', $page['body'], 'REDIS_PERSONA_URL is set in wp-config.php');
-            $this->assertStringContainsString('Set by REDIS_PERSONA_URL in wp-config.php', $page['body']);
+            // The test site sets REDIS_PERSONA_URL, or on a cluster REDIS_PERSONA_CLUSTER, which fixes the URL too.
+            $constant = Site::topology() === 'cluster' ? 'REDIS_PERSONA_CLUSTER' : 'REDIS_PERSONA_URL';
+            $this->assertMatchesRegularExpression('/id="rp-url"[^>]*readonly/', $page['body'], "$constant is set in wp-config.php");
+            $this->assertStringContainsString("Set by $constant in wp-config.php", $page['body']);
             $this->assertStringContainsString('name="_wpnonce"', $page['body']);
             $health = Site::rest('GET', 'redis-persona/v1/health', null, ['auth' => Site::admin()]);
             $this->assertStringNotContainsString('correct-horse-battery', $health['body']);
@@ -101,6 +145,11 @@ final class AdminTest extends SiteTestCase
         $result = json_decode(Site::wp("echo wp_json_encode(RedisPersona\\WordPress\\SiteHealth::run());"), true);
         $this->assertSame(Site::mode() === 'redis' ? 'good' : 'recommended', $result['status']);
         $this->assertSame('redis_persona', $result['test']);
+        if (Site::mode() === 'redis' && Site::topology() === 'cluster') {
+            $this->assertStringContainsString('Redis Cluster: 3 master(s), 3 replica(s), 0 sentinel(s)', $result['description']);
+        } else {
+            $this->assertStringNotContainsString('master(s)', $result['description'], 'nothing to say about one server');
+        }
         $tests = json_decode(
             Site::wp("echo wp_json_encode(array_keys(apply_filters('site_status_tests', ['direct' => [], 'async' => []])['direct']));"),
             true

@@ -335,9 +335,9 @@ final class BookingsTest extends SiteTestCase
         if (Site::mode() === 'redis') {
             $prefix = Site::wp('echo RedisPersona\WordPress\Plugin::instance()->config()->prefix();');
             $key = sprintf('%s:lk:{%s:%s}:l:%s', $prefix, $slot['date'], $slot['resource'], $slot['time']);
-            exec(sprintf('redis-cli -p %d DEL %s', Site::redis_port(), escapeshellarg($key)), $out, $status);
-            if ($status !== 0 || trim(implode('', $out)) !== '1') {
-                throw new \RuntimeException("could not expire $key: " . implode("\n", $out));
+            $out = Site::redis('DEL ' . escapeshellarg($key));
+            if (trim($out) !== '1') {
+                throw new \RuntimeException("could not expire $key: $out");
             }
         }
     }

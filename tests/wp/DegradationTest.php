@@ -28,26 +28,21 @@ final class DegradationTest extends SiteTestCase
     {
         if (Site::mode() === 'redis') {
             Site::start_redis();
-            self::redis('REPLICAOF NO ONE');
-            self::redis('CONFIG SET maxmemory 0');
+            Site::accept_writes();
             // The next request finds Redis again and replays what the fallback recorded.
             usleep(1100000);
             Site::get('/');
         }
     }
 
-    private static function redis(string $command): string
-    {
-        exec('redis-cli -p ' . Site::redis_port() . ' ' . $command . ' 2>&1', $out);
-        return implode("\n", $out);
-    }
-
     /** @return iterable<string, array{0: string}> */
     public static function refusals(): iterable
     {
-        // A replica of a master that is not there: every write is refused with READONLY.
-        yield 'READONLY' => ['REPLICAOF 127.0.0.1 1'];
-        // maxmemory below what is used, noeviction: every write is refused with OOM.
+        // One server: a replica of a master that is not there refuses every
+        // write with READONLY. A cluster node cannot be made a replica of
+        // nothing: every master's user loses the write commands (NOPERM).
+        yield Site::topology() === 'cluster' ? 'NOPERM' : 'READONLY' => [Site::refuse_writes_command()];
+        // maxmemory below what is used, noeviction: every write is refused with OOM (on every master).
         yield 'OOM' => ['CONFIG SET maxmemory 1'];
     }
 
@@ -64,7 +59,8 @@ final class DegradationTest extends SiteTestCase
         Site::get($path, ['cookies' => ['rp_persona' => 'family']]);
         $this->assertSame('family; hit', Site::get($path, ['cookies' => ['rp_persona' => 'family']])['headers']['x-redis-persona']);
 
-        $this->assertStringContainsString('OK', self::redis($command));
+        $refused = Site::redis_masters($command);
+        $this->assertSame(count(Site::master_ports()), substr_count($refused, 'OK'), $refused);
         $edited = Site::rest('POST', 'wp/v2/posts/' . $created['json']['id'], [
             'content' => '<p class="persona-family">after</p>',
         ], ['auth' => Site::admin()]);
@@ -85,8 +81,7 @@ final class DegradationTest extends SiteTestCase
         $this->assertSame('degraded', Site::rest('GET', 'redis-persona/v1/health')['json']['status']);
 
         // Redis serves again: the edit made meanwhile was replayed, the old HTML is gone.
-        self::redis('REPLICAOF NO ONE');
-        self::redis('CONFIG SET maxmemory 0');
+        Site::accept_writes();
         usleep(1100000);
         for ($i = 0; $i < 3; $i++) {
             $page = Site::get($path, ['cookies' => ['rp_persona' => 'family']]);

@@ -92,8 +92,7 @@ final class HostileInputTest extends SiteTestCase
         Site::get('/rp-slow/', ['cookies' => ['rp_persona' => 'family']]);
         $slot = ['date' => gmdate('Y-m-d', time() + 7 * 86400), 'time' => '10:00', 'resource' => 'ns-' . bin2hex(random_bytes(4))];
         Site::rest('POST', 'redis-persona/v1/slots/lock', $slot, ['headers' => ['X-RP-Test-IP' => self::ip()]]);
-        $port = Site::redis_port();
-        exec("redis-cli -p $port --scan", $keys);
+        $keys = Site::redis_keys();
         $this->assertNotEmpty($keys);
         foreach ($keys as $key) {
             $this->assertStringStartsWith($prefix . ':', $key);

@@ -117,12 +117,11 @@ final class OtpTest extends SiteTestCase
         $this->assertStringNotContainsString($identity, $dump);
         $this->assertStringNotContainsString($code, $dump);
         if (Site::mode() === 'redis') {
-            $port = Site::redis_port();
-            exec("redis-cli -p $port --scan --pattern '*:otp:*'", $keys);
+            $keys = Site::redis_keys('*:otp:*');
             $this->assertNotEmpty($keys);
             $values = '';
             foreach ($keys as $key) {
-                $values .= $key . ' ' . shell_exec('redis-cli -p ' . $port . ' --no-raw DUMP ' . escapeshellarg($key));
+                $values .= $key . ' ' . Site::redis('--no-raw DUMP ' . escapeshellarg($key));
             }
             $this->assertStringNotContainsString($identity, $values);
             $this->assertStringNotContainsString($code, $values);

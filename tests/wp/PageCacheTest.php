@@ -30,7 +30,7 @@ final class PageCacheTest extends SiteTestCase
     {
         if (Site::mode() === 'redis') {
             Site::start_redis();
-            shell_exec('redis-cli -p ' . Site::redis_port() . ' REPLICAOF NO ONE 2>&1');
+            Site::accept_writes();
         }
         foreach ($this->created as $id) {
             Site::rest('DELETE', 'wp/v2/posts/' . $id, ['force' => true], ['auth' => Site::admin()]);
@@ -374,11 +374,10 @@ final class PageCacheTest extends SiteTestCase
         $this->created[] = $post['id'];
         $this->hit('family', $post['path']);
         $this->hit('business', $post['path']);
-        // Redis refuses writes (a replica of nothing) but keeps its data,
-        // the pre-outage pages included: the plugin runs on its fallback.
-        $redis = static fn (string $command): string
-            => (string) shell_exec('redis-cli -p ' . Site::redis_port() . ' ' . $command . ' 2>&1');
-        $redis('REPLICAOF 127.0.0.1 1');
+        // Redis refuses writes (a replica of nothing; on a cluster, every
+        // master's user without write commands) but keeps its data, the
+        // pre-outage pages included: the plugin runs on its fallback.
+        Site::redis_masters(Site::refuse_writes_command());
         try {
             self::edit($post['id'], ['content' => '<p>edited during the outage</p>']);
             $during = self::as('family', $post['path']);
@@ -386,7 +385,7 @@ final class PageCacheTest extends SiteTestCase
             $this->assertStringContainsString('edited during the outage', $during['body']);
             $this->assertFileExists(Site::dir() . '/wordpress/wp-content/cache/redis-persona/outage');
         } finally {
-            $redis('REPLICAOF NO ONE');
+            Site::accept_writes();
         }
         usleep(1200000); // the breaker's retry interval
         foreach (['business', 'family', 'business', 'family'] as $persona) {
@@ -481,8 +480,7 @@ final class PageCacheTest extends SiteTestCase
         $this->assertSame('host', $foreign['headers']['x-redis-persona-page-reason'] ?? '');
         // Every key in Redis lives under the site's prefix.
         $prefix = trim(Site::wp('echo RedisPersona\WordPress\Plugin::instance()->config()->prefix();'));
-        $keys = (string) shell_exec(sprintf('redis-cli -p %d --scan 2>&1', Site::redis_port()));
-        foreach (array_filter(explode("\n", $keys)) as $key) {
+        foreach (Site::redis_keys() as $key) {
             $this->assertStringStartsWith($prefix . ':', $key);
         }
     }

@@ -72,11 +72,10 @@ final class StoreContractTest extends SiteTestCase
     {
         $id = bin2hex(random_bytes(4));
         $redis_bytes = static function () use ($id): int {
-            $port = Site::redis_port();
-            exec("redis-cli -p $port --scan --pattern '*contract-$id*'", $keys);
+            $keys = Site::redis_keys("*contract-$id*");
             $bytes = 0;
             foreach ($keys as $key) {
-                $bytes += (int) shell_exec("redis-cli -p $port MEMORY USAGE " . escapeshellarg($key));
+                $bytes += (int) Site::redis('MEMORY USAGE ' . escapeshellarg($key));
             }
             return count($keys) * 1000000 + $bytes;
         };

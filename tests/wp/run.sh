@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # End-to-end tests of the WordPress plugin over HTTP against a private site
-# (tests/wp/site.sh): the same suite twice, first with php-fpm loading the
-# extension under test, then without it (the plugin's database fallback).
+# (tests/wp/site.sh): the same suite three times: php-fpm loading the
+# extension under test on one redis-server, then without the extension (the
+# plugin's database fallback), then with it on a Redis Cluster of 3 masters
+# and 3 replicas (REDIS_PERSONA_CLUSTER; the same database and content).
+# RP_WP_CLUSTER=0 skips the cluster run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 state=$root/tests/.run/wp
@@ -31,4 +34,12 @@ fi
 echo "== WordPress end-to-end: extension not loaded (database fallback)"
 RP_EXTENSION=none "$site" php "$state"
 RP_WP_MODE=fallback "${phpunit[@]}" "$@" || status=$?
+
+if [ "${RP_WP_CLUSTER:-1}" != 0 ]; then
+  echo "== WordPress end-to-end: extension loaded, Redis Cluster (3 masters + 3 replicas)"
+  started=$SECONDS
+  RP_WP_TOPOLOGY=cluster RP_EXTENSION=$so "$site" start "$state" >/dev/null
+  RP_WP_MODE=redis "${phpunit[@]}" "$@" || status=$?
+  echo "(cluster run: $((SECONDS - started)) s)"
+fi
 exit $status

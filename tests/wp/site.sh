@@ -17,6 +17,13 @@
 # RP_EXTENSION=/path/to/redis_persona.so loads that build into php-fpm and the
 # `wp` runner; RP_EXTENSION=none runs the site without the extension (the
 # plugin's fallback mode); unset uses the installed extension if there is one.
+#
+# RP_WP_TOPOLOGY=cluster (at start) runs the site on a private Redis Cluster
+# (scripts/redis-cluster.sh: 3 masters + 3 replicas under DIR/cluster) with
+# REDIS_PERSONA_CLUSTER naming the masters as seeds, instead of one
+# redis-server; `single` (the default) goes back. The choice is recorded in
+# DIR/topology for the tests (tests/wp/Support/Site.php). The slot-events
+# relay subscribes on one node: cluster pub/sub reaches every node.
 set -euo pipefail
 action=${1:?usage: site.sh start|php|stop|wp DIR}
 mkdir -p "${2:?state directory}"
@@ -121,7 +128,7 @@ install_tree() {
 }
 
 write_config() {
-  local site_port=$1 redis_port=$2 events=''
+  local site_port=$1 redis=$2 events=''
   [ -x "$events_bin" ] && events="define('REDIS_PERSONA_EVENTS_URL', '/rp-events');"
   cat >"$dir/wordpress/wp-config.php" <<PHP
 <?php
@@ -143,7 +150,7 @@ define('WP_DEBUG_LOG', '$dir/wp-debug.log');
 define('WP_DEBUG_DISPLAY', false);
 define('AUTOMATIC_UPDATER_DISABLED', true);
 define('WP_AUTO_UPDATE_CORE', false);
-define('REDIS_PERSONA_URL', 'redis://127.0.0.1:$redis_port');
+$redis
 define('REDIS_PERSONA_SANDBOX_DIR', '$dir');
 // The page tier's drop-in (wp-content/advanced-cache.php) loads only with WP_CACHE.
 define('WP_CACHE', true);
@@ -265,13 +272,26 @@ case "$action" in
   start)
     install_tree
     start_mariadb
-    redis_port=$(REDIS_EXTRA_ARGS="${REDIS_EXTRA_ARGS:-}" "$root/scripts/redis.sh" start "$dir/redis")
+    topology=${RP_WP_TOPOLOGY:-single}
+    if [ "$topology" = cluster ]; then
+      "$root/scripts/redis.sh" stop "$dir/redis"
+      read -r -a cluster_ports <<<"$("$root/scripts/redis-cluster.sh" start "$dir/cluster")"
+      redis_port=${cluster_ports[0]}
+      # The masters (listed first) as seeds; the replicas are found through them.
+      redis_config="define('REDIS_PERSONA_CLUSTER', ['redis://127.0.0.1:${cluster_ports[0]}', \
+'redis://127.0.0.1:${cluster_ports[1]}', 'redis://127.0.0.1:${cluster_ports[2]}']);"
+    else
+      "$root/scripts/redis-cluster.sh" stop "$dir/cluster"
+      redis_port=$(REDIS_EXTRA_ARGS="${REDIS_EXTRA_ARGS:-}" "$root/scripts/redis.sh" start "$dir/redis")
+      redis_config="define('REDIS_PERSONA_URL', 'redis://127.0.0.1:$redis_port');"
+    fi
+    echo "$topology" >"$dir/topology"
     site_port=$(cat "$dir/site.port" 2>/dev/null || true)
     if ! pid_alive "$dir/nginx/nginx.pid"; then
       { [ -n "$site_port" ] && port_free "$site_port"; } || site_port=$(free_port)
     fi
     echo "$site_port" >"$dir/site.port"
-    write_config "$site_port" "$redis_port"
+    write_config "$site_port" "$redis_config"
     if ! pid_alive "$dir/fpm.pid" || [ -n "${RP_EXTENSION:-}" ]; then start_fpm; fi
     start_nginx "$site_port" "$(events_port)"
     wp_run "$here/site/install.php" >"$dir/install.out"
@@ -292,6 +312,7 @@ case "$action" in
     stop_pid "$dir/events.pid"
     stop_pid "$dir/fpm.pid"
     "$root/scripts/redis.sh" stop "$dir/redis"
+    "$root/scripts/redis-cluster.sh" stop "$dir/cluster"
     if pid_alive "$dir/mysql/mariadb.pid"; then
       stop_pid "$dir/mysql/mariadb.pid"
     fi

@@ -31,7 +31,8 @@ function redis_persona_uninstall_blog(): void
     $config = new Config();
     if (extension_loaded('redis_persona') && !$config->disabled()) {
         try {
-            (new \RedisPersona\Client($config->url(), ['prefix' => $config->prefix()]))->purge();
+            [$url, $options] = $config->client_arguments();
+            (new \RedisPersona\Client($url, $options))->purge();
         } catch (\Throwable $e) {
             // Redis unreachable or misconfigured: every key expires on its own.
         }

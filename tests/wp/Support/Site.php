@@ -7,7 +7,9 @@ namespace RedisPersona\WpTests\Support;
 /**
  * The private WordPress site the suite runs against (started by
  * tests/wp/run.sh): its URL, credentials, sample content, logs, and control
- * of its Redis server.
+ * of its Redis: one server, or a Redis Cluster (stop and start mean every
+ * node; commands on a key go to the master of its hash slot, commands for
+ * the whole server to every master).
  */
 final class Site
 {
@@ -206,24 +208,199 @@ final class Site
         return is_file($file) ? (int) filesize($file) : 0;
     }
 
+    /** 'single' or 'cluster': the Redis the site runs on (tests/wp/site.sh, RP_WP_TOPOLOGY). */
+    public static function topology(): string
+    {
+        $file = self::dir() . '/topology';
+        return is_file($file) && trim((string) file_get_contents($file)) === 'cluster' ? 'cluster' : 'single';
+    }
+
+    /** The single server's port, or on a cluster the first node's (a seed). */
     public static function redis_port(): int
     {
+        if (self::topology() === 'cluster') {
+            return self::cluster_ports()[0];
+        }
         return (int) trim((string) file_get_contents(self::dir() . '/redis/redis.port'));
     }
 
-    public static function stop_redis(): void
+    /** @return list<int> the six cluster nodes' ports, masters first as created */
+    private static function cluster_ports(): array
     {
-        self::run(sprintf('%s/scripts/redis.sh stop %s', dirname(__DIR__, 3), escapeshellarg(self::dir() . '/redis')));
+        $ports = preg_split('/\s+/', trim((string) file_get_contents(self::dir() . '/cluster/ports'))) ?: [];
+        return array_map('intval', $ports);
     }
 
+    /** @return list<int> the ports of the nodes that are masters now (the one server when not a cluster) */
+    public static function master_ports(): array
+    {
+        if (self::topology() !== 'cluster') {
+            return [self::redis_port()];
+        }
+        $masters = [];
+        foreach (self::cluster_ports() as $port) {
+            if (str_starts_with(self::cli($port, 'ROLE'), 'master')) {
+                $masters[] = $port;
+            }
+        }
+        return $masters;
+    }
+
+    /**
+     * One redis-cli command ($command: shell words, already escaped) on the
+     * node that serves its key: on a cluster redis-cli -c follows MOVED to
+     * the master of the key's hash slot. Returns the output, errors included.
+     */
+    public static function redis(string $command): string
+    {
+        if (self::topology() === 'cluster') {
+            return self::cli(self::master_ports()[0] ?? self::redis_port(), $command, true);
+        }
+        return self::cli(self::redis_port(), $command);
+    }
+
+    /** A command for the whole server (CONFIG SET, ACL, FLUSHALL…) on every master; outputs joined. */
+    public static function redis_masters(string $command): string
+    {
+        $out = [];
+        foreach (self::master_ports() as $port) {
+            $out[] = self::cli($port, $command);
+        }
+        return implode("\n", $out);
+    }
+
+    /** @return list<string> every key matching $pattern (SCAN on every master: a cluster splits keys by slot) */
+    public static function redis_keys(string $pattern = '*'): array
+    {
+        $keys = [];
+        foreach (self::master_ports() as $port) {
+            $out = self::cli($port, '--scan --pattern ' . escapeshellarg($pattern));
+            $keys = array_merge($keys, array_filter(explode("\n", $out), 'strlen'));
+        }
+        return array_values(array_unique($keys));
+    }
+
+    private static function cli(int $port, string $command, bool $follow = false): string
+    {
+        exec(sprintf('redis-cli%s -p %d %s 2>&1', $follow ? ' -c' : '', $port, $command), $out);
+        return implode("\n", $out);
+    }
+
+    /**
+     * The command that makes Redis refuse every write but keep its data and
+     * answer reads: one server becomes a replica of nothing (READONLY); a
+     * cluster node cannot, so every master's default user loses the write
+     * commands (NOPERM). Run it with redis_masters(); accept_writes() undoes it.
+     */
+    public static function refuse_writes_command(): string
+    {
+        return self::topology() === 'cluster' ? 'ACL SETUSER default -@write' : 'REPLICAOF 127.0.0.1 1';
+    }
+
+    /** Undoes refuse_writes_command() and a memory limit (CONFIG SET maxmemory) on every master. */
+    public static function accept_writes(): void
+    {
+        self::redis_masters(self::topology() === 'cluster' ? 'ACL SETUSER default +@all' : 'REPLICAOF NO ONE');
+        self::redis_masters('CONFIG SET maxmemory 0');
+    }
+
+    /** Stops the Redis server, or every node of the cluster (by pid; their cluster config stays). */
+    public static function stop_redis(): void
+    {
+        if (self::topology() !== 'cluster') {
+            self::run(sprintf('%s/scripts/redis.sh stop %s', dirname(__DIR__, 3), escapeshellarg(self::dir() . '/redis')));
+            return;
+        }
+        $pids = [];
+        foreach (self::cluster_ports() as $port) {
+            $file = self::dir() . "/cluster/node-$port.pid";
+            $pid = is_file($file) ? (int) trim((string) file_get_contents($file)) : 0;
+            if ($pid > 0 && posix_kill($pid, 0)) {
+                posix_kill($pid, SIGTERM);
+                $pids[] = $pid;
+            }
+        }
+        $deadline = microtime(true) + 5;
+        while (array_filter($pids, static fn (int $pid): bool => posix_kill($pid, 0)) !== [] && microtime(true) < $deadline) {
+            usleep(20000);
+        }
+    }
+
+    /** Starts the stopped server again on its port, or every stopped cluster node, and waits for the cluster to serve. */
     public static function start_redis(): void
     {
-        self::run(sprintf(
-            'REDIS_PORT=%d %s/scripts/redis.sh start %s',
-            self::redis_port(),
-            dirname(__DIR__, 3),
-            escapeshellarg(self::dir() . '/redis')
-        ));
+        if (self::topology() !== 'cluster') {
+            self::run(sprintf(
+                'REDIS_PORT=%d %s/scripts/redis.sh start %s',
+                self::redis_port(),
+                dirname(__DIR__, 3),
+                escapeshellarg(self::dir() . '/redis')
+            ));
+            return;
+        }
+        $started = false;
+        foreach (self::cluster_ports() as $port) {
+            $file = self::dir() . "/cluster/node-$port.pid";
+            $pid = is_file($file) ? (int) trim((string) file_get_contents($file)) : 0;
+            if ($pid > 0 && posix_kill($pid, 0)) {
+                continue;
+            }
+            self::run(sprintf(
+                '%s/scripts/redis-cluster.sh restart-node %s %d',
+                dirname(__DIR__, 3),
+                escapeshellarg(self::dir() . '/cluster'),
+                $port
+            ));
+            $started = true;
+        }
+        if ($started) {
+            self::wait_for_cluster();
+            self::reload_php();
+        }
+    }
+
+    /**
+     * php-fpm reloads its workers (SIGUSR2) and this waits until PHP answers.
+     *
+     * After every cluster node restarted, each worker's pools hold one dead
+     * connection per master, and the first call on each fails (measured: 3
+     * ConnectionExceptions per process, against 1 on one server), sending
+     * that request to the fallback. The test that restarted the cluster has
+     * seen its recovery by then; fresh workers keep those leftovers out of
+     * the next test's assertions.
+     */
+    private static function reload_php(): void
+    {
+        $pid = (int) trim((string) @file_get_contents(self::dir() . '/fpm.pid'));
+        if ($pid <= 0 || !posix_kill($pid, SIGUSR2)) {
+            return;
+        }
+        $deadline = microtime(true) + 10;
+        do {
+            usleep(100000);
+            if (Http::request(self::url('/wp-json/'), [])['status'] === 200) {
+                return;
+            }
+        } while (microtime(true) < $deadline);
+    }
+
+    /** Waits (up to 20 s) until every node says cluster_state:ok and every master has its replica's link up. */
+    public static function wait_for_cluster(): void
+    {
+        $deadline = microtime(true) + 20;
+        do {
+            $ok = true;
+            foreach (self::cluster_ports() as $port) {
+                $ok = $ok && str_contains(self::cli($port, 'CLUSTER INFO'), 'cluster_state:ok');
+                $replication = self::cli($port, 'INFO replication');
+                $ok = $ok && (!str_contains($replication, 'role:slave') || str_contains($replication, 'master_link_status:up'));
+            }
+            if ($ok) {
+                return;
+            }
+            usleep(100000);
+        } while (microtime(true) < $deadline);
+        throw new \RuntimeException('the cluster did not serve again within 20 s');
     }
 
     /**

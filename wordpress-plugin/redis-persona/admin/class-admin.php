@@ -69,6 +69,11 @@ final class Admin
         $previous = is_array($previous) ? $previous : [];
         // The form's textarea has one persona per line; Config reads commas.
         $input['personas'] = str_replace(["\r\n", "\n"], ',', is_string($input['personas'] ?? null) ? $input['personas'] : '');
+        $topology = $this->plugin->config()->topology();
+        if ($topology['mode'] === 'cluster' && ($input['url'] ?? null) === implode(', ', Topology::display($topology)['seeds'])) {
+            // The read-only field showed the seeds, not a URL: the stored URL stays.
+            $input['url'] = is_string($previous['url'] ?? null) ? $previous['url'] : '';
+        }
         $clean = Config::sanitize($input);
         $url = is_string($input['url'] ?? null) ? trim($input['url']) : '';
         if ($url !== '' && $clean['url'] === '') {
@@ -188,16 +193,20 @@ final class Admin
         $this->view('settings', [
             'config' => $config,
             'option' => Config::OPTION,
-            'url' => $config->is_constant('url') ? $config->display_url() : Config::mask_url((string) ($saved['url'] ?? '')),
+            'url' => $config->topology()['mode'] === 'cluster'
+                ? implode(', ', Topology::display($config->topology())['seeds'])
+                : ($config->is_constant('url') ? $config->display_url() : Config::mask_url((string) ($saved['url'] ?? ''))),
             'prefix' => $config->is_constant('prefix') ? $config->prefix() : (string) ($saved['prefix'] ?? ''),
             'persona_lines' => implode("\n", $lines),
         ]);
     }
 
     /**
-     * admin_notices: the page tier is on in the settings but cannot serve
-     * (another drop-in, WP_CACHE missing, an unwritable folder): say why and
-     * exactly what to do. Dashboard, Plugins and this plugin's page only.
+     * admin_notices: the cluster or Sentinel constants are malformed (the
+     * fallback serves meanwhile), or the page tier is on in the settings but
+     * cannot serve (another drop-in, WP_CACHE missing, an unwritable folder):
+     * say why and exactly what to do. Dashboard, Plugins and this plugin's
+     * page only.
      */
     public function page_notice(): void
     {
@@ -205,6 +214,10 @@ final class Admin
         $where = ['dashboard', 'plugins', 'settings_page_' . self::PAGE];
         if ($screen === null || !in_array($screen->id, $where, true) || !current_user_can(Plugin::capability())) {
             return;
+        }
+        $errors = $this->plugin->config()->topology()['errors'];
+        if ($errors !== []) {
+            $this->view('topology-notice', ['errors' => $errors]);
         }
         $status = DropIn::status($this->plugin->config());
         if ($status['state'] !== 'blocked') {
@@ -233,8 +246,9 @@ final class Admin
     /** "Set by REDIS_PERSONA_… in wp-config.php" under a setting a constant fixes. */
     private function constant_note(string $setting): void
     {
-        if ($this->plugin->config()->is_constant($setting)) {
-            $this->view('constant-note', ['constant' => Config::CONSTANTS[$setting]]);
+        $constant = $this->plugin->config()->constant_name($setting);
+        if ($constant !== null) {
+            $this->view('constant-note', ['constant' => $constant]);
         }
     }
 

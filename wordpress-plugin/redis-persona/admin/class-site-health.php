@@ -43,6 +43,34 @@ final class SiteHealth
         return $headers;
     }
 
+    /**
+     * One line on a cluster or Sentinel: the nodes by role, and failovers seen.
+     *
+     * @param array<string, mixed> $health
+     */
+    private static function topology(array $health): string
+    {
+        $live = $health['redis']['topology'] ?? null;
+        if (!is_array($live) || ($live['mode'] ?? 'single') === 'single') {
+            return '';
+        }
+        $roles = ['master' => 0, 'replica' => 0, 'sentinel' => 0];
+        foreach ((array) ($live['nodes'] ?? []) as $node) {
+            if (is_array($node) && isset($roles[$node['role'] ?? ''])) {
+                $roles[$node['role']]++;
+            }
+        }
+        return '<p>' . esc_html(sprintf(
+            /* translators: 1: Redis Cluster or Sentinel, 2: masters, 3: replicas, 4: sentinels, 5: failovers */
+            __('%1$s: %2$d master(s), %3$d replica(s), %4$d sentinel(s); %5$d failover(s) seen by this PHP process.', 'redis-persona'),
+            $live['mode'] === 'cluster' ? 'Redis Cluster' : 'Sentinel',
+            $roles['master'],
+            $roles['replica'],
+            $roles['sentinel'],
+            (int) ($live['failovers'] ?? 0)
+        )) . '</p>';
+    }
+
     /** @return array<string, mixed> */
     public static function run(): array
     {
@@ -64,7 +92,7 @@ final class SiteHealth
                     /* translators: %s: the reason */
                     __('Everything keeps working with the same guarantees, but slower: %s.', 'redis-persona'),
                     (string) $health['reason']
-                )) . '</p>',
+                )) . '</p>' . self::topology($health),
             'actions' => sprintf(
                 '<p><a href="%s">%s</a></p>',
                 esc_url(admin_url('options-general.php?page=redis-persona')),

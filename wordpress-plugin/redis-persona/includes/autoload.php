@@ -21,6 +21,7 @@ const CLASS_FOLDERS = [
     // The hooks hub and what every feature reads.
     'Plugin' => 'includes',
     'Config' => 'includes',
+    'Topology' => 'includes',
     'Policy' => 'includes',
     'Health' => 'includes',
     'PreloadQueue' => 'includes',

@@ -45,28 +45,57 @@ final class Config
 
     /** @var array<string, mixed>|null */
     private ?array $resolved = null;
+    /** @var array<string, mixed>|null */
+    private ?array $topology = null;
 
     /** Forgets resolved values (after the settings page saves, and in tests). */
     public function reset(): void
     {
         $this->resolved = null;
+        $this->topology = null;
     }
 
     public function url(): string
     {
         $url = (string) $this->get('url');
-        $password = $this->password();
+        [$user, $password] = $this->credentials();
         if ($password === '') {
             return $url;
         }
         if (preg_match('#^(rediss?://)(?:([^:@/]*)@)?(.*)$#', $url, $m) === 1 && !str_contains($m[3], '@')) {
             // No password in the URL: the saved one goes in, after the user name if any.
-            return $m[1] . $m[2] . ':' . rawurlencode($password) . '@' . $m[3];
+            return $m[1] . ($m[2] !== '' ? $m[2] : rawurlencode($user)) . ':' . rawurlencode($password) . '@' . $m[3];
         }
         if (str_starts_with($url, 'unix://') && !preg_match('#[?&]password=#', $url)) {
             return $url . (str_contains($url, '?') ? '&' : '?') . 'password=' . rawurlencode($password);
         }
         return $url;
+    }
+
+    /**
+     * One server, a cluster or Sentinel, from the constants (Topology).
+     *
+     * @return array{mode: string, source: string, seeds: list<string>, sentinels: list<string>,
+     *     service: string, read_from_replicas: bool, errors: list<string>}
+     */
+    public function topology(): array
+    {
+        return $this->topology ??= Topology::resolve(Topology::defined_constants(), $this->credentials());
+    }
+
+    /**
+     * The arguments of `new \RedisPersona\Client(...)` for this site.
+     *
+     * @return array{0: ?string, 1: array<string, mixed>}
+     * @throws \InvalidArgumentException when the constants describe no usable topology (the message says why)
+     */
+    public function client_arguments(): array
+    {
+        $topology = $this->topology();
+        if ($topology['errors'] !== []) {
+            throw new \InvalidArgumentException(implode(' ', $topology['errors']));
+        }
+        return Topology::client_arguments($topology, $this->url(), $this->prefix());
     }
 
     /** The URL as it may be shown: any password masked. */
@@ -103,11 +132,32 @@ final class Config
 
     public function password(): string
     {
+        return $this->credentials()[1];
+    }
+
+    /**
+     * The data nodes' user and password: the settings page's password, else
+     * WP_REDIS_PASSWORD (a string, or `[user, password]` for an ACL user).
+     *
+     * @return array{0: string, 1: string}
+     */
+    public function credentials(): array
+    {
         $saved = (string) ($this->saved()['password'] ?? '');
         if ($saved !== '') {
-            return $saved;
+            return ['', $saved];
         }
-        return defined('WP_REDIS_PASSWORD') && is_string(WP_REDIS_PASSWORD) ? WP_REDIS_PASSWORD : '';
+        if (!defined('WP_REDIS_PASSWORD')) {
+            return ['', ''];
+        }
+        $password = WP_REDIS_PASSWORD;
+        if (is_array($password)) {
+            $password = array_values($password);
+            return count($password) === 2 && is_string($password[0]) && is_string($password[1])
+                ? [$password[0], $password[1]]
+                : ['', isset($password[0]) && is_string($password[0]) ? $password[0] : ''];
+        }
+        return ['', is_string($password) ? $password : ''];
     }
 
     public function has_password(): bool
@@ -161,7 +211,19 @@ final class Config
     /** Whether a wp-config.php constant fixes this setting (the page shows it read-only). */
     public function is_constant(string $setting): bool
     {
-        return isset(self::CONSTANTS[$setting]) && defined(self::CONSTANTS[$setting]);
+        return $this->constant_name($setting) !== null;
+    }
+
+    /**
+     * The wp-config.php constant that fixes a setting, or null. A cluster
+     * constant fixes the URL too: a cluster is reached through its seeds.
+     */
+    public function constant_name(string $setting): ?string
+    {
+        if ($setting === 'url' && $this->topology()['mode'] === 'cluster') {
+            return $this->topology()['source'];
+        }
+        return isset(self::CONSTANTS[$setting]) && defined(self::CONSTANTS[$setting]) ? self::CONSTANTS[$setting] : null;
     }
 
     /**

@@ -2,8 +2,10 @@
 
 /**
  * The health report that the dashboard, REST (/health) and Site Health
- * show: the backend's mode and why, the extension, settings, and the
- * extension's own health() when Redis is in use.
+ * show: the backend's mode and why, the extension, settings, the topology
+ * the constants configure (one server, cluster or Sentinel; passwords
+ * masked; errors that keep it unused), and the extension's own health()
+ * when Redis is in use, whose `topology` says which nodes answer.
  */
 
 declare(strict_types=1);
@@ -45,7 +47,10 @@ final class Health
             'mode' => $mode,
             'reason' => $backend->reason(),
             'extension' => extension_loaded('redis_persona') ? (string) phpversion('redis_persona') : null,
-            'url' => $this->config->display_url(),
+            'url' => $this->config->topology()['mode'] === 'cluster'
+                ? implode(', ', Topology::display($this->config->topology())['seeds'])
+                : $this->config->display_url(),
+            'topology' => Topology::display($this->config->topology()),
             'prefix' => $this->config->prefix(),
             'personas' => $this->config->personas(),
             'default_persona' => $this->config->default_persona(),

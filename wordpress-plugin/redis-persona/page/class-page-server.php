@@ -151,12 +151,14 @@ final class PageServer
     public static function cache(array $settings): \RedisPersona\PageCache
     {
         $options = ['prefix' => (string) $settings['prefix']];
-        foreach (['connect_timeout_ms', 'read_timeout_ms', 'cluster'] as $name) {
+        foreach (['connect_timeout_ms', 'read_timeout_ms', 'cluster', 'sentinel', 'service', 'read_from_replicas'] as $name) {
             if (!empty($settings['client'][$name])) {
                 $options[$name] = $settings['client'][$name];
             }
         }
-        $client = new \RedisPersona\Client((string) $settings['url'], $options);
+        // No URL on a cluster; on Sentinel an optional template for the data nodes.
+        $url = isset($settings['url']) && $settings['url'] !== '' ? (string) $settings['url'] : null;
+        $client = new \RedisPersona\Client($url, $options);
         return new \RedisPersona\PageCache($client, [
             'ttl' => (int) $settings['ttl'],
             'stale_ttl' => (int) $settings['stale_ttl'],

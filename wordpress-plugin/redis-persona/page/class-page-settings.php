@@ -5,7 +5,8 @@
  * before WordPress (and its database) exists.
  *
  * - `wp-content/cache/redis-persona/settings.php` returns an array: the
- *   Redis URL and prefix, personas, cookie, hosts, TTLs, bypass cookies,
+ *   Redis URL (none on a cluster), the Client's topology options (cluster
+ *   seeds, or sentinels and service) and prefix, personas, cookie, hosts, TTLs, bypass cookies,
  *   exclusions, ignored parameters. The plugin writes it (atomically, then
  *   invalidates it in opcache) on activation, when settings are saved, and
  *   whenever a front-end render finds it out of date.
@@ -36,7 +37,8 @@ final class PageSettings
         'REDIS_PERSONA_URL', 'REDIS_PERSONA_PREFIX', 'REDIS_PERSONA_PERSONAS', 'REDIS_PERSONA_DEFAULT',
         'REDIS_PERSONA_COOKIE', 'REDIS_PERSONA_DISABLED', 'REDIS_PERSONA_PAGE_CACHE', 'REDIS_PERSONA_PAGE_TTL',
         'REDIS_PERSONA_PAGE_EXCLUDE', 'REDIS_PERSONA_PAGE_BYPASS_COOKIES', 'REDIS_PERSONA_CLUSTER',
-        'REDIS_PERSONA_SENTINEL', 'REDIS_PERSONA_SERVICE', 'WP_REDIS_HOST', 'WP_REDIS_PORT', 'WP_REDIS_PASSWORD',
+        'REDIS_PERSONA_SENTINEL', 'REDIS_PERSONA_SERVICE', 'REDIS_PERSONA_READ_FROM_REPLICAS', 'WP_REDIS_HOST',
+        'WP_REDIS_PORT', 'WP_REDIS_PASSWORD', 'WP_REDIS_CLUSTER', 'WP_REDIS_SENTINEL', 'WP_REDIS_SERVERS',
     ];
 
     public static function dir(): string

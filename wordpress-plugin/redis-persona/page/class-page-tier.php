@@ -50,11 +50,16 @@ final class PageTier
             }
         }
         $nonce_life = (int) apply_filters('nonce_life', DAY_IN_SECONDS);
+        // A cluster or Sentinel goes in as the Client's options; constants
+        // that describe no usable topology keep the tier off (Backend says why).
+        $usable = $config->topology()['errors'] === [];
+        [$url, $client] = $usable ? $config->client_arguments() : [null, []];
+        unset($client['prefix']);
         return [
-            'enabled' => $config->page_cache() && !$config->disabled() && !is_multisite(),
-            'url' => $config->url(),
+            'enabled' => $usable && $config->page_cache() && !$config->disabled() && !is_multisite(),
+            'url' => $url,
             'prefix' => $config->prefix(),
-            'client' => ['cluster' => [], 'sentinel' => [], 'service' => ''],
+            'client' => $client,
             'personas' => array_keys($config->personas()),
             'default_persona' => $config->default_persona(),
             'cookie' => $config->cookie(),

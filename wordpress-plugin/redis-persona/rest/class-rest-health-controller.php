@@ -87,6 +87,14 @@ final class RestHealthController extends RestController
                 'type' => ['string', 'null'],
             ],
             'url' => ['description' => __('The Redis URL, password masked (managers).', 'redis-persona')] + $string,
+            'topology' => [
+                'description' => __(
+                    'The configured topology: mode (single, cluster, sentinel), seeds or sentinels (passwords masked), '
+                    . 'service, and the errors that keep it unused (managers). The nodes that answer are in redis.topology.',
+                    'redis-persona'
+                ),
+                'type' => 'object',
+            ],
             'prefix' => ['description' => __('This site\'s key prefix (managers).', 'redis-persona')] + $string,
             'personas' => ['description' => __('Persona slugs and labels (managers).', 'redis-persona'), 'type' => 'object'],
             'default_persona' => ['description' => __('The default persona (managers).', 'redis-persona')] + $string,

@@ -115,7 +115,8 @@ final class Backend
             return null;
         }
         try {
-            $this->client = new Client($this->config->url(), ['prefix' => $this->config->prefix()]);
+            [$url, $options] = $this->config->client_arguments();
+            $this->client = new Client($url, $options);
         } catch (\Throwable $e) {
             $this->reason = __('Invalid Redis settings', 'redis-persona') . ': ' . $e->getMessage();
             $this->report($e);

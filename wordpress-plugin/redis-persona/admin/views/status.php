@@ -33,7 +33,7 @@ $this->card(
     __('Server', 'redis-persona'),
     isset($redis['server_version']) ? 'Redis ' . $redis['server_version'] : '—',
     'plain',
-    (string) $health['url']
+    $health['topology']['mode'] === 'cluster' ? implode(', ', $health['topology']['seeds']) : (string) $health['url']
 );
 $page_states = ['on' => __('On', 'redis-persona'), 'off' => __('Off', 'redis-persona'), 'blocked' => __('Blocked', 'redis-persona')];
 $this->card(
@@ -56,6 +56,12 @@ $this->card(
 );
 ?>
 </div>
+<?php
+$this->view('topology', [
+    'configured' => $health['topology'],
+    'live' => is_array($redis['topology'] ?? null) ? $redis['topology'] : [],
+]);
+?>
 
 <h2><?php esc_html_e('Hits and misses, last 7 days', 'redis-persona'); ?></h2>
 <?php if ($stats === []) : ?>
