@@ -125,6 +125,26 @@ fn restarted_server_costs_a_write_at_most_one_error() {
 }
 
 #[test]
+fn a_connection_closed_while_idle_is_replaced_before_a_write_uses_it() {
+    let mut server = RedisServer::start();
+    let c = client(&server.url(), &[]);
+    let set = |c: &Client| {
+        c.run_raw(Route::Any, Retry::Once, |con| {
+            redis::cmd("SET").arg("k").arg("v").query::<()>(con)
+        })
+    };
+    set(&c).expect("set");
+    server.restart();
+    // Idle past the check threshold (as between two PHP-FPM requests): the
+    // dead connection is found at checkout, so the write sees no error.
+    std::thread::sleep(Duration::from_millis(1100));
+    set(&c).expect("a write after an idle restart succeeds the first time");
+    let stats = c.test_pool().unwrap().stats();
+    assert_eq!(stats.connections_created, 2);
+    assert!(stats.connections_discarded >= 1);
+}
+
+#[test]
 fn killed_server_opens_the_breaker_and_recovery_is_automatic() {
     let mut server = RedisServer::start();
     let port = server.port;

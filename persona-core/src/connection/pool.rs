@@ -80,6 +80,8 @@ pub struct PoolStats {
 struct Pooled {
     con: redis::Connection,
     fd: Option<RawFd>,
+    /// When it was given back (see `checkout::closed_while_idle`).
+    since: Instant,
 }
 
 struct Slots {
@@ -127,7 +129,11 @@ impl Drop for Lease<'_> {
         slots.in_use = slots.in_use.saturating_sub(1);
         if let Some(con) = self.con.take() {
             if con.is_open() {
-                slots.idle.push(Pooled { con, fd: self.fd });
+                slots.idle.push(Pooled {
+                    con,
+                    fd: self.fd,
+                    since: Instant::now(),
+                });
             } else {
                 self.pool.discarded.fetch_add(1, Ordering::Relaxed);
             }

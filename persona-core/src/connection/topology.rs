@@ -108,6 +108,12 @@ impl Topology {
         match self {
             Topology::Single(cached) => {
                 let pool = this_process(cached, config).ok();
+                if pool
+                    .as_ref()
+                    .is_some_and(|p| p.since_last_reply().is_some())
+                {
+                    report.answered_by = Some(crate::nodes::addr_of(&config.info));
+                }
                 report.nodes.push(node_report(
                     crate::nodes::addr_of(&config.info),
                     "master",

@@ -10,6 +10,44 @@ use super::{Lease, Pool};
 use crate::error::{classify, ConnectionKind, Error, Result};
 use crate::watchdog;
 
+/// Idle connections older than this are checked before use.
+const CHECK_IDLE_AFTER: Duration = Duration::from_secs(1);
+
+/// Whether the server closed a connection while it sat idle (a restart, a
+/// failover's `CLIENT KILL`, an idle timeout). Without this check the first
+/// call on it failed, and a write is never resent, so each PHP worker paid
+/// one error per restarted node. Only connections idle for a while are
+/// checked: one non-blocking `recv(MSG_PEEK)`, about a microsecond, at most
+/// once per request in a PHP-FPM worker. Pending bytes are not taken as a
+/// sign of death (a TLS server may send session tickets unasked).
+fn closed_while_idle(fd: Option<RawFd>, since: Instant) -> bool {
+    let Some(fd) = fd else {
+        return false;
+    };
+    if since.elapsed() < CHECK_IDLE_AFTER {
+        return false;
+    }
+    let mut byte = [0u8; 1];
+    // SAFETY: a one-byte peek into a local buffer on a descriptor this pool
+    // owns; MSG_DONTWAIT never blocks and MSG_PEEK consumes nothing.
+    let got = unsafe {
+        libc::recv(
+            fd,
+            byte.as_mut_ptr().cast(),
+            1,
+            libc::MSG_PEEK | libc::MSG_DONTWAIT,
+        )
+    };
+    match got {
+        0 => true,
+        n if n > 0 => false,
+        _ => !matches!(
+            std::io::Error::last_os_error().raw_os_error(),
+            Some(libc::EAGAIN | libc::EINTR)
+        ),
+    }
+}
+
 impl Pool {
     /// A connection, waiting at most `wait` for a busy pool and giving a new
     /// connection `wait` to connect.
@@ -18,6 +56,12 @@ impl Pool {
         let mut slots = self.slots.lock();
         loop {
             if let Some(pooled) = slots.idle.pop() {
+                if closed_while_idle(pooled.fd, pooled.since) {
+                    // Dropping it closes our end; the next idle one (or a
+                    // new connection) serves the call instead.
+                    self.discarded.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
                 slots.in_use += 1;
                 return Ok(Lease {
                     pool: self,
