@@ -29,6 +29,8 @@ use crate::pool::{Pool, Retry};
 use crate::route::Route;
 
 const MAX_ATTEMPTS: u32 = 4;
+/// With replica reads on, the sentinels are asked at least this often.
+const REPLICA_VIEW_MAX_AGE: Duration = Duration::from_secs(5);
 
 pub(crate) struct Sentinel {
     nodes: Nodes,
@@ -175,6 +177,11 @@ impl Sentinel {
         if self.master.read().is_none() {
             self.discover(true);
         }
+        if replica && self.view_age() > REPLICA_VIEW_MAX_AGE {
+            // A replica that lost its master keeps serving stale data; the
+            // sentinels stop listing it as healthy, so ask again now and then.
+            self.discover(false);
+        }
         if replica {
             let replicas = self.replicas.read();
             if !replicas.is_empty() {
@@ -192,6 +199,12 @@ impl Sentinel {
                 ),
             )
         })
+    }
+
+    fn view_age(&self) -> Duration {
+        self.last_discovery
+            .lock()
+            .map_or(Duration::MAX, |at| at.elapsed())
     }
 
     /// Asks the sentinels for the master (and healthy replicas); true when
