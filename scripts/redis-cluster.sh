@@ -16,6 +16,8 @@ set -euo pipefail
 action=$1
 mkdir -p "$2"
 dir=$(cd "$2" && pwd)
+# shellcheck source=scripts/lib/nodes.sh
+. "$(dirname "$0")/lib/nodes.sh"
 
 free_pair() {
   php -n -r '
@@ -41,12 +43,7 @@ start_node() {
     --cluster-replica-validity-factor 0 \
     --daemonize yes --pidfile "$dir/node-$port.pid" --logfile "$dir/node-$port.log" \
     --dir "$dir" ${REDIS_EXTRA_ARGS:-}
-  for _ in $(seq 200); do
-    redis-cli -p "$port" ping >/dev/null 2>&1 && return 0
-    sleep 0.05
-  done
-  echo "cluster node on port $port did not start" >&2
-  return 1
+  wait_ping "$port"
 }
 
 all_ok() {
@@ -76,14 +73,7 @@ running() {
 }
 
 stop_all() {
-  local pidfile pid
-  for pidfile in "$dir"/node-*.pid; do
-    [ -f "$pidfile" ] || continue
-    pid=$(cat "$pidfile")
-    kill -CONT "$pid" 2>/dev/null || true
-    kill -KILL "$pid" 2>/dev/null || true
-    rm -f "$pidfile"
-  done
+  kill_nodes
   rm -f "$dir"/nodes-*.conf "$dir/ports"
 }
 

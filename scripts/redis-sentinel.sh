@@ -11,19 +11,12 @@ set -euo pipefail
 action=$1
 mkdir -p "$2"
 dir=$(cd "$2" && pwd)
+# shellcheck source=scripts/lib/nodes.sh
+. "$(dirname "$0")/lib/nodes.sh"
 service=${SENTINEL_SERVICE:-rp-master}
 
 free_port() {
   php -n -r '$s = stream_socket_server("tcp://127.0.0.1:0"); $n = stream_socket_get_name($s, false); echo substr($n, strrpos($n, ":") + 1);'
-}
-
-wait_ping() {
-  for _ in $(seq 200); do
-    redis-cli -p "$1" ping >/dev/null 2>&1 && return 0
-    sleep 0.05
-  done
-  echo "port $1 did not answer" >&2
-  return 1
 }
 
 start_data() {
@@ -55,14 +48,7 @@ CONF
 }
 
 stop_all() {
-  local pidfile pid
-  for pidfile in "$dir"/node-*.pid; do
-    [ -f "$pidfile" ] || continue
-    pid=$(cat "$pidfile")
-    kill -CONT "$pid" 2>/dev/null || true
-    kill -KILL "$pid" 2>/dev/null || true
-    rm -f "$pidfile"
-  done
+  kill_nodes
   rm -f "$dir"/sentinel-*.conf "$dir/ports"
 }
 

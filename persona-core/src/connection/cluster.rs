@@ -26,16 +26,18 @@
 //! clients (registry below). It holds the slot map and node configurations;
 //! sockets live in the pools, which are per process (see `pool.rs`).
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use parking_lot::{Mutex, RwLock};
+use parking_lot::RwLock;
 
 use crate::config::{ClientConfig, TopologyConfig};
 use crate::error::{ConnectionKind, Error, Result, UnavailableCode};
-use crate::nodes::{addr_of, node_failed, not_sent, redirect_of, split_addr, Nodes, Redirect};
+use crate::nodes::{
+    addr_of, node_failed, not_sent, redirect_of, split_addr, Nodes, Redirect, RefreshClock, Views,
+    REPLICA_VIEW_MAX_AGE,
+};
 use crate::pool::{Pool, Retry};
 use crate::route::Route;
 
@@ -47,41 +49,25 @@ use slot_map::SlotMap;
 const MAX_ATTEMPTS: u32 = 6;
 /// `ASKING` attempts per call (see the module doc).
 const MAX_ASKING: u32 = 2;
-/// With replica reads on, the replica list is refreshed at least this often,
-/// so a replica that left (or failed) stops being read within this long.
-const REPLICA_VIEW_MAX_AGE: Duration = Duration::from_secs(5);
-/// A refresh not forced by a redirect waits this long after the last one.
-pub(crate) const REFRESH_EVERY: Duration = Duration::from_millis(100);
 
 pub(crate) struct Cluster {
     nodes: Nodes,
     seeds: Vec<String>,
     map: RwLock<Arc<SlotMap>>,
-    last_refresh: Mutex<Option<Instant>>,
+    last_refresh: RefreshClock,
     next_replica: AtomicUsize,
 }
 
-static CLUSTERS: Mutex<Option<HashMap<String, Arc<Cluster>>>> = Mutex::new(None);
+static CLUSTERS: Views<Cluster> = Views::new();
 
 /// This process's `Cluster` for `config` (shared by clients alike).
 pub(crate) fn cluster_for(config: &Arc<ClientConfig>) -> Arc<Cluster> {
-    let key = config.pool_key();
-    let mut guard = CLUSTERS.lock();
-    let table = guard.get_or_insert_with(HashMap::new);
-    Arc::clone(
-        table
-            .entry(key)
-            .or_insert_with(|| Arc::new(Cluster::new(Arc::clone(config)))),
-    )
+    CLUSTERS.get(config, Cluster::new)
 }
 
 /// Every cluster this process has used, for `phpinfo()`.
 pub(crate) fn all() -> Vec<Arc<Cluster>> {
-    CLUSTERS
-        .lock()
-        .as_ref()
-        .map(|t| t.values().cloned().collect())
-        .unwrap_or_default()
+    CLUSTERS.all()
 }
 
 impl Cluster {
@@ -94,7 +80,7 @@ impl Cluster {
             nodes: Nodes::new(config),
             seeds,
             map: RwLock::new(Arc::new(SlotMap::default())),
-            last_refresh: Mutex::new(None),
+            last_refresh: RefreshClock::default(),
             next_replica: AtomicUsize::new(0),
         }
     }
@@ -204,7 +190,7 @@ impl Cluster {
     /// The master of `slot` (None: any master), or one of its replicas.
     fn node_for(&self, slot: Option<u16>, replica: bool) -> Result<(String, bool)> {
         self.ensure_map();
-        if replica && self.map_age() > REPLICA_VIEW_MAX_AGE {
+        if replica && self.last_refresh.age() > REPLICA_VIEW_MAX_AGE {
             self.refresh(false);
         }
         let mut map = self.map();
@@ -274,13 +260,6 @@ impl Cluster {
         self.refresh_asking(true, Some(addr));
     }
 
-    /// How long ago the map was last read.
-    fn map_age(&self) -> Duration {
-        self.last_refresh
-            .lock()
-            .map_or(Duration::MAX, |at| at.elapsed())
-    }
-
     /// Asks a known node for the slot map; true when the map changed.
     /// Without `force`, at most once per [`REFRESH_EVERY`].
     pub(crate) fn refresh(&self, force: bool) -> bool {
@@ -288,12 +267,8 @@ impl Cluster {
     }
 
     fn refresh_asking(&self, force: bool, first: Option<&str>) -> bool {
-        {
-            let mut last = self.last_refresh.lock();
-            if !force && last.is_some_and(|at| at.elapsed() < REFRESH_EVERY) {
-                return false;
-            }
-            *last = Some(Instant::now());
+        if !self.last_refresh.start(force) {
+            return false;
         }
         self.nodes.count_refresh();
         let old = self.map();

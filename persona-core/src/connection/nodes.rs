@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use redis::{ErrorKind, ServerErrorKind};
@@ -115,6 +116,70 @@ pub(crate) fn addr_of(info: &redis::ConnectionInfo) -> String {
         }
         redis::ConnectionAddr::Unix(path) => path.display().to_string(),
         other => format!("{other:?}"),
+    }
+}
+
+/// A refresh not forced by a redirect or a demotion waits this long after
+/// the last one.
+pub(crate) const REFRESH_EVERY: Duration = Duration::from_millis(100);
+/// With replica reads on, the view of the replicas is refreshed at least
+/// this often, so a replica that left, failed or lost its master stops
+/// being read within this long.
+pub(crate) const REPLICA_VIEW_MAX_AGE: Duration = Duration::from_secs(5);
+
+/// The process's topology views (a cluster's slot map, a Sentinel
+/// service's master), one per configuration, shared by clients alike.
+pub(crate) struct Views<T>(Mutex<Option<HashMap<String, Arc<T>>>>);
+
+impl<T> Views<T> {
+    pub(crate) const fn new() -> Views<T> {
+        Views(Mutex::new(None))
+    }
+
+    /// The view for `config`, made on first use.
+    pub(crate) fn get(
+        &self,
+        config: &Arc<ClientConfig>,
+        make: impl FnOnce(Arc<ClientConfig>) -> T,
+    ) -> Arc<T> {
+        let mut guard = self.0.lock();
+        let table = guard.get_or_insert_with(HashMap::new);
+        Arc::clone(
+            table
+                .entry(config.pool_key())
+                .or_insert_with(|| Arc::new(make(Arc::clone(config)))),
+        )
+    }
+
+    /// Every view made so far, for `phpinfo()`.
+    pub(crate) fn all(&self) -> Vec<Arc<T>> {
+        self.0
+            .lock()
+            .as_ref()
+            .map(|t| t.values().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// When a view was last refreshed, and the rate limit on refreshing it.
+#[derive(Default)]
+pub(crate) struct RefreshClock(Mutex<Option<Instant>>);
+
+impl RefreshClock {
+    /// Whether to refresh now (always when `force`, else at most once per
+    /// [`REFRESH_EVERY`]); records the refresh when it says yes.
+    pub(crate) fn start(&self, force: bool) -> bool {
+        let mut last = self.0.lock();
+        if !force && last.is_some_and(|at| at.elapsed() < REFRESH_EVERY) {
+            return false;
+        }
+        *last = Some(Instant::now());
+        true
+    }
+
+    /// How long ago the last refresh was (forever when there was none).
+    pub(crate) fn age(&self) -> Duration {
+        self.0.lock().map_or(Duration::MAX, |at| at.elapsed())
     }
 }
 

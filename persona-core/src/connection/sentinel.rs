@@ -17,20 +17,20 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use parking_lot::{Mutex, RwLock};
+use parking_lot::RwLock;
 
-use crate::cluster::REFRESH_EVERY;
 use crate::config::{ClientConfig, TopologyConfig};
 use crate::error::{ConnectionKind, Error, Result};
-use crate::nodes::{addr_of, node_failed, not_sent, redirect_of, Nodes, Redirect};
+use crate::nodes::{
+    addr_of, node_failed, not_sent, redirect_of, Nodes, Redirect, RefreshClock, Views,
+    REPLICA_VIEW_MAX_AGE,
+};
 use crate::pool::{Pool, Retry};
 use crate::route::Route;
 
 const MAX_ATTEMPTS: u32 = 4;
-/// With replica reads on, the sentinels are asked at least this often.
-const REPLICA_VIEW_MAX_AGE: Duration = Duration::from_secs(5);
 
 pub(crate) struct Sentinel {
     nodes: Nodes,
@@ -39,31 +39,20 @@ pub(crate) struct Sentinel {
     service: String,
     master: RwLock<Option<String>>,
     replicas: RwLock<Vec<String>>,
-    last_discovery: Mutex<Option<Instant>>,
+    last_discovery: RefreshClock,
     next_replica: AtomicUsize,
 }
 
-static SENTINELS: Mutex<Option<HashMap<String, Arc<Sentinel>>>> = Mutex::new(None);
+static SENTINELS: Views<Sentinel> = Views::new();
 
 /// This process's `Sentinel` for `config` (shared by clients alike).
 pub(crate) fn sentinel_for(config: &Arc<ClientConfig>) -> Arc<Sentinel> {
-    let key = config.pool_key();
-    let mut guard = SENTINELS.lock();
-    let table = guard.get_or_insert_with(HashMap::new);
-    Arc::clone(
-        table
-            .entry(key)
-            .or_insert_with(|| Arc::new(Sentinel::new(Arc::clone(config)))),
-    )
+    SENTINELS.get(config, Sentinel::new)
 }
 
 /// Every Sentinel setup this process has used, for `phpinfo()`.
 pub(crate) fn all() -> Vec<Arc<Sentinel>> {
-    SENTINELS
-        .lock()
-        .as_ref()
-        .map(|t| t.values().cloned().collect())
-        .unwrap_or_default()
+    SENTINELS.all()
 }
 
 impl Sentinel {
@@ -93,7 +82,7 @@ impl Sentinel {
             service,
             master: RwLock::new(None),
             replicas: RwLock::new(Vec::new()),
-            last_discovery: Mutex::new(None),
+            last_discovery: RefreshClock::default(),
             next_replica: AtomicUsize::new(0),
         }
     }
@@ -177,7 +166,7 @@ impl Sentinel {
         if self.master.read().is_none() {
             self.discover(true);
         }
-        if replica && self.view_age() > REPLICA_VIEW_MAX_AGE {
+        if replica && self.last_discovery.age() > REPLICA_VIEW_MAX_AGE {
             // A replica that lost its master keeps serving stale data; the
             // sentinels stop listing it as healthy, so ask again now and then.
             self.discover(false);
@@ -201,21 +190,11 @@ impl Sentinel {
         })
     }
 
-    fn view_age(&self) -> Duration {
-        self.last_discovery
-            .lock()
-            .map_or(Duration::MAX, |at| at.elapsed())
-    }
-
     /// Asks the sentinels for the master (and healthy replicas); true when
     /// the master changed. Without `force`, at most once per 100 ms.
     pub(crate) fn discover(&self, force: bool) -> bool {
-        {
-            let mut last = self.last_discovery.lock();
-            if !force && last.is_some_and(|at| at.elapsed() < REFRESH_EVERY) {
-                return false;
-            }
-            *last = Some(Instant::now());
+        if !self.last_discovery.start(force) {
+            return false;
         }
         self.nodes.count_refresh();
         let mut fallback = None;

@@ -12,31 +12,58 @@ pub struct RedisCluster {
     pub ports: Vec<u16>,
 }
 
-fn script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/redis-cluster.sh")
+fn script(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../scripts")
+        .join(name)
+}
+
+/// Runs `scripts/<script> start` in a fresh state directory; returns it and
+/// the six ports the script printed.
+fn start_script(script_name: &str, kind: &str, name: &str) -> (PathBuf, Vec<u16>) {
+    let dir = std::env::temp_dir().join(format!("rp-{kind}-{}-{name}", std::process::id()));
+    let out = Command::new(script(script_name))
+        .arg("start")
+        .arg(&dir)
+        .output()
+        .expect("the topology script runs");
+    assert!(
+        out.status.success(),
+        "{kind} did not start: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ports: Vec<u16> = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(|p| p.parse().expect("a port"))
+        .collect();
+    assert_eq!(ports.len(), 6);
+    for port in &ports {
+        super::forget_breaker_state(*port);
+    }
+    (dir, ports)
+}
+
+/// Stops every process of the state directory by pid and removes it.
+fn stop_script(script_name: &str, dir: &std::path::Path) {
+    let _ = Command::new(script(script_name))
+        .arg("stop")
+        .arg(dir)
+        .status();
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The pid a topology script recorded for the node on `port`.
+fn pid_in(dir: &std::path::Path, port: u16) -> i32 {
+    std::fs::read_to_string(dir.join(format!("node-{port}.pid")))
+        .expect("pidfile")
+        .trim()
+        .parse()
+        .expect("pid")
 }
 
 impl RedisCluster {
     pub fn start(name: &str) -> RedisCluster {
-        let dir = std::env::temp_dir().join(format!("rp-cluster-{}-{name}", std::process::id()));
-        let out = Command::new(script())
-            .arg("start")
-            .arg(&dir)
-            .output()
-            .expect("scripts/redis-cluster.sh");
-        assert!(
-            out.status.success(),
-            "cluster did not start: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let ports: Vec<u16> = String::from_utf8_lossy(&out.stdout)
-            .split_whitespace()
-            .map(|p| p.parse().expect("a port"))
-            .collect();
-        assert_eq!(ports.len(), 6);
-        for port in &ports {
-            super::forget_breaker_state(*port);
-        }
+        let (dir, ports) = start_script("redis-cluster.sh", "cluster", name);
         RedisCluster { dir, ports }
     }
 
@@ -102,11 +129,7 @@ impl RedisCluster {
     }
 
     pub fn pid_of(&self, port: u16) -> i32 {
-        std::fs::read_to_string(self.dir.join(format!("node-{port}.pid")))
-            .expect("pidfile")
-            .trim()
-            .parse()
-            .expect("pid")
+        pid_in(&self.dir, port)
     }
 
     pub fn info_field(&self, port: u16, section: &str, field: &str) -> u64 {
@@ -123,8 +146,7 @@ impl RedisCluster {
 
 impl Drop for RedisCluster {
     fn drop(&mut self) {
-        let _ = Command::new(script()).arg("stop").arg(&self.dir).status();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        stop_script("redis-cluster.sh", &self.dir);
     }
 }
 
@@ -138,42 +160,17 @@ pub struct RedisSentinel {
 
 impl RedisSentinel {
     pub fn start(name: &str) -> RedisSentinel {
-        let dir = std::env::temp_dir().join(format!("rp-sentinel-{}-{name}", std::process::id()));
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/redis-sentinel.sh");
-        let out = Command::new(&script)
-            .arg("start")
-            .arg(&dir)
-            .output()
-            .expect("scripts/redis-sentinel.sh");
-        assert!(
-            out.status.success(),
-            "sentinels did not start: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let ports: Vec<u16> = String::from_utf8_lossy(&out.stdout)
-            .split_whitespace()
-            .map(|p| p.parse().expect("a port"))
-            .collect();
-        assert_eq!(ports.len(), 6);
-        for port in &ports {
-            super::forget_breaker_state(*port);
-        }
+        let (dir, ports) = start_script("redis-sentinel.sh", "sentinel", name);
         RedisSentinel { dir, ports }
     }
 
     pub fn pid_of(&self, port: u16) -> i32 {
-        std::fs::read_to_string(self.dir.join(format!("node-{port}.pid")))
-            .expect("pidfile")
-            .trim()
-            .parse()
-            .expect("pid")
+        pid_in(&self.dir, port)
     }
 }
 
 impl Drop for RedisSentinel {
     fn drop(&mut self) {
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/redis-sentinel.sh");
-        let _ = Command::new(script).arg("stop").arg(&self.dir).status();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        stop_script("redis-sentinel.sh", &self.dir);
     }
 }
