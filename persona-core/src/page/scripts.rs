@@ -172,7 +172,8 @@ if #sets > 0 then
     for j = from, math.min(from + 499, #pages) do batch[#batch + 1] = base .. 'u:' .. pages[j] end
     dropped = dropped + redis.call('DEL', unpack(batch))
   end
-  redis.call('DEL', unpack(sets))
+  -- An empty union means none of the sets exists (Redis deletes empty sets).
+  if #pages > 0 then redis.call('DEL', unpack(sets)) end
   stamps[#stamps + 1] = 'l'
   stamps[#stamps + 1] = now_s
   redis.call('HSET', KEYS[1], unpack(stamps))
