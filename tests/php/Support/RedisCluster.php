@@ -416,7 +416,6 @@ final class RedisCluster implements Topology
     /** The extension's per-node breaker files (see RedisServer). */
     public static function forgetBreakerState(int $port): void
     {
-        $uid = function_exists('posix_geteuid') ? posix_geteuid() : 0;
-        array_map('unlink', glob("/dev/shm/redis-persona-$uid-Tcp-127.0.0.1-$port-*") ?: []);
+        RedisServer::forgetBreakerStateOf($port);
     }
 }

@@ -34,6 +34,12 @@ final class RedisServer implements Topology
         $this->start();
     }
 
+    /**
+     * A free loopback port, with no circuit-breaker state left for it: an
+     * earlier test (or run) whose server on this port died left an open or
+     * half-open breaker in /dev/shm, which made a test expecting a fresh
+     * breaker (one that opens, and logs that it opened) fail now and then.
+     */
     public static function freePort(): int
     {
         $server = stream_socket_server('tcp://127.0.0.1:0', $errno, $error);
@@ -42,7 +48,9 @@ final class RedisServer implements Topology
         }
         $name = (string) stream_socket_get_name($server, false);
         fclose($server);
-        return (int) substr($name, strrpos($name, ':') + 1);
+        $port = (int) substr($name, strrpos($name, ':') + 1);
+        self::forgetBreakerStateOf($port);
+        return $port;
     }
 
     public function start(): void
@@ -177,7 +185,12 @@ final class RedisServer implements Topology
      */
     private function forgetBreakerState(): void
     {
+        self::forgetBreakerStateOf($this->port);
+    }
+
+    public static function forgetBreakerStateOf(int $port): void
+    {
         $uid = function_exists('posix_geteuid') ? posix_geteuid() : 0;
-        array_map('unlink', glob("/dev/shm/redis-persona-$uid-Tcp-127.0.0.1-{$this->port}-*") ?: []);
+        array_map('unlink', glob("/dev/shm/redis-persona-$uid-Tcp-127.0.0.1-$port-*") ?: []);
     }
 }
