@@ -201,7 +201,7 @@ impl PageCache {
         }
         let buckets: Vec<Vec<String>> =
             self.client
-                .run_batch(Retry::Idempotent, &batch, &[&PAGES_FOR])?;
+                .run_batch(Retry::Idempotent, batch, &[&PAGES_FOR])?;
         let mut pages = Vec::new();
         for flat in buckets {
             for pair in flat.chunks_exact(2) {

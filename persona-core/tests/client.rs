@@ -105,15 +105,17 @@ fn restarted_server_costs_idempotent_callers_no_error() {
     assert_eq!(created, 2);
 }
 
+/// One write, never resent (`Retry::Once`).
+fn set(c: &Client) -> persona_core::Result<()> {
+    c.run_raw(Route::Any, Retry::Once, |con| {
+        redis::cmd("SET").arg("k").arg("v").query::<()>(con)
+    })
+}
+
 #[test]
 fn restarted_server_costs_a_write_at_most_one_error() {
     let mut server = RedisServer::start();
     let c = client(&server.url(), &[]);
-    let set = |c: &Client| {
-        c.run_raw(Route::Any, Retry::Once, |con| {
-            redis::cmd("SET").arg("k").arg("v").query::<()>(con)
-        })
-    };
     set(&c).expect("set");
     server.restart();
     let first = set(&c);
@@ -128,11 +130,6 @@ fn restarted_server_costs_a_write_at_most_one_error() {
 fn a_connection_closed_while_idle_is_replaced_before_a_write_uses_it() {
     let mut server = RedisServer::start();
     let c = client(&server.url(), &[]);
-    let set = |c: &Client| {
-        c.run_raw(Route::Any, Retry::Once, |con| {
-            redis::cmd("SET").arg("k").arg("v").query::<()>(con)
-        })
-    };
     set(&c).expect("set");
     server.restart();
     // Idle past the check threshold (as between two PHP-FPM requests): the

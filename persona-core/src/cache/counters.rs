@@ -233,7 +233,7 @@ fn write(pending: &Pending) -> Result<()> {
     }
     pending
         .client
-        .run_batch::<redis::Value>(Retry::Once, &batch, &[])
+        .run_batch::<redis::Value>(Retry::Once, batch, &[])
         .map(drop)
 }
 
@@ -274,7 +274,7 @@ pub fn stats(client: &Client, keys: &Keys, days: i64) -> Result<Vec<(String, Day
             .arg(&key)
             .arg(DayCounts::field_names());
     }
-    let rows: Vec<Vec<Option<u64>>> = client.run_batch(Retry::Idempotent, &batch, &[])?;
+    let rows: Vec<Vec<Option<u64>>> = client.run_batch(Retry::Idempotent, batch, &[])?;
     Ok(dates
         .into_iter()
         .zip(rows)

@@ -163,7 +163,7 @@ impl Invalidator {
                 .arg(RELATION_TTL_MS);
         }
         self.client
-            .run_batch::<redis::Value>(Retry::Idempotent, &batch, &[])
+            .run_batch::<redis::Value>(Retry::Idempotent, batch, &[])
             .map(drop)
     }
 
@@ -188,7 +188,7 @@ impl Invalidator {
                 .arg(RELATION_TTL_MS);
         }
         self.client
-            .run_batch::<redis::Value>(Retry::Idempotent, &batch, &[])
+            .run_batch::<redis::Value>(Retry::Idempotent, batch, &[])
             .map(drop)
     }
 
@@ -236,7 +236,7 @@ impl Invalidator {
             }
             let replies: Vec<(u64, Vec<u64>)> =
                 self.client
-                    .run_batch(Retry::Once, &batch, &[&INVALIDATE_ONE])?;
+                    .run_batch(Retry::Once, batch, &[&INVALIDATE_ONE])?;
             order.extend_from_slice(&level);
             let mut next = Vec::new();
             for (deleted, dependents) in replies {
@@ -279,7 +279,7 @@ impl Invalidator {
         }
         let generations: Vec<u64> = self
             .client
-            .run_batch(Retry::Once, &batch, &[&FLUSH_BUCKET])?;
+            .run_batch(Retry::Once, batch, &[&FLUSH_BUCKET])?;
         let generation = generations.into_iter().max().unwrap_or(0);
         self.logged("flush", generation.to_string(), started, Vec::new(), 0, 0);
         Ok(generation)

@@ -82,11 +82,11 @@ impl Batch {
         self.items.is_empty()
     }
 
-    /// The whole batch as one pipeline (one server).
-    pub(crate) fn pipeline(&self) -> redis::Pipeline {
+    /// The whole batch as one pipeline (one server); the commands move.
+    pub(crate) fn into_pipeline(self) -> redis::Pipeline {
         let mut pipe = redis::pipe();
-        for item in &self.items {
-            pipe.add_command(item.cmd.clone());
+        for item in self.items {
+            pipe.add_command(item.cmd);
             if !item.keep {
                 pipe.ignore();
             }

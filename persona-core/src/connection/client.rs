@@ -72,7 +72,7 @@ impl Client {
     pub(crate) fn run_batch<T: FromRedisValue>(
         &self,
         retry: Retry,
-        batch: &Batch,
+        batch: Batch,
         scripts: &[&Script],
     ) -> Result<Vec<T>> {
         self.topology.run_batch(&self.config, retry, batch, scripts)

@@ -52,7 +52,7 @@ impl Topology {
         &self,
         config: &Arc<ClientConfig>,
         retry: Retry,
-        batch: &Batch,
+        batch: Batch,
         scripts: &[&Script],
     ) -> Result<Vec<T>> {
         if batch.is_empty() {
@@ -61,7 +61,7 @@ impl Topology {
         match self {
             Topology::Cluster(cluster) => batch.run_on_cluster(cluster, retry, scripts),
             _ => {
-                let pipe = batch.pipeline();
+                let pipe = batch.into_pipeline();
                 self.run(config, Route::Any, retry, |con| {
                     query_with_scripts(con, &pipe, scripts)
                 })

@@ -55,7 +55,7 @@ pub(crate) fn drop_pages(
             }
             batch.add_script(&state, &invocation);
         }
-        let counts: Vec<u64> = client.run_batch(Retry::Once, &batch, &[&INVALIDATE])?;
+        let counts: Vec<u64> = client.run_batch(Retry::Once, batch, &[&INVALIDATE])?;
         dropped += counts.iter().sum::<u64>();
     }
     Ok(dropped)
@@ -75,7 +75,7 @@ pub(crate) fn add_flush(keys: &Keys, batch: &mut Batch) {
 pub(crate) fn flush(client: &Client, keys: &Keys) -> Result<u64> {
     let mut batch = Batch::new();
     add_flush(keys, &mut batch);
-    let generations: Vec<u64> = client.run_batch(Retry::Once, &batch, &[&FLUSH])?;
+    let generations: Vec<u64> = client.run_batch(Retry::Once, batch, &[&FLUSH])?;
     Ok(generations.into_iter().max().unwrap_or(0))
 }
 

@@ -30,11 +30,7 @@ final class FailoverTest extends TestCase
 
     protected function setUp(): void
     {
-        self::$cluster->waitHealthy();
-        // A cluster in service: its replicas have replicated something, so
-        // CLUSTER SLOTS lists them (Redis 7.0 omits a replica at offset 0).
-        self::$cluster->admin()->command('SET', 'in-service', '1');
-        self::$cluster->awaitReplicasListed();
+        self::$cluster->awaitInService();
     }
 
     public function testManualFailoverUnderLoadLosesNothingAndCostsAHandfulOfErrors(): void

@@ -39,9 +39,7 @@ final class LockFailoverTest extends TestCase
 
     protected function setUp(): void
     {
-        self::$cluster->waitHealthy();
-        self::$cluster->admin()->command('SET', 'in-service', '1');
-        self::$cluster->awaitReplicasListed();
+        self::$cluster->awaitInService();
     }
 
     public function testAKilledMasterDuringAThirtyTwoProcessRaceKeepsFencesIncreasing(): void

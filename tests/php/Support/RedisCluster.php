@@ -290,6 +290,18 @@ final class RedisCluster implements Topology
     }
 
     /**
+     * Waits until the cluster is in service for a failover test: every slot
+     * served, a write made, and every replica listed (so it has replicated
+     * something and can take over with data).
+     */
+    public function awaitInService(): void
+    {
+        $this->waitHealthy();
+        $this->admin()->command('SET', 'in-service', '1');
+        $this->awaitReplicasListed();
+    }
+
+    /**
      * Waits until every node's CLUSTER SLOTS lists a replica for each range
      * (Redis 7.0 leaves out a replica whose replication offset is still 0).
      */
