@@ -4,7 +4,9 @@
 //! The slot map comes from `CLUSTER NODES`, asked of a known node on first
 //! use and again after `MOVED`, a failed node, `READONLY` or `CLUSTERDOWN`
 //! (at most every [`REFRESH_EVERY`] unless a redirect says exactly what
-//! changed). `MOVED` is followed at once (the command did not run), `ASK`
+//! changed). `MOVED` is followed at once (the command did not run); a
+//! second `MOVED` in one call waits first, since nodes that redirect to each
+//! other are still learning a slot's owner by gossip. `ASK`
 //! with `ASKING` first, `TRYAGAIN` after a short wait. `ASKING` covers one
 //! command: a call that reloads a script on the target, or a pipeline,
 //! comes back `MOVED` to the source after its first command. Two `ASKING`
@@ -104,6 +106,7 @@ impl Cluster {
         let mut use_replica = route.replica_ok() && self.nodes.template().read_from_replicas;
         let mut ask: Option<String> = None;
         let mut asked = 0;
+        let mut moves = 0;
         let mut redirected = false;
         let mut last_error = None;
         for attempt in 0..MAX_ATTEMPTS {
@@ -133,7 +136,17 @@ impl Cluster {
             };
             redirected = seen.is_some();
             match seen {
-                Some(Redirect::Moved { slot, addr }) => self.moved(slot, &addr),
+                Some(Redirect::Moved { slot, addr }) => {
+                    // The first MOVED is news; a second in one call means
+                    // the nodes still contradict each other about the slot
+                    // (a claim spreading by gossip): wait for them to agree
+                    // instead of spending the attempts in a microsecond.
+                    moves += 1;
+                    if moves > 1 {
+                        std::thread::sleep(backoff(attempt));
+                    }
+                    self.moved(slot, &addr);
+                }
                 Some(Redirect::Ask { addr }) if asked < MAX_ASKING => {
                     asked += 1;
                     ask = Some(addr);
