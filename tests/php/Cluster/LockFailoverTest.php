@@ -97,9 +97,15 @@ final class LockFailoverTest extends TestCase
             $admin->command('ACL', 'SETUSER', 'default', 'off');
             $admin->command('CLIENT', 'KILL', 'TYPE', 'replica');
             $lost = $this->nextHolder($admin, $lockKey, $first);
+            // Short holds from now on, before the takeover: a racer that
+            // wins on the promoted replica must write before the lost
+            // holder. (Touched after it, a test process descheduled under
+            // load let a racer start a long hold there first, so the lost
+            // holder wrote first and nothing was refused.) Nobody else can
+            // acquire on the old master meanwhile: the lost holder holds it.
+            touch($flag);
             (new Resp($replica))->command('CLUSTER', 'FAILOVER', 'TAKEOVER');
             $failedOverAt = hrtime(true);
-            touch($flag);
         } finally {
             [$holds, $errors] = $this->finish($race);
             @unlink($flag);
