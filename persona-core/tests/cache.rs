@@ -264,6 +264,68 @@ fn a_render_begun_before_an_invalidation_is_not_stored() {
 }
 
 #[test]
+fn a_level_wider_than_one_script_and_an_index_past_one_delete_are_invalidated_whole() {
+    // On one server a level's posts share scripts of 100, and a post's
+    // variants go in DELs of 500: 250 dependents make three scripts, 500
+    // and 501 variants end on and just past a DEL's boundary.
+    let server = RedisServer::start();
+    let c = client(&server, "t7w");
+    let pc = cache(&c, &[]);
+    let inv = Invalidator::new(Arc::clone(&c));
+    let dependents: Vec<u64> = (2001..=2250).collect();
+    for post in &dependents {
+        inv.depends_on(pid(*post), &pids(&[2000])).unwrap();
+        pc.set(pid(*post), &persona("family"), b"d", 60).unwrap();
+    }
+    let slugs: Vec<String> = (0..501).map(|i| format!("p{i}")).collect();
+    for (post, count) in [(2000u64, 500usize), (2001, 501)] {
+        for slug in &slugs[..count] {
+            pc.set(pid(post), &persona(slug), b"v", 60).unwrap();
+        }
+    }
+    pc.set(pid(3000), &persona("family"), b"untouched", 60)
+        .unwrap();
+    let version_before = raw_value(&server, &Keys::new("t7w").cache_version(2250));
+
+    let done = inv.invalidate_post(pid(2000)).unwrap();
+    assert_eq!(done.post_count, 251);
+    // 500 of post 2000, 501 of 2001 (its "family" is one of them: p-slugs
+    // plus "family"), one each for the other 249 dependents.
+    assert_eq!(done.variants, 500 + 502 + 249);
+    let mut admin = server.admin();
+    for post in [2000u64, 2001, 2125, 2250] {
+        let index: bool = redis::cmd("EXISTS")
+            .arg(Keys::new("t7w").cache_index(post))
+            .query(&mut admin)
+            .unwrap();
+        assert!(!index, "post {post}'s index is deleted");
+        assert_eq!(pc.get(pid(post), &persona("family")).unwrap(), None);
+    }
+    assert_eq!(pc.get(pid(2000), &persona("p499")).unwrap(), None);
+    assert_eq!(pc.get(pid(2001), &persona("p500")).unwrap(), None);
+    assert_ne!(
+        raw_value(&server, &Keys::new("t7w").cache_version(2250)),
+        version_before,
+        "the last post of the last script has a new version"
+    );
+    assert_eq!(
+        pc.get(pid(3000), &persona("family")).unwrap(),
+        Some(b"untouched".to_vec())
+    );
+    // No page was ever fetched or stored, so no bucket has a state: the
+    // page tier had nothing to stamp and wrote nothing.
+    let (_, page_keys): (u64, Vec<String>) = redis::cmd("SCAN")
+        .arg(0)
+        .arg("MATCH")
+        .arg("t7w:pg:*")
+        .arg("COUNT")
+        .arg(100_000)
+        .query(&mut admin)
+        .unwrap();
+    assert_eq!(page_keys, Vec::<String>::new());
+}
+
+#[test]
 fn dependents_are_invalidated_transitively_and_cycles_terminate() {
     let server = RedisServer::start();
     let c = client(&server, "t7");

@@ -214,3 +214,53 @@ fn old_stamps_are_pruned_and_recent_ones_kept() {
     let ttl: i64 = redis::cmd("PTTL").arg(state).query(&mut admin).unwrap();
     assert!(ttl > 0);
 }
+
+#[test]
+fn an_invalidation_drops_a_posts_pages_in_every_bucket_and_no_others() {
+    // One script takes all sixteen buckets on one server; 48 URLs spread
+    // over (nearly) all of them.
+    let server = RedisServer::start();
+    let pages = pages(&server, "pb", 20);
+    let inv = Invalidator::new(client(&server, "pb"));
+    let paths: Vec<String> = (0..48).map(|i| format!("shows-five-{i}")).collect();
+    for path in &paths {
+        assert_eq!(render(&pages, path, || {}, &[5], &[]), StoreOutcome::Stored);
+    }
+    assert_eq!(
+        render(&pages, "other", || {}, &[6], &[]),
+        StoreOutcome::Stored
+    );
+    let mut admin = server.admin();
+    let (_, states): (u64, Vec<String>) = redis::cmd("SCAN")
+        .arg(0)
+        .arg("MATCH")
+        .arg("pb:pg:{b*}:s")
+        .arg("COUNT")
+        .arg(100_000)
+        .query(&mut admin)
+        .unwrap();
+    assert!(
+        states.len() >= 12,
+        "48 URLs fell in {} buckets",
+        states.len()
+    );
+
+    let done = inv.invalidate_post(pid(5)).unwrap();
+    assert_eq!(done.pages, 48);
+    let variant = persona("family");
+    for path in &paths {
+        let fetched = pages.fetch(&url(path), &variant, false).unwrap();
+        assert!(fetched.page.is_none(), "{path} was dropped");
+    }
+    let other = pages.fetch(&url("other"), &variant, false).unwrap();
+    assert!(other.page.is_some(), "a page of another post stays");
+    // Every bucket with a state carries the post's stamp.
+    for state in &states {
+        let stamp: Option<String> = redis::cmd("HGET")
+            .arg(state)
+            .arg("p:5")
+            .query(&mut admin)
+            .unwrap();
+        assert!(stamp.is_some(), "{state} is stamped");
+    }
+}

@@ -1,8 +1,9 @@
 //! Invalidation: precise (a post, its dependents, a tag) and total (flush).
 //!
-//! Cost is proportional to what changed. Each post to invalidate is one
-//! script in its own slot: delete the variant keys its index lists and the
-//! index, move the post's version to a value never used before (the write
+//! Cost is proportional to what changed. Each post to invalidate gets, in
+//! a script of its own slot on a cluster (on one server, in one script per
+//! [`POSTS_PER_SCRIPT`] posts of a level): delete the variant keys its index
+//! lists and the index, move the post's version to a value never used before (the write
 //! fence that refuses renders begun before this moment, and what hides
 //! variants the index no longer listed) and return the posts that depend on
 //! it. Dependents are followed breadth-first, one pipelined round trip per
@@ -55,33 +56,56 @@ pub const LOG_LENGTH: isize = 200;
 /// Relations (dependents, tags) live this long after they were last declared.
 const RELATION_TTL_MS: i64 = MAX_TTL_SECS * 1000;
 
-/// KEYS: index, version, dependents. ARGV: version TTL (ms), variant key
-/// prefix. The variant keys come from the index (prefix + persona); they
-/// carry the same hash tag, so the script stays in one slot.
-/// Returns {variants deleted, dependents}.
-static INVALIDATE_ONE: LazyLock<Script> = LazyLock::new(|| {
+/// Posts per invalidation script on one server (on a cluster each post is
+/// its own slot, so its own script): the per-script cost (set-up, `TIME`)
+/// is paid once per level instead of once per post, while one script stays
+/// short enough (about 100 × 4 calls) not to hold up other clients.
+const POSTS_PER_SCRIPT: usize = 100;
+
+/// KEYS: index, version, dependents of each post (three per post). ARGV:
+/// version TTL (ms), then each post's variant key prefix. The variant keys
+/// come from the index (prefix + persona); they carry the post's hash tag,
+/// so with one post the script stays in one slot.
+/// Returns {variants deleted, dependents of all the posts}.
+static INVALIDATE_POSTS: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"#!lua flags=allow-oom
--- One DEL per 500 variants, not one per variant (unpack stays far below
--- Lua's stack limit).
-local n = 0
-local variants = {}
-for _, persona in ipairs(redis.call('HKEYS', KEYS[1])) do
-  variants[#variants + 1] = ARGV[2] .. persona
-  if #variants == 500 then
-    n = n + redis.call('DEL', unpack(variants))
-    variants = {}
-  end
-end
-if #variants > 0 then n = n + redis.call('DEL', unpack(variants)) end
-redis.call('DEL', KEYS[1])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local v = tonumber(redis.call('GET', KEYS[2]) or '0') or 0
-v = math.max(v + 1, now)
-if v % 2 == 0 then v = v + 1 end
-redis.call('SET', KEYS[2], string.format('%d', v), 'PX', ARGV[1])
-return {n, redis.call('SMEMBERS', KEYS[3])}
+local n = 0
+local dependents = {}
+for p = 1, #ARGV - 1 do
+  local index, version = KEYS[3 * p - 2], KEYS[3 * p - 1]
+  local prefix = ARGV[p + 1]
+  -- The variants and then the index, one DEL per 500 keys (unpack stays
+  -- far below Lua's stack limit). An empty index does not exist.
+  local doomed = {}
+  local listed = redis.call('HKEYS', index)
+  for i, persona in ipairs(listed) do
+    doomed[#doomed + 1] = prefix .. persona
+    if #doomed == 500 and i < #listed then
+      n = n + redis.call('DEL', unpack(doomed))
+      doomed = {}
+    end
+  end
+  if #listed > 0 then
+    doomed[#doomed + 1] = index
+    n = n + redis.call('DEL', unpack(doomed)) - 1
+  end
+  -- max(old + 1, now), odd; the clock nearly always wins, so the new value
+  -- is written first and the old one read back by the same call (GET),
+  -- and only an old value at or past the clock costs a second SET.
+  local v = now
+  if v % 2 == 0 then v = v + 1 end
+  local old = tonumber(redis.call('SET', version, string.format('%d', v), 'PX', ARGV[1], 'GET') or '0') or 0
+  if old >= v then
+    v = old + 1
+    if v % 2 == 0 then v = v + 1 end
+    redis.call('SET', version, string.format('%d', v), 'PX', ARGV[1])
+  end
+  for _, d in ipairs(redis.call('SMEMBERS', KEYS[3 * p])) do dependents[#dependents + 1] = d end
+end
+return {n, dependents}
 ",
     )
 });
@@ -222,21 +246,32 @@ impl Invalidator {
         let mut level: Vec<u64> = roots.into_iter().filter(|p| seen.insert(*p)).collect();
         let mut variants = 0u64;
         while !level.is_empty() {
+            let per_script = if self.client.is_cluster() {
+                1
+            } else {
+                POSTS_PER_SCRIPT
+            };
             let mut batch = Batch::new();
-            for post in &level {
-                let index = self.keys.cache_index(*post);
-                let mut invocation = INVALIDATE_ONE.prepare_invoke();
-                invocation
-                    .key(&index)
-                    .key(self.keys.cache_version(*post))
-                    .key(self.keys.cache_dependents(*post))
-                    .arg(RELATION_TTL_MS)
-                    .arg(self.keys.cache_variant_prefix(*post));
-                batch.add_script(&index, &invocation);
+            for posts in level.chunks(per_script) {
+                let Some(first) = posts.first() else {
+                    continue;
+                };
+                let mut invocation = INVALIDATE_POSTS.prepare_invoke();
+                for post in posts {
+                    invocation
+                        .key(self.keys.cache_index(*post))
+                        .key(self.keys.cache_version(*post))
+                        .key(self.keys.cache_dependents(*post));
+                }
+                invocation.arg(RELATION_TTL_MS);
+                for post in posts {
+                    invocation.arg(self.keys.cache_variant_prefix(*post));
+                }
+                batch.add_script(&self.keys.cache_index(*first), &invocation);
             }
             let replies: Vec<(u64, Vec<u64>)> =
                 self.client
-                    .run_batch(Retry::Once, batch, &[&INVALIDATE_ONE])?;
+                    .run_batch(Retry::Once, batch, &[&INVALIDATE_POSTS])?;
             order.extend_from_slice(&level);
             let mut next = Vec::new();
             for (deleted, dependents) in replies {

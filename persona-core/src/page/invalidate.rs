@@ -2,10 +2,11 @@
 //! invalidated posts or carry the tag, and stamp them so a render fenced
 //! before can no longer be stored; and flush (a generation bump per bucket).
 //!
-//! A page is indexed in its own bucket, so each bucket gets one script with
-//! every post and tag of the invalidation: sixteen scripts in one pipeline,
-//! one round trip per [`CHUNK`] targets. No `SCAN`; the cost is the number of
-//! targets and of the pages they list.
+//! A page is indexed in its own bucket, so each bucket gets every post and
+//! tag of the invalidation: on a cluster sixteen scripts (one per bucket's
+//! slot) in one batch, on one server one script for all sixteen; one round
+//! trip per [`CHUNK`] targets. No `SCAN`; the cost is the number of targets
+//! and of the pages they list.
 
 use super::scripts::{FLUSH, INVALIDATE};
 use crate::batch::Batch;
@@ -31,29 +32,44 @@ pub(crate) fn drop_pages(
     posts: &[u64],
     tags: &[&str],
 ) -> Result<u64> {
-    let mut targets: Vec<(bool, String)> = posts.iter().map(|p| (true, p.to_string())).collect();
-    targets.extend(tags.iter().map(|t| (false, (*t).to_owned())));
+    let mut targets: Vec<String> = posts.iter().map(u64::to_string).collect();
+    targets.extend(tags.iter().map(|t| (*t).to_owned()));
+    // A bucket is its own slot: one call each on a cluster, one for all of
+    // them on one server.
+    let buckets: Vec<(String, String)> = (0..CACHE_BUCKETS)
+        .map(|b| (keys.page_state(b), keys.page_base(b)))
+        .collect();
+    let per_call = if client.is_cluster() {
+        1
+    } else {
+        buckets.len()
+    };
     let mut dropped = 0;
+    let mut done = 0;
     for chunk in targets.chunks(CHUNK) {
-        let posts_in_chunk = chunk.iter().filter(|(is_post, _)| *is_post).count();
+        // Posts come first in `targets`, and so in each chunk.
+        let posts_in_chunk = posts.len().saturating_sub(done).min(chunk.len());
+        done += chunk.len();
         let mut batch = Batch::new();
-        for bucket in 0..CACHE_BUCKETS {
-            let state = keys.page_state(bucket);
+        for group in buckets.chunks(per_call) {
+            let Some((slot_key, _)) = group.first() else {
+                continue;
+            };
             let mut invocation = INVALIDATE.prepare_invoke();
+            for (state, _) in group {
+                invocation.key(state);
+            }
             invocation
-                .key(&state)
-                .arg(keys.page_base(bucket))
                 .arg(STAMP_KEEP_MS)
                 .arg(STAMP_KEEP_MS * 1000)
                 .arg(posts_in_chunk);
-            // Posts first: the script tells them apart by position.
-            for (_, target) in chunk.iter().filter(|(p, _)| *p) {
+            for (_, base) in group {
+                invocation.arg(base);
+            }
+            for target in chunk {
                 invocation.arg(target);
             }
-            for (_, target) in chunk.iter().filter(|(p, _)| !*p) {
-                invocation.arg(target);
-            }
-            batch.add_script(&state, &invocation);
+            batch.add_script(slot_key, &invocation);
         }
         let counts: Vec<u64> = client.run_batch(Retry::Once, batch, &[&INVALIDATE])?;
         dropped += counts.iter().sum::<u64>();
