@@ -245,12 +245,8 @@ impl Invalidator {
         let mut order = Vec::new();
         let mut level: Vec<u64> = roots.into_iter().filter(|p| seen.insert(*p)).collect();
         let mut variants = 0u64;
+        let per_script = self.client.slots_per_script(POSTS_PER_SCRIPT);
         while !level.is_empty() {
-            let per_script = if self.client.is_cluster() {
-                1
-            } else {
-                POSTS_PER_SCRIPT
-            };
             let mut batch = Batch::new();
             for posts in level.chunks(per_script) {
                 let Some(first) = posts.first() else {

@@ -83,6 +83,18 @@ impl Client {
         matches!(self.topology, Topology::Cluster(_))
     }
 
+    /// How many single-slot units (a post's keys, a bucket's) one script
+    /// may take: one on a cluster, where a script must stay in one slot;
+    /// up to `one_server` on one server, where any keys may share a script
+    /// and each script saved is its set-up cost saved.
+    pub(crate) fn slots_per_script(&self, one_server: usize) -> usize {
+        if self.is_cluster() {
+            1
+        } else {
+            one_server.max(1)
+        }
+    }
+
     /// [`Client::run`] for this crate's integration tests (feature `testing`).
     #[cfg(feature = "testing")]
     pub fn run_raw<T>(

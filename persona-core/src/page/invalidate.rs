@@ -39,11 +39,7 @@ pub(crate) fn drop_pages(
     let buckets: Vec<(String, String)> = (0..CACHE_BUCKETS)
         .map(|b| (keys.page_state(b), keys.page_base(b)))
         .collect();
-    let per_call = if client.is_cluster() {
-        1
-    } else {
-        buckets.len()
-    };
+    let per_call = client.slots_per_script(buckets.len());
     let mut dropped = 0;
     let mut done = 0;
     for chunk in targets.chunks(CHUNK) {
